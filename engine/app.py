@@ -1,0 +1,152 @@
+"""The App: runs a World in a window, offscreen (EGL buffer) or headless, on a fixed tick."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from panda3d.core import Filename, PNMImage, loadPrcFileData
+
+from engine.clock import FixedClock
+from engine.components.rendering import Camera
+from engine.render_system import RenderSystem
+from engine.world import World
+
+log = logging.getLogger("storm.app")
+MODES = ("window", "offscreen", "headless")
+DEFAULT_CAMERA_POS = (0.0, -20.0, 8.0)
+
+
+def pick_mode(requested: str = "auto") -> str:
+    """``window`` when a display exists, else ``offscreen``; an explicit request wins."""
+    if requested in MODES:
+        return requested
+    if sys.platform in ("win32", "darwin") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return "window"
+    return "offscreen"
+
+
+def _configure(mode: str, size: tuple[int, int], title: str) -> None:
+    window_type = {"window": "onscreen", "offscreen": "offscreen", "headless": "none"}[mode]
+    settings = [
+        f"window-type {window_type}",
+        f"win-size {size[0]} {size[1]}",
+        f"window-title {title}",
+        "sync-video false" if mode != "window" else "sync-video true",
+        "notify-level-device fatal",
+        "notify-level-display error",
+        "framebuffer-multisample 1" if mode == "window" else "framebuffer-multisample 0",
+        "multisamples 4" if mode == "window" else "multisamples 0",
+        "audio-library-name null" if mode != "window" else "",
+    ]
+    if mode == "offscreen":
+        settings.append("load-display p3headlessgl")
+    loadPrcFileData("storm-app", "\n".join(s for s in settings if s))
+
+
+class App:
+    """Owns the Panda3D ShowBase, the fixed clock and the loop that ticks and draws a World."""
+
+    def __init__(self, mode: str = "auto", size: tuple[int, int] = (1280, 720), title: str = "Storm") -> None:
+        self.mode = pick_mode(mode)
+        _configure(self.mode, size, title)
+        from direct.showbase.ShowBase import ShowBase
+
+        self.base = ShowBase()
+        if self.mode != "headless" and self.base.win is None:
+            log.warning("could not open a %s display; running headless (nothing is drawn)", self.mode)
+            self.mode = "headless"
+        self.world: World | None = None
+        self.clock: FixedClock | None = None
+        self.overlay = None
+        self._camera_entity = -1
+
+    def load(self, world: World) -> None:
+        """Show a world: attach its scene graph, set up lights' shaders, camera and overlay."""
+        self.world = world
+        self.clock = FixedClock(world.tick_rate)
+        world.root.reparentTo(self.base.render)
+        settings = world.settings.get("world")
+        if settings is not None and self.base.win is not None:
+            self.base.setBackgroundColor(*settings.background)
+        if self.mode != "headless":
+            from engine.profiler_overlay import ProfilerOverlay
+
+            self.overlay = ProfilerOverlay(self.base.aspect2d, world)
+            self.base.accept("f3", self.overlay.toggle)
+        self.base.disableMouse()
+        self._bind_camera()
+
+    def _bind_camera(self) -> None:
+        assert self.world is not None
+        render_system = self.world.system(RenderSystem)
+        eid = render_system.active_camera() if render_system else 0
+        if eid == self._camera_entity:
+            return
+        self._camera_entity = eid
+        camera = self.base.camera
+        if eid:
+            component = self.world.get(eid, Camera)
+            assert component is not None
+            camera.reparentTo(self.world.node(eid))
+            camera.setPosHpr(0, 0, 0, 0, 0, 0)
+            lens = self.base.camLens
+            if lens is not None:
+                lens.setFov(component.fov)
+                lens.setNearFar(component.near, component.far)
+        else:
+            camera.reparentTo(self.base.render)
+            camera.setPos(*DEFAULT_CAMERA_POS)
+            camera.lookAt(0, 0, 0)
+
+    def step(self, frame_seconds: float) -> int:
+        """Advance the simulation by a frame's worth of time, then draw one frame; returns ticks run."""
+        assert self.world is not None and self.clock is not None
+        start = time.perf_counter()
+        ticks = self.clock.advance(frame_seconds)
+        for _ in range(ticks):
+            self.world.tick(self.clock.dt)
+        self._bind_camera()
+        self.base.taskMgr.step()
+        if self.overlay is not None:
+            self.overlay.update((time.perf_counter() - start) * 1000.0)
+        return ticks
+
+    def run(self, frames: int | None = None, fps: float = 60.0) -> None:
+        """Run until the window closes, or for ``frames`` frames of ``1/fps`` simulated seconds each.
+
+        With a frame count the run is reproducible: simulated time does not depend on how fast
+        this machine draws.
+        """
+        if frames is not None:
+            for _ in range(frames):
+                self.step(1.0 / fps)
+            return
+        last = time.perf_counter()
+        while self.base.win is None or not self.base.win.isClosed():
+            now = time.perf_counter()
+            self.step(now - last)
+            last = now
+            if self.base.win is None:
+                time.sleep(max(0.0, 1.0 / self.world.tick_rate - (time.perf_counter() - now)))  # type: ignore[union-attr]
+
+    def screenshot(self, path: Path | str) -> Path:
+        """Render a fresh frame and write it as an image; needs a mode that renders."""
+        if self.base.win is None:
+            raise RuntimeError("no screenshot in headless mode: nothing is rendered (use --offscreen)")
+        self.base.graphicsEngine.renderFrame()
+        self.base.graphicsEngine.renderFrame()
+        image = PNMImage()
+        if not self.base.win.getScreenshot(image):
+            raise RuntimeError("the renderer returned no image")
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        image.write(Filename.fromOsSpecific(str(out)))
+        return out
+
+    def close(self) -> None:
+        if self.world is not None:
+            self.world.close()
+        self.base.destroy()

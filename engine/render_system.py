@@ -1,0 +1,132 @@
+"""Turns rendering components into Panda3D nodes and keeps them in step with field changes.
+
+Runs the same way with or without a screen: headless, the nodes exist but nothing draws them.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from panda3d.core import AmbientLight, DirectionalLight, NodePath, PerspectiveLens, PointLight, Spotlight
+
+from engine.assets import AssetCache
+from engine.components.rendering import Camera, Light, MeshRenderer
+from engine.events import ComponentAdded, ComponentRemoved, FieldChanged
+from engine.system import System
+
+if TYPE_CHECKING:
+    from engine.world import World
+
+SHADOW_CASTER_MASK_BIT = 1
+
+
+class RenderSystem(System):
+    """Builds and updates the nodes behind MeshRenderer, Light and Camera components."""
+
+    name = "render_sync"
+    order = 900
+
+    def __init__(self, assets: AssetCache) -> None:
+        self.assets = assets
+        self._world: "World | None" = None
+        self._meshes: dict[int, NodePath] = {}
+        self._lights: dict[int, NodePath] = {}
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    def attach(self, world: "World") -> None:
+        self._world = world
+        bus = world.events
+        self._unsubscribe = [bus.subscribe(ComponentAdded, self._added), bus.subscribe(ComponentRemoved, self._removed),
+                             bus.subscribe(FieldChanged, self._changed)]
+        for eid in world.entities():
+            for component in world.components(eid):
+                self._added(ComponentAdded(eid, component))
+
+    def detach(self, world: "World") -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+
+    def _added(self, event: ComponentAdded) -> None:
+        component = event.component
+        if isinstance(component, MeshRenderer):
+            self._build_mesh(event.entity, component)
+        elif isinstance(component, Light):
+            self._build_light(event.entity, component)
+
+    def _removed(self, event: ComponentRemoved) -> None:
+        component = event.component
+        if isinstance(component, MeshRenderer):
+            node = self._meshes.pop(event.entity, None)
+            if node is not None:
+                node.removeNode()
+        elif isinstance(component, Light):
+            node = self._lights.pop(event.entity, None)
+            if node is not None and self._world is not None:
+                self._world.root.clearLight(node)
+                node.removeNode()
+
+    def _changed(self, event: FieldChanged) -> None:
+        if isinstance(event.component, (MeshRenderer, Light)):
+            self._removed(ComponentRemoved(event.entity, event.component))
+            self._added(ComponentAdded(event.entity, event.component))
+
+    def _build_mesh(self, eid: int, mesh: MeshRenderer) -> None:
+        assert self._world is not None
+        owner = f"entity {eid} ({self._world.name_of(eid)}) MeshRenderer.model"
+        node = self.assets.model(mesh.model, owner)
+        node.reparentTo(self._world.node(eid))
+        node.setName("mesh")
+        if not self.assets.failed(mesh.model):
+            node.setColorScale(*mesh.color)
+            if mesh.color[3] < 1.0:
+                node.setTransparency(True)
+        if not mesh.visible:
+            node.hide()
+        if not mesh.cast_shadows:
+            from panda3d.core import BitMask32
+
+            node.hide(BitMask32.bit(SHADOW_CASTER_MASK_BIT))
+        self._meshes[eid] = node
+
+    def _build_light(self, eid: int, light: Light) -> None:
+        assert self._world is not None
+        color = tuple(c * light.intensity for c in light.color[:3]) + (1.0,)
+        if light.kind == "ambient":
+            panda_light = AmbientLight("light")
+        elif light.kind == "directional":
+            panda_light = DirectionalLight("light")
+            if light.shadows:
+                panda_light.setShadowCaster(True, light.shadow_size, light.shadow_size)
+                lens = panda_light.getLens()
+                lens.setFilmSize(light.shadow_extent * 2, light.shadow_extent * 2)
+                lens.setNearFar(-light.shadow_extent * 4, light.shadow_extent * 4)
+        elif light.kind == "point":
+            panda_light = PointLight("light")
+            panda_light.setAttenuation((1.0, 0.0, 1.0 / max(light.range, 0.1) ** 2 * 4))
+            if light.shadows:
+                panda_light.setShadowCaster(True, light.shadow_size, light.shadow_size)
+        else:
+            panda_light = Spotlight("light")
+            lens = PerspectiveLens()
+            lens.setFov(light.spot_angle)
+            lens.setNearFar(0.1, light.range)
+            panda_light.setLens(lens)
+            panda_light.setAttenuation((1.0, 0.0, 1.0 / max(light.range, 0.1) ** 2 * 4))
+            if light.shadows:
+                panda_light.setShadowCaster(True, light.shadow_size, light.shadow_size)
+        panda_light.setColor(color)
+        if light.kind != "ambient" and light.shadows:
+            from panda3d.core import BitMask32
+
+            panda_light.setCameraMask(BitMask32.bit(SHADOW_CASTER_MASK_BIT))
+        node = self._world.node(eid).attachNewNode(panda_light)
+        self._world.root.setLight(node)
+        self._lights[eid] = node
+
+    def active_camera(self) -> int:
+        """The entity of the active camera with the highest priority (ties: lowest id), or 0."""
+        assert self._world is not None
+        best, best_key = 0, None
+        for eid, camera in self._world.query(Camera):
+            if camera.active and (best_key is None or camera.priority > best_key):
+                best, best_key = eid, camera.priority
+        return best

@@ -1,0 +1,44 @@
+"""The pieces a running world shares: content packs, assets, scripts and prefabs, and the
+factory that builds a World with the engine's standard systems."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.assets import AssetCache
+from engine.behaviour import ScriptSystem
+from engine.components import builtin_registry
+from engine.content import ContentRegistry, default_content
+from engine.prefabs import PrefabLibrary
+from engine.render_system import RenderSystem
+from engine.script_loader import ScriptLoader
+from engine.world import World
+
+
+@dataclass
+class Runtime:
+    """Shared services; one per process is usual, many worlds may use it."""
+
+    content: ContentRegistry
+    assets: AssetCache
+    scripts: ScriptLoader
+    prefabs: PrefabLibrary
+
+    def registry(self):  # type: ignore[no-untyped-def]
+        """A component registry with the built-ins and script behaviours from code packs."""
+        registry = builtin_registry()
+        registry.add_resolver(self.scripts.resolve)
+        return registry
+
+    def new_world(self, *, seed: int = 0, tick_rate: float = 60.0, name: str = "world") -> World:
+        """An empty World with the standard systems (scripts, render sync)."""
+        world = World(seed=seed, tick_rate=tick_rate, name=name, registry=self.registry())
+        world.services["runtime"] = self
+        world.add_system(ScriptSystem(self.scripts))
+        world.add_system(RenderSystem(self.assets))
+        return world
+
+
+def create_runtime(content: ContentRegistry | None = None) -> Runtime:
+    """A runtime over the given packs (the base pack alone by default)."""
+    content = content or default_content()
+    return Runtime(content, AssetCache(content), ScriptLoader(content), PrefabLibrary(content))

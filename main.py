@@ -1,0 +1,118 @@
+"""Storm's command line: it parses arguments and calls into the packages, nothing more."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEMO_WORLD = ROOT / "worlds" / "demo.world.json"
+
+
+def _play(args: argparse.Namespace) -> int:
+    from engine.app import App
+    from engine.runtime import create_runtime
+    from engine.world_file import read_world
+
+    world = read_world(args.world, create_runtime(), seed=args.seed)
+    app = App(args.mode, size=args.size)
+    app.load(world)
+    frames = args.frames if args.frames is not None else (1 if args.screenshot else None)
+    try:
+        app.run(frames=frames)
+        if args.screenshot:
+            print(f"screenshot: {app.screenshot(args.screenshot)}")
+        print(f"played {world.tick_count} ticks of {args.world} ({app.mode})")
+    finally:
+        app.close()
+    return 0
+
+
+def _new_world(args: argparse.Namespace) -> int:
+    from engine.runtime import create_runtime
+    from engine.starter_world import starter_world
+    from engine.world_file import save_world
+
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        print(f"{path}: already exists (use --force to overwrite)", file=sys.stderr)
+        return 1
+    save_world(starter_world(create_runtime(), args.name or path.name.split(".")[0]), path)
+    print(f"wrote {path}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from engine.runtime import create_runtime
+    from engine.world_file import validate_world
+
+    world = validate_world(args.world, create_runtime())
+    print(f"{args.world}: ok ({len(world.entities())} entities)")
+    world.close()
+    return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+        if width <= 0 or height <= 0:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT like 1280x720, got {text!r}") from None
+    return width, height
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="Storm: play, validate and create worlds.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command")
+
+    play = sub.add_parser("play", help="play a world (the demo world by default)",
+                          description="Play a world in a window, offscreen or headless.")
+    play.add_argument("world", nargs="?", default=str(DEMO_WORLD), help="world file (default: the demo world)")
+    modes = play.add_mutually_exclusive_group()
+    modes.add_argument("--window", dest="mode", action="store_const", const="window", help="open a window")
+    modes.add_argument("--offscreen", dest="mode", action="store_const", const="offscreen",
+                       help="render into an offscreen buffer (EGL); for screenshots and tests")
+    modes.add_argument("--headless", dest="mode", action="store_const", const="headless",
+                       help="no rendering at all (servers)")
+    play.set_defaults(mode="auto", func=_play)
+    play.add_argument("--frames", type=int, help="stop after N frames of 1/60 s simulated time each")
+    play.add_argument("--screenshot", metavar="OUT.png", help="write a screenshot after the last frame")
+    play.add_argument("--seed", type=int, help="seed the world's random source (default: the world's own)")
+    play.add_argument("--size", type=_size, default=(1280, 720), help="window or buffer size, WIDTHxHEIGHT")
+
+    new = sub.add_parser("new-world", help="write a starter world file", description="Write a small lit world.")
+    new.add_argument("path", help="where to write the world file (e.g. worlds/mine.world.json)")
+    new.add_argument("--name", help="the world's name (default: from the file name)")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    new.set_defaults(func=_new_world)
+
+    validate = sub.add_parser("validate", help="check a world file and everything it uses",
+                              description="Load a world strictly; missing assets count as errors.")
+    validate.add_argument("world", help="world file to check")
+    validate.set_defaults(func=_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        args = parser.parse_args(["play", *(argv or [])])
+    if getattr(args, "frames", None) is not None and args.frames < 1:
+        parser.error("--frames must be at least 1")
+    from engine.errors import StormError
+
+    try:
+        return args.func(args)
+    except StormError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Multiplayer (not built yet): authoritative server, client prediction, snapshot codec, WebRTC transport."""

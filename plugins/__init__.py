@@ -1,0 +1,1 @@
+"""The plugin host (not built yet): manifests, hooks, event bus, permissions, process sandbox."""
