@@ -11,6 +11,7 @@ from panda3d.core import Filename, PNMImage, loadPrcFileData
 
 from engine.clock import FixedClock
 from engine.components.rendering import Camera
+from engine.errors import StormError
 from engine.render_system import RenderSystem
 from engine.world import World
 
@@ -58,6 +59,8 @@ class App:
         if self.mode != "headless" and self.base.win is None:
             log.warning("could not open a %s display; running headless (nothing is drawn)", self.mode)
             self.mode = "headless"
+        if self.base.camera is None:  # headless: keep a camera node so camera logic runs the same way
+            self.base.camera = self.base.render.attachNewNode("camera")
         self.world: World | None = None
         self.clock: FixedClock | None = None
         self.overlay = None
@@ -135,12 +138,12 @@ class App:
     def screenshot(self, path: Path | str) -> Path:
         """Render a fresh frame and write it as an image; needs a mode that renders."""
         if self.base.win is None:
-            raise RuntimeError("no screenshot in headless mode: nothing is rendered (use --offscreen)")
+            raise StormError("no screenshot in headless mode: nothing is rendered (use --offscreen or --window)")
         self.base.graphicsEngine.renderFrame()
         self.base.graphicsEngine.renderFrame()
         image = PNMImage()
         if not self.base.win.getScreenshot(image):
-            raise RuntimeError("the renderer returned no image")
+            raise StormError("the renderer returned no image")
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         image.write(Filename.fromOsSpecific(str(out)))

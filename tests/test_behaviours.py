@@ -1,0 +1,113 @@
+"""Behaviours: lifecycle, failures that don't stop the world, packs without code, hot reload."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from engine.content import ContentRegistry
+from engine.errors import DataError
+from engine.runtime import create_runtime
+from engine.world_file import load_world_data
+
+COUNTER = '''
+from engine.behaviour import Behaviour
+from engine.fields import Field, Float
+
+class Counter(Behaviour):
+    step = Field(Float(0, 100), 1.0)
+
+    def on_start(self):
+        self.count = 0
+        self.world.events_log.append(("start", self.entity))
+
+    def on_update(self, dt):
+        self.count += self.step
+        self.node.setX(self.count)
+
+    def on_destroy(self):
+        self.world.events_log.append(("destroy", self.entity))
+
+class Broken(Behaviour):
+    def on_update(self, dt):
+        raise RuntimeError("boom")
+'''
+
+
+def make_pack(root: Path, name: str, code: bool, scripts: dict[str, str]) -> Path:
+    pack = root / name
+    (pack / "scripts").mkdir(parents=True)
+    (pack / "pack.json").write_text(json.dumps({"name": name, "version": "1.0.0", "code": code}))
+    for module, source in scripts.items():
+        (pack / "scripts" / f"{module}.py").write_text(source)
+    return pack
+
+
+def world_with(tmp_path: Path, components: dict, code: bool = True):  # type: ignore[no-untyped-def]
+    content = ContentRegistry()
+    content.add_pack(make_pack(tmp_path, "mod", code, {"counting": COUNTER}))
+    runtime = create_runtime(content)
+    data = {"storm_world": 2, "entities": [{"id": 1, "name": "thing", "components": components}]}
+    world = load_world_data(data, str(tmp_path / "test.world.json"), runtime)
+    world.events_log = []  # type: ignore[attr-defined]
+    return world, runtime
+
+
+def test_behaviour_starts_once_updates_each_tick_and_is_destroyed(tmp_path: Path) -> None:
+    world, _ = world_with(tmp_path, {"mod:counting.Counter": {"step": 2}})
+    for _ in range(3):
+        world.tick()
+    assert world.node(1).getX() == pytest.approx(6)
+    assert world.events_log == [("start", 1)]
+    world.destroy(1)
+    world.tick()
+    assert world.events_log == [("start", 1), ("destroy", 1)]
+
+
+def test_a_failing_behaviour_is_stopped_and_logged_but_the_world_keeps_running(tmp_path: Path, caplog) -> None:
+    world, _ = world_with(tmp_path, {"mod:counting.Broken": {}, "mod:counting.Counter": {}})
+    with caplog.at_level(logging.ERROR, logger="storm.scripts"):
+        for _ in range(5):
+            world.tick()
+    assert world.node(1).getX() == pytest.approx(5)
+    failures = [r for r in caplog.records if "mod:counting.Broken" in r.getMessage()]
+    assert len(failures) == 1 and "thing" in failures[0].getMessage()
+
+
+def test_scripts_only_load_from_packs_allowed_to_carry_code(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as info:
+        world_with(tmp_path, {"mod:counting.Counter": {}}, code=False)
+    message = str(info.value)
+    assert "entities[0](thing).components.mod:counting.Counter" in message and '"code": false' in message
+
+
+def test_hot_reload_swaps_code_and_keeps_state(tmp_path: Path) -> None:
+    world, runtime = world_with(tmp_path, {"mod:counting.Counter": {}})
+    for _ in range(4):
+        world.tick()
+    assert world.node(1).getX() == pytest.approx(4)
+    script = tmp_path / "mod" / "scripts" / "counting.py"
+    script.write_text(COUNTER.replace("self.count += self.step", "self.count += self.step * 10"))
+    stat = script.stat()
+    os.utime(script, (stat.st_atime, stat.st_mtime + 5))
+    system = world.systems()[0]
+    system.hot_reload(runtime.scripts.reload_changed())
+    world.tick()
+    assert world.node(1).getX() == pytest.approx(14)  # state (count=4) kept, new code adds 10
+    assert world.events_log == [("start", 1)]
+
+
+def test_hot_reload_with_a_syntax_error_keeps_the_old_code(tmp_path: Path) -> None:
+    world, runtime = world_with(tmp_path, {"mod:counting.Counter": {}})
+    world.tick()
+    script = tmp_path / "mod" / "scripts" / "counting.py"
+    script.write_text("def broken(:\n")
+    stat = script.stat()
+    os.utime(script, (stat.st_atime, stat.st_mtime + 5))
+    assert runtime.scripts.reload_changed() == []
+    assert "counting.py" in runtime.scripts.errors[-1]
+    world.tick()
+    assert world.node(1).getX() == pytest.approx(2)

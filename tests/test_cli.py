@@ -1,0 +1,114 @@
+"""End to end through main.py: play offscreen and check pixels, headless, new-world, validate, help."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from panda3d.core import Lens, NodePath, PerspectiveLens, PNMImage, Point2, Point3, Filename
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "worlds" / "demo.world.json"
+WIDTH, HEIGHT = 320, 180
+
+
+def run_main(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+
+
+def entity(data: dict, name: str) -> dict:
+    return next(e for e in data["entities"] if e["name"] == name)
+
+
+def project(world_data: dict, point: tuple[float, float, float]) -> tuple[int, int]:
+    """Where a world point lands in the screenshot, from the camera entity the world file declares."""
+    camera = entity(world_data, "Camera")
+    transform = camera.get("transform", {})
+    node = NodePath("camera")
+    node.setPosHpr(*transform.get("pos", [0, 0, 0]), *transform.get("hpr", [0, 0, 0]))
+    lens = PerspectiveLens()
+    lens.setAspectRatio(WIDTH / HEIGHT)
+    lens.setFov(camera["components"]["Camera"].get("fov", 60))
+    film = Point2()
+    assert lens.project(node.getRelativePoint(NodePath(), Point3(*point)), film)
+    return int((film.x + 1) / 2 * WIDTH), int((1 - film.y) / 2 * HEIGHT)
+
+
+@pytest.fixture(scope="module")
+def demo_screenshot(tmp_path_factory: pytest.TempPathFactory) -> PNMImage:
+    out = tmp_path_factory.mktemp("shots") / "demo.png"
+    result = run_main("play", str(DEMO), "--offscreen", "--frames", "30", "--size", f"{WIDTH}x{HEIGHT}",
+                      "--screenshot", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "played 30 ticks" in result.stdout
+    image = PNMImage()
+    assert image.read(Filename.fromOsSpecific(str(out)))
+    assert (image.getXSize(), image.getYSize()) == (WIDTH, HEIGHT)
+    return image
+
+
+def rgb(image: PNMImage, x: int, y: int) -> tuple[float, float, float]:
+    c = image.getXel(x, y)
+    return c[0], c[1], c[2]
+
+
+def test_screenshot_shows_the_red_box_where_the_world_puts_it(demo_screenshot: PNMImage) -> None:
+    data = json.loads(DEMO.read_text())
+    x, y = project(data, tuple(entity(data, "Red box")["transform"]["pos"]))
+    r, g, b = rgb(demo_screenshot, x, y)
+    assert r > 0.4 and r > 3 * g and r > 3 * b, (x, y, r, g, b)
+
+
+def test_screenshot_shows_the_blue_ball_and_the_green_ground(demo_screenshot: PNMImage) -> None:
+    data = json.loads(DEMO.read_text())
+    x, y = project(data, tuple(entity(data, "Blue ball")["transform"]["pos"]))
+    r, g, b = rgb(demo_screenshot, x, y)
+    assert b > 0.4 and b > 2 * r and b > 1.5 * g, (x, y, r, g, b)
+    gx, gy = project(data, (-6.0, -4.0, 0.0))  # open ground, nothing placed there
+    r, g, b = rgb(demo_screenshot, gx, gy)
+    assert g > r and g > b, (gx, gy, r, g, b)
+
+
+def test_screenshot_top_is_the_world_background(demo_screenshot: PNMImage) -> None:
+    r, g, b = rgb(demo_screenshot, WIDTH // 2, 2)
+    assert (r, g, b) == pytest.approx((0.5, 0.6, 0.7), abs=0.02)
+
+
+def test_headless_play_runs_the_demo_by_default_without_rendering() -> None:
+    result = run_main("play", "--headless", "--frames", "10")
+    assert result.returncode == 0, result.stderr
+    assert "played 10 ticks" in result.stdout and "demo.world.json" in result.stdout and "(headless)" in result.stdout
+
+
+def test_screenshot_in_headless_mode_is_a_clear_error() -> None:
+    result = run_main("play", "--headless", "--frames", "2", "--screenshot", "x.png")
+    assert result.returncode == 2
+    assert "no screenshot in headless mode" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_new_world_writes_a_world_that_validates_and_plays(tmp_path: Path) -> None:
+    path = tmp_path / "mine.world.json"
+    assert run_main("new-world", str(path)).returncode == 0
+    assert run_main("new-world", str(path)).returncode == 1  # no silent overwrite
+    checked = run_main("validate", str(path))
+    assert checked.returncode == 0 and "ok (5 entities)" in checked.stdout
+    assert run_main("play", str(path), "--headless", "--frames", "3").returncode == 0
+
+
+def test_validate_reports_the_file_path_and_expectation(tmp_path: Path) -> None:
+    data = json.loads(DEMO.read_text())
+    entity(data, "Red box")["components"]["MeshRenderer"]["color"] = "red"
+    bad = tmp_path / "bad.world.json"
+    bad.write_text(json.dumps(data))
+    result = run_main("validate", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}: entities[4](Red box).components.MeshRenderer.color: expected a list of 4 numbers" in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["play"], ["new-world"], ["validate"]])
+def test_help_on_each_command(command: list[str]) -> None:
+    result = run_main(*command, "--help")
+    assert result.returncode == 0 and "usage: main.py" in result.stdout
