@@ -11,11 +11,12 @@ DEMO_WORLD = ROOT / "worlds" / "demo.world.json"
 
 
 def _play(args: argparse.Namespace) -> int:
-    from engine.app import App
+    from engine.app import App, pick_mode
     from engine.runtime import create_runtime
     from engine.world_file import read_world
 
-    world = read_world(args.world, create_runtime(), seed=args.seed)
+    audio = "openal" if pick_mode(args.mode) == "window" else "null"
+    world = read_world(args.world, create_runtime(audio=audio), seed=args.seed)
     app = App(args.mode, size=args.size)
     app.load(world)
     frames = args.frames if args.frames is not None else (1 if args.screenshot else None)

@@ -37,8 +37,12 @@ class AssetCache:
         self._lock = threading.Lock()
         _register_python_loaders()
 
-    def problem(self, asset_id: str) -> str | None:
+    def problem(self, asset_id: str, kind: str = "model") -> str | None:
         """Why an asset id cannot load (None when it can): bad id, unknown pack, missing file, format."""
+        if kind == "sound":
+            from engine.audio.sound_files import sound_problem
+
+            return sound_problem(self.content, asset_id)
         try:
             pack, path = parse_asset_id(asset_id)
         except ValueError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.assets import AssetCache
+from engine.audio import AudioSystem
 from engine.behaviour import ScriptSystem
 from engine.components import builtin_registry
 from engine.content import ContentRegistry, default_content
@@ -22,6 +23,7 @@ class Runtime:
     assets: AssetCache
     scripts: ScriptLoader
     prefabs: PrefabLibrary
+    audio: str = "null"  # "openal" for a game with speakers; "null" records what would play
 
     def registry(self):  # type: ignore[no-untyped-def]
         """A component registry with the built-ins and script behaviours from code packs."""
@@ -35,10 +37,11 @@ class Runtime:
         world.services["runtime"] = self
         world.add_system(ScriptSystem(self.scripts))
         world.add_system(RenderSystem(self.assets))
+        world.add_system(AudioSystem(self.content, device=self.audio))
         return world
 
 
-def create_runtime(content: ContentRegistry | None = None) -> Runtime:
+def create_runtime(content: ContentRegistry | None = None, audio: str = "null") -> Runtime:
     """A runtime over the given packs (the base pack alone by default)."""
     content = content or default_content()
-    return Runtime(content, AssetCache(content), ScriptLoader(content), PrefabLibrary(content))
+    return Runtime(content, AssetCache(content), ScriptLoader(content), PrefabLibrary(content), audio)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from engine.component import ComponentRegistry
+from engine.audio.components import AudioListener, AudioSource
 from engine.components.rendering import Camera, Light, MeshRenderer
 
-BUILTIN_COMPONENTS = (MeshRenderer, Light, Camera)
+BUILTIN_COMPONENTS = (MeshRenderer, Light, Camera, AudioSource, AudioListener)
 
 
 def builtin_registry() -> ComponentRegistry:
@@ -15,4 +16,4 @@ def builtin_registry() -> ComponentRegistry:
     return registry
 
 
-__all__ = ["Camera", "Light", "MeshRenderer", "BUILTIN_COMPONENTS", "builtin_registry"]
+__all__ = ["AudioListener", "AudioSource", "Camera", "Light", "MeshRenderer", "BUILTIN_COMPONENTS", "builtin_registry"]
