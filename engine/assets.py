@@ -63,6 +63,8 @@ class AssetCache:
             proto = self._models.get(asset_id)
             if proto is None:
                 proto = self._load(asset_id, owner)
+            elif asset_id in self._failed:
+                log.error("asset %r (used by %s) is missing; showing a placeholder", asset_id, owner or "?")
         copy = proto.copyTo(NodePath())
         return copy
 

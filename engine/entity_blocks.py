@@ -20,11 +20,15 @@ _VEC3 = Vector(3, -1e7, 1e7)
 
 @dataclass
 class Transform:
-    """A local transform as written in files: position, heading-pitch-roll in degrees, scale."""
+    """A local transform as written in files: position, heading-pitch-roll in degrees, scale.
 
-    pos: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    hpr: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    A part left out (None) keeps the node's current value: an override of a prefab member's
+    ``pos`` leaves the prefab's rotation and scale alone.
+    """
+
+    pos: tuple[float, float, float] | None = None
+    hpr: tuple[float, float, float] | None = None
+    scale: tuple[float, float, float] | None = None
 
 
 @dataclass
@@ -54,7 +58,7 @@ class EntityBlock:
 def expect_keys(block: dict[str, Any], allowed: tuple[str, ...], ctx: LoadContext, path: str) -> None:
     for key in block:
         if key not in allowed:
-            raise DataError(ctx.source, f"{path}.{key}", f"one of the keys {', '.join(allowed)}", key)
+            raise DataError(ctx.source, f"{path}.{key}" if path else key, f"one of the keys {', '.join(allowed)}", key)
 
 
 def parse_transform(data: Any, ctx: LoadContext, path: str) -> Transform:
@@ -97,7 +101,7 @@ def check_fields(cls: type[Component], fields: Any, ctx: LoadContext, where: str
     if ctx.assets is not None:
         for name, declared in cls.fields.items():
             if isinstance(declared.type, AssetRef):
-                problem = ctx.assets.problem(getattr(probe, name))
+                problem = ctx.assets.problem(getattr(probe, name), declared.type.kind)
                 if problem:
                     raise DataError(ctx.source, f"{where}.{name}", f"an asset that exists ({problem})",
                                     getattr(probe, name))
@@ -114,7 +118,13 @@ def parse_block(block: dict[str, Any], ctx: LoadContext, path: str) -> EntityBlo
 
 
 def apply_transform(world: "World", eid: int, transform: Transform) -> None:
-    world.node(eid).setPosHprScale(*transform.pos, *transform.hpr, *transform.scale)
+    node = world.node(eid)
+    if transform.pos is not None:
+        node.setPos(*transform.pos)
+    if transform.hpr is not None:
+        node.setHpr(*transform.hpr)
+    if transform.scale is not None:
+        node.setScale(*transform.scale)
 
 
 def add_components(world: "World", eid: int, specs: list[ComponentSpec]) -> None:

@@ -33,9 +33,13 @@ def f32(value: float) -> float:
 def _number(value: Any, expected: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise FieldError(expected, value)
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:
+        raise FieldError(expected, value) from None
+    if not math.isfinite(number):
         raise FieldError(expected, value)
-    return float(value)
+    return number
 
 
 class FieldType:

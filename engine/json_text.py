@@ -30,10 +30,20 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+MAX_INT_DIGITS = 300  # larger integers do not fit in a float; no field can hold them
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"a number of at most {MAX_INT_DIGITS} digits, got one of {len(text)} starting {text[:12]}")
+    return int(text)
+
+
 def parse_json(text: str, source: str) -> Any:
     """Parse JSON text; raises DataError naming the line and column of a syntax error."""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant,
+                          parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise DataError(source, f"line {exc.lineno} column {exc.colno}", f"valid JSON ({exc.msg})") from None
     except _DuplicateKey as exc:

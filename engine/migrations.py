@@ -25,6 +25,9 @@ def _v1_to_v2(data: dict[str, Any], source: str) -> dict[str, Any]:
             continue
         transform = {key: entity.pop(key) for key in ("pos", "hpr", "scale") if key in entity}
         if transform:
+            if "transform" in entity:
+                raise DataError(source, f"entities[{index}].transform",
+                                "flat pos/hpr/scale or nothing in schema version 1", entity["transform"])
             entity["transform"] = transform
         components = entity.get("components")
         if isinstance(components, list):
@@ -34,7 +37,11 @@ def _v1_to_v2(data: dict[str, Any], source: str) -> dict[str, Any]:
                     raise DataError(source, f"entities[{index}].components[{c_index}]",
                                     "an object with a \"type\" string (schema version 1)", component)
                 fields = dict(component)
-                converted[fields.pop("type")] = fields
+                type_name = fields.pop("type")
+                if type_name in converted:
+                    raise DataError(source, f"entities[{index}].components[{c_index}].type",
+                                    "each component type once per entity", type_name)
+                converted[type_name] = fields
             entity["components"] = converted
     return data
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.content import ContentRegistry, parse_asset_id
-from engine.entity_blocks import (EntityBlock, LoadContext, add_components, apply_transform, components_data,
-                                  expect_keys, parse_block, parse_components, parse_transform, transform_data)
+from engine.entity_blocks import (TRANSFORM_DEFAULTS, TRANSFORM_KEYS, EntityBlock, LoadContext, add_components,
+                                  apply_transform, components_data, expect_keys, parse_block, parse_components,
+                                  parse_transform, transform_data)
 from engine.errors import DataError
 from engine.events import EntityDestroyed
 from engine.json_text import read_json
@@ -38,12 +39,15 @@ class PrefabMember:
     block: EntityBlock
     nested: str = ""
     overrides: dict[str, Any] = field(default_factory=dict)
+    path: str = ""  # where the member is in its prefab file, for errors: ``entities[1]``
 
 
 @dataclass
 class Prefab:
     asset_id: str
     members: list[PrefabMember]
+    source: str = ""  # the prefab file, for errors in its members' overrides
+    stamp: tuple[int, int] = (0, 0)  # the file's mtime and size when it was read
 
 
 @dataclass
@@ -61,23 +65,33 @@ class PrefabLibrary:
 
     def __init__(self, content: ContentRegistry) -> None:
         self.content = content
-        self._cache: dict[str, Prefab] = {}
+        # Keyed by asset id and whether assets were checked (validate must not reuse a lax parse).
+        self._cache: dict[tuple[str, bool], Prefab] = {}
 
     def load(self, asset_id: str, ctx: LoadContext, path: str, stack: tuple[str, ...] = ()) -> Prefab:
         """Parse a prefab (and, through ``instantiate``, its nested ones); ``path`` is where it was named."""
+        if not isinstance(asset_id, str):
+            raise DataError(ctx.source, path, "a prefab asset id like 'pack:prefabs/name.prefab.json'", asset_id)
         if asset_id in stack:
             chain = " -> ".join(stack + (asset_id,))
             raise DataError(ctx.source, path, f"a prefab that does not contain itself (cycle {chain})", asset_id)
-        if asset_id in self._cache:
-            return self._cache[asset_id]
         try:
             parse_asset_id(asset_id)
-        except ValueError as exc:
-            raise DataError(ctx.source, path, "a prefab asset id like 'pack:prefabs/name.prefab.json'", asset_id) from exc
+        except ValueError:
+            raise DataError(ctx.source, path, "a prefab asset id like 'pack:prefabs/name.prefab.json'", asset_id) from None
         file = self.content.resolve(asset_id)
         if file is None:
             raise DataError(ctx.source, path, "a prefab file that exists in an enabled pack", asset_id)
         source = str(file)
+        cache_key = (asset_id, ctx.assets is not None)
+        try:
+            info = file.stat()
+        except OSError:
+            raise DataError(ctx.source, path, "a prefab file that exists in an enabled pack", asset_id) from None
+        stamp = (info.st_mtime_ns, info.st_size)
+        cached = self._cache.get(cache_key)
+        if cached is not None and cached.stamp == stamp:
+            return cached
         data = migrate(read_json(file), "prefab", source)
         inner = LoadContext(source, ctx.registry, ctx.assets)
         expect_keys(data, ("storm_prefab", "entities"), inner, "")
@@ -95,6 +109,8 @@ class PrefabLibrary:
             if not isinstance(key, str) or not KEY.match(key) or key in seen:
                 raise DataError(source, f"{where}.key", "a unique key of letters, digits, _ or -", key)
             parent = block.get("parent", "")
+            if not isinstance(parent, str):
+                raise DataError(source, f"{where}.parent", "the key of an entity listed before this one", parent)
             if index == 0 and parent:
                 raise DataError(source, f"{where}.parent", "no parent on the first (root) entity", parent)
             if index > 0 and parent not in seen:
@@ -108,23 +124,33 @@ class PrefabLibrary:
             elif "overrides" in block:
                 raise DataError(source, f"{where}.overrides", "overrides only on a nested prefab")
             members.append(PrefabMember(key, parent, parse_block(block, inner, where), nested,
-                                        block.get("overrides", {})))
-        prefab = Prefab(asset_id, members)
-        self._cache[asset_id] = prefab
+                                        block.get("overrides", {}), where))
+        prefab = Prefab(asset_id, members, source, stamp)
+        self._cache[cache_key] = prefab
         return prefab
 
     def instantiate(self, world: "World", asset_id: str, ctx: LoadContext, path: str, *, eid: int | None = None,
-                    parent: int = 0, overrides: Any = None, stack: tuple[str, ...] = ()) -> PrefabInstance:
-        """Create a prefab's entities under ``parent``; the root gets ``eid`` when given."""
+                    parent: int = 0, overrides: Any = None, stack: tuple[str, ...] = (),
+                    overrides_path: str | None = None) -> PrefabInstance:
+        """Create a prefab's entities under ``parent``; the root gets ``eid`` when given.
+
+        ``path`` is where the prefab is named (for errors); ``overrides_path`` where its overrides
+        are (default: beside it, ``<path minus its last part>.overrides``).
+        """
         prefab = self.load(asset_id, ctx, path, stack)
+        if overrides_path is None:
+            overrides_path = f"{path.rsplit('.', 1)[0]}.overrides" if "." in path else "overrides"
         members: dict[str, int] = {}
         template: dict[str, dict[str, Any]] = {}
         for index, member in enumerate(prefab.members):
             member_parent = members[member.parent] if member.parent else parent
             member_eid = eid if index == 0 else None
             if member.nested:
-                nested = self.instantiate(world, member.nested, ctx, path, eid=member_eid, parent=member_parent,
-                                          overrides=member.overrides, stack=stack + (asset_id,))
+                # The member's overrides are written in the prefab file: errors name that file.
+                inner = LoadContext(prefab.source, ctx.registry, ctx.assets)
+                nested = self.instantiate(world, member.nested, inner, f"{member.path}.prefab", eid=member_eid,
+                                          parent=member_parent, overrides=member.overrides,
+                                          stack=stack + (asset_id,), overrides_path=f"{member.path}.overrides")
                 forget_instance(world, nested.root)
                 created = nested.root
                 for nested_key, nested_eid in nested.members.items():
@@ -142,7 +168,7 @@ class PrefabLibrary:
             template[member.key] = snapshot(world, created)
         root = members[prefab.members[0].key]
         instance = PrefabInstance(asset_id, root, members, template)
-        self.apply_overrides(world, instance, overrides or {}, ctx, f"{path}.overrides")
+        self.apply_overrides(world, instance, {} if overrides is None else overrides, ctx, overrides_path)
         instances(world)[instance.root] = instance
         return instance
 
@@ -209,10 +235,29 @@ def instance_overrides(world: "World", instance: PrefabInstance) -> dict[str, An
             changed.update({name: _default_of(world, type_name, name) for name in prefab_data if name not in data})
             if changed:
                 entry[type_name] = changed
-        if eid != instance.root and current["transform"] != base["transform"]:
-            entry["transform"] = current["transform"]
+        if eid != instance.root:
+            transform = _changed_parts(current["transform"], base["transform"])
+            if transform:
+                entry["transform"] = transform
         if entry:
             out[key] = entry
+    return out
+
+
+def root_transform(world: "World", instance: PrefabInstance) -> dict[str, Any]:
+    """The instance root's transform as written in the world file: the parts that differ from the prefab's."""
+    root_key = next((key for key, eid in instance.members.items() if eid == instance.root), "")
+    base = instance.template.get(root_key, {}).get("transform", {})
+    return _changed_parts(transform_data(world, instance.root), base)
+
+
+def _changed_parts(current: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """The transform parts (pos, hpr, scale) that differ from the prefab's, defaults filled in."""
+    out = {}
+    for key in TRANSFORM_KEYS:
+        value = current.get(key, TRANSFORM_DEFAULTS[key])
+        if value != base.get(key, TRANSFORM_DEFAULTS[key]):
+            out[key] = value
     return out
 
 

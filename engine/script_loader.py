@@ -58,7 +58,8 @@ class ScriptLoader:
             self._modules[key] = (module, path, path.stat().st_mtime)
         module = self._modules[key][0]
         cls = getattr(module, class_name, None)
-        if not (isinstance(cls, type) and issubclass(cls, Behaviour)):
+        if not (isinstance(cls, type) and issubclass(cls, Behaviour) and cls is not Behaviour
+                and cls.__module__ == module.__name__):
             raise LookupError(f"a Behaviour class named {class_name!r} in {self._modules[key][1]}")
         cls.type_name = name
         self._classes[name] = cls

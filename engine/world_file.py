@@ -16,7 +16,7 @@ from engine.errors import DataError
 from engine.fields import Color, Field, Float, Int, Str
 from engine.json_text import atomic_write, dumps_canonical, read_json
 from engine.migrations import CURRENT_VERSION, migrate
-from engine.prefabs import instance_overrides, instances, owned_members
+from engine.prefabs import instance_overrides, instances, owned_members, root_transform
 from engine.runtime import Runtime
 from engine.world import World
 
@@ -70,11 +70,17 @@ def load_world_data(data: Any, source: str, runtime: Runtime, *, check_assets: b
     return world
 
 
+def _label(index: int, block: Any) -> str:
+    """How errors name an entity block: ``entities[2](Crate)``, or ``entities[2]`` when it has no name."""
+    name = block.get("name") if isinstance(block, dict) else None
+    return f"entities[{index}]({name})" if isinstance(name, str) and name else f"entities[{index}]"
+
+
 def _check_ids(entities: list[Any], source: str) -> dict[int, int]:
     """Check ids and parents before anything is built; returns id -> parent id."""
     parents: dict[int, int] = {}
     for index, block in enumerate(entities):
-        where = f"entities[{index}]"
+        where = _label(index, block)
         if not isinstance(block, dict):
             raise DataError(source, where, "an entity object", block)
         eid = block.get("id")
@@ -89,11 +95,11 @@ def _check_ids(entities: list[Any], source: str) -> dict[int, int]:
     for index, block in enumerate(entities):
         eid, parent = block["id"], parents[block["id"]]
         if parent and parent not in parents:
-            raise DataError(source, f"entities[{index}].parent", "the id of another entity in this file", parent)
+            raise DataError(source, f"{_label(index, block)}.parent", "the id of another entity in this file", parent)
         seen = {eid}
         while parent:
             if parent in seen:
-                raise DataError(source, f"entities[{index}].parent", "a parent chain without a loop", parent)
+                raise DataError(source, f"{_label(index, block)}.parent", "a parent chain without a loop", parent)
             seen.add(parent)
             parent = parents[parent]
     return parents
@@ -103,15 +109,15 @@ def _build(world: World, entities: list[dict[str, Any]], parents: dict[int, int]
            runtime: Runtime) -> None:
     world.reserve_ids(max(parents, default=0))
     for index, block in enumerate(entities):
-        where = f"entities[{index}]"
-        expect_keys(block, ENTITY_KEYS, ctx, where)
+        label = _label(index, block)
+        expect_keys(block, ENTITY_KEYS, ctx, label)
         eid = block["id"]
-        label = f"{where}({block.get('name', '')})" if block.get("name") else where
         if "prefab" in block:
             if "components" in block:
                 raise DataError(ctx.source, f"{label}.components", "no components beside a prefab (use overrides)")
             instance = runtime.prefabs.instantiate(world, block["prefab"], ctx, f"{label}.prefab", eid=eid,
-                                                   overrides=block.get("overrides", {}))
+                                                   overrides=block.get("overrides", {}),
+                                                   overrides_path=f"{label}.overrides")
             parsed = parse_block({k: v for k, v in block.items() if k in ("name", "transform")}, ctx, label)
             if "name" in block:
                 world.set_name(instance.root, parsed.name)
@@ -149,7 +155,7 @@ def world_to_data(world: World) -> dict[str, Any]:
         instance = placed.get(eid)
         if instance is not None:
             block["prefab"] = instance.asset_id
-        transform = transform_data(world, eid)
+        transform = transform_data(world, eid) if instance is None else root_transform(world, instance)
         if transform:
             block["transform"] = transform
         if instance is not None:
