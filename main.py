@@ -12,6 +12,7 @@ DEMO_WORLD = ROOT / "worlds" / "demo.world.json"
 
 def _play(args: argparse.Namespace) -> int:
     from engine.app import App, pick_mode
+    from engine.input import InputSystem
     from engine.runtime import create_runtime
     from engine.world_file import read_world
 
@@ -20,13 +21,32 @@ def _play(args: argparse.Namespace) -> int:
     app = App(args.mode, size=args.size)
     app.load(world)
     frames = args.frames if args.frames is not None else (1 if args.screenshot else None)
+    input_system = world.system(InputSystem)
+    if args.record:
+        input_system.start_recording()
     try:
         app.run(frames=frames)
+        if args.record:
+            input_system.stop_recording().save(args.record)
+            print(f"recorded input: {args.record}")
         if args.screenshot:
             print(f"screenshot: {app.screenshot(args.screenshot)}")
         print(f"played {world.tick_count} ticks of {args.world} ({app.mode})")
     finally:
         app.close()
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from engine.input import load_recording, replay
+    from engine.runtime import create_runtime
+    from engine.world_file import read_world
+
+    recording = load_recording(args.recording)
+    world = read_world(args.world, create_runtime(), seed=recording.seed)
+    ticks = replay(world, recording)
+    print(f"replayed {ticks} ticks of {args.recording} in {args.world} (headless)")
+    world.close()
     return 0
 
 
@@ -83,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--screenshot", metavar="OUT.png", help="write a screenshot after the last frame")
     play.add_argument("--seed", type=int, help="seed the world's random source (default: the world's own)")
     play.add_argument("--size", type=_size, default=(1280, 720), help="window or buffer size, WIDTHxHEIGHT")
+
+    play.add_argument("--record", metavar="INPUT.jsonl", help="record the input actions of this run to a file")
+
+    rerun = sub.add_parser("replay", help="replay recorded input in a world, headless",
+                           description="Run a world headless, driven by an input recording, until it ends.")
+    rerun.add_argument("world", help="world file")
+    rerun.add_argument("recording", help="input recording made with play --record")
+    rerun.set_defaults(func=_replay)
 
     new = sub.add_parser("new-world", help="write a starter world file", description="Write a small lit world.")
     new.add_argument("path", help="where to write the world file (e.g. worlds/mine.world.json)")

@@ -12,6 +12,7 @@ from panda3d.core import Filename, PNMImage, loadPrcFileData
 from engine.clock import FixedClock
 from engine.components.rendering import Camera
 from engine.errors import StormError
+from engine.input import InputSystem
 from engine.render_system import RenderSystem
 from engine.world import World
 
@@ -65,6 +66,7 @@ class App:
         self.clock: FixedClock | None = None
         self.overlay = None
         self._camera_entity = -1
+        self.input_source = None
 
     def load(self, world: World) -> None:
         """Show a world: attach its scene graph, set up lights' shaders, camera and overlay."""
@@ -78,7 +80,12 @@ class App:
             from engine.profiler_overlay import ProfilerOverlay
 
             self.overlay = ProfilerOverlay(self.base.aspect2d, world)
-            self.base.accept("f3", self.overlay.toggle)
+        system = world.system(InputSystem)
+        if system is not None and self.mode == "window":
+            from engine.input.panda_source import PandaInputSource
+
+            self.input_source = PandaInputSource(self.base, system.actions)
+            system.set_source(self.input_source)
         self.base.disableMouse()
         self._bind_camera()
 
@@ -111,6 +118,9 @@ class App:
         ticks = self.clock.advance(frame_seconds)
         for _ in range(ticks):
             self.world.tick(self.clock.dt)
+            actions = self.world.services.get("input")
+            if self.overlay is not None and actions is not None and actions.pressed("toggle_profiler"):
+                self.overlay.toggle()
         self._bind_camera()
         self.base.taskMgr.step()
         if self.overlay is not None:
@@ -150,6 +160,8 @@ class App:
         return out
 
     def close(self) -> None:
+        if self.input_source is not None:
+            self.input_source.close()
         if self.world is not None:
             self.world.close()
         self.base.destroy()

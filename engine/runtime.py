@@ -9,6 +9,7 @@ from engine.audio import AudioSystem
 from engine.behaviour import ScriptSystem
 from engine.components import builtin_registry
 from engine.content import ContentRegistry, default_content
+from engine.input import InputSystem, open_actions
 from engine.prefabs import PrefabLibrary
 from engine.render_system import RenderSystem
 from engine.script_loader import ScriptLoader
@@ -24,6 +25,7 @@ class Runtime:
     scripts: ScriptLoader
     prefabs: PrefabLibrary
     audio: str = "null"  # "openal" for a game with speakers; "null" records what would play
+    per_user_input: bool = True  # apply this user's saved key rebindings
 
     def registry(self):  # type: ignore[no-untyped-def]
         """A component registry with the built-ins and script behaviours from code packs."""
@@ -32,9 +34,10 @@ class Runtime:
         return registry
 
     def new_world(self, *, seed: int = 0, tick_rate: float = 60.0, name: str = "world") -> World:
-        """An empty World with the standard systems (scripts, render sync)."""
+        """An empty World with the standard systems (input, scripts, audio, render sync)."""
         world = World(seed=seed, tick_rate=tick_rate, name=name, registry=self.registry())
         world.services["runtime"] = self
+        world.add_system(InputSystem(open_actions(self.content, per_user=self.per_user_input)))
         world.add_system(ScriptSystem(self.scripts))
         world.add_system(RenderSystem(self.assets))
         world.add_system(AudioSystem(self.content, device=self.audio))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.behaviour import ScriptSystem
 from engine.content import ContentRegistry
 from engine.errors import DataError
 from engine.runtime import create_runtime
@@ -93,7 +94,7 @@ def test_hot_reload_swaps_code_and_keeps_state(tmp_path: Path) -> None:
     script.write_text(COUNTER.replace("self.count += self.step", "self.count += self.step * 10"))
     stat = script.stat()
     os.utime(script, (stat.st_atime, stat.st_mtime + 5))
-    system = world.systems()[0]
+    system = world.system(ScriptSystem)
     system.hot_reload(runtime.scripts.reload_changed())
     world.tick()
     assert world.node(1).getX() == pytest.approx(14)  # state (count=4) kept, new code adds 10
