@@ -112,3 +112,19 @@ def test_validate_reports_the_file_path_and_expectation(tmp_path: Path) -> None:
 def test_help_on_each_command(command: list[str]) -> None:
     result = run_main(*command, "--help")
     assert result.returncode == 0 and "usage: main.py" in result.stdout
+
+
+def test_record_then_replay_through_the_cli(tmp_path: Path) -> None:
+    recording = tmp_path / "input.jsonl"
+    played = run_main("play", "--headless", "--frames", "12", "--record", str(recording))
+    assert played.returncode == 0, played.stderr
+    replayed = run_main("replay", str(DEMO), str(recording))
+    assert replayed.returncode == 0, replayed.stderr
+    assert "replayed 12 ticks" in replayed.stdout
+
+
+def test_replaying_a_file_that_is_not_a_recording_names_it(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.jsonl"
+    bogus.write_text("hello\n")
+    result = run_main("replay", str(DEMO), str(bogus))
+    assert result.returncode == 2 and str(bogus) in result.stderr and "Traceback" not in result.stderr
