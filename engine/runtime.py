@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.assets import AssetCache
-from engine.audio import AudioSystem
+from engine.audio import AudioSystem, connect_collisions
 from engine.behaviour import ScriptSystem
 from engine.components import builtin_registry
 from engine.content import ContentRegistry, default_content
 from engine.input import InputSystem, open_actions
+from engine.physics import PhysicsSystem
+from engine.physics.events import Collision
 from engine.prefabs import PrefabLibrary
 from engine.render_system import RenderSystem
 from engine.script_loader import ScriptLoader
@@ -34,13 +36,15 @@ class Runtime:
         return registry
 
     def new_world(self, *, seed: int = 0, tick_rate: float = 60.0, name: str = "world") -> World:
-        """An empty World with the standard systems (input, scripts, audio, render sync)."""
+        """An empty World with the standard systems (input, scripts, physics, audio, render sync)."""
         world = World(seed=seed, tick_rate=tick_rate, name=name, registry=self.registry())
         world.services["runtime"] = self
         world.add_system(InputSystem(open_actions(self.content, per_user=self.per_user_input)))
         world.add_system(ScriptSystem(self.scripts))
+        world.add_system(PhysicsSystem())
         world.add_system(RenderSystem(self.assets))
         world.add_system(AudioSystem(self.content, device=self.audio))
+        connect_collisions(world, Collision)
         return world
 
 

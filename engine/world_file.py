@@ -13,7 +13,7 @@ from engine.component import Component, apply_data
 from engine.entity_blocks import (LoadContext, add_components, apply_transform, components_data, expect_keys,
                                   parse_block, transform_data)
 from engine.errors import DataError
-from engine.fields import Color, Field, Float, Int, Str
+from engine.fields import Color, Field, Float, Int, Str, Vec3
 from engine.json_text import atomic_write, dumps_canonical, read_json
 from engine.migrations import CURRENT_VERSION, migrate
 from engine.prefabs import instance_overrides, instances, owned_members, root_transform
@@ -32,6 +32,7 @@ class WorldSettings(Component):
     tick_rate = Field(Float(1.0, 1000.0), 60.0, doc="fixed simulation ticks per second")
     background = Field(Color(), (0.5, 0.6, 0.7, 1.0), doc="colour behind everything")
     description = Field(Str(2000), "", doc="what this world is, for people browsing worlds")
+    gravity = Field(Vec3(-1000.0, 1000.0), (0.0, 0.0, -9.81), doc="world gravity in m/s^2 (Z is up)")
 
 
 def read_world(path: Path | str, runtime: Runtime, *, check_assets: bool = False, seed: int | None = None) -> World:

@@ -4,8 +4,9 @@ from __future__ import annotations
 from engine.component import ComponentRegistry
 from engine.audio.components import AudioListener, AudioSource
 from engine.components.rendering import Camera, Light, MeshRenderer
+from engine.physics.components import PHYSICS_COMPONENTS
 
-BUILTIN_COMPONENTS = (MeshRenderer, Light, Camera, AudioSource, AudioListener)
+BUILTIN_COMPONENTS = (MeshRenderer, Light, Camera, AudioSource, AudioListener, *PHYSICS_COMPONENTS)
 
 
 def builtin_registry() -> ComponentRegistry:
