@@ -101,17 +101,15 @@ class ScriptSystem(System):
             self._dirty = True
         if self._dirty:
             self._rebuild()
-        updates = self._updates
-        count = len(updates)
-        index = 0
-        while index < count:
+        remaining = iter(self._updates)  # one iterator: after a failure the loop resumes at the next one
+        update = None
+        while True:
             try:
-                for index in range(index, count):
-                    updates[index](dt)
+                for update in remaining:
+                    update(dt)
                 break
             except Exception:  # noqa: BLE001 - a broken script must not stop the world
-                self._fail(updates[index].__self__, "on_update")  # type: ignore[attr-defined]
-                index += 1
+                self._fail(update.__self__, "on_update")  # type: ignore[union-attr]
 
     def hot_reload(self, swaps: list[tuple[type, type]]) -> None:
         """Swap reloaded classes into the world; live behaviours keep their state."""

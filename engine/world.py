@@ -194,6 +194,10 @@ class World:
         store = self._store.pop(old, {})
         for eid, component in store.items():
             component.__class__ = new
+            for name, declared in new.fields.items():  # fields the new code added get their defaults
+                if name not in component.__dict__:
+                    default = declared.default
+                    setattr(component, name, list(default) if isinstance(default, list) else default)
             types = self._entity_types[eid]
             types[types.index(old)] = new
         self._store.setdefault(new, {}).update(store)

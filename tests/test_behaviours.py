@@ -112,3 +112,19 @@ def test_hot_reload_with_a_syntax_error_keeps_the_old_code(tmp_path: Path) -> No
     assert "counting.py" in runtime.scripts.errors[-1]
     world.tick()
     assert world.node(1).getX() == pytest.approx(2)
+
+
+def test_hot_reload_that_adds_a_field_gives_live_behaviours_its_default(tmp_path: Path) -> None:
+    world, runtime = world_with(tmp_path, {"mod:counting.Counter": {}})
+    world.tick()
+    script = tmp_path / "mod" / "scripts" / "counting.py"
+    script.write_text(COUNTER.replace("    step = Field(Float(0, 100), 1.0)\n",
+                                      "    step = Field(Float(0, 100), 1.0)\n    bonus = Field(Float(0, 100), 3.0)\n"))
+    stat = script.stat()
+    os.utime(script, (stat.st_atime, stat.st_mtime + 5))
+    world.system(ScriptSystem).hot_reload(runtime.scripts.reload_changed())
+    from engine.world_file import world_to_data
+
+    counter = world.components(1)[0]
+    assert counter.bonus == 3.0
+    assert world_to_data(world)["entities"][0]["components"]["mod:counting.Counter"] == {}

@@ -9,8 +9,8 @@ full pass of a cached two-component query: Storm's ``world.query`` against
 
 Usage (from the repository root)::
 
-    .venv/bin/python -m tools.bench.entities            # 1k, 2k, 5k, 10k entities, 3 rounds (~4 min)
-    .venv/bin/python -m tools.bench.entities --quick    # 1k and 10k, fewer frames (~1 minute)
+    .venv/bin/python -m tools.bench.entities            # 1k, 2k, 5k, 10k entities, 3 rounds (~3.5 min)
+    .venv/bin/python -m tools.bench.entities --quick    # 1k and 10k, fewer frames (~45 s)
 
 stdout: one JSON line per measurement, then the summary JSON object as the last line.
 stderr: progress. See docs/benchmarks.md for what each number means.
