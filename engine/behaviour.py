@@ -59,9 +59,8 @@ class ScriptSystem(System):
         self._world = world
         self._unsubscribe = [world.events.subscribe(ComponentAdded, self._on_added),
                              world.events.subscribe(ComponentRemoved, self._on_removed)]
-        for eid in world.entities():
-            for component in world.components(eid):
-                self._on_added(ComponentAdded(eid, component))
+        for event in world.existing_components():
+            self._on_added(event)
 
     def detach(self, world: "World") -> None:
         for unsubscribe in self._unsubscribe:

@@ -37,9 +37,8 @@ class RenderSystem(System):
         bus = world.events
         self._unsubscribe = [bus.subscribe(ComponentAdded, self._added), bus.subscribe(ComponentRemoved, self._removed),
                              bus.subscribe(FieldChanged, self._changed)]
-        for eid in world.entities():
-            for component in world.components(eid):
-                self._added(ComponentAdded(eid, component))
+        for event in world.existing_components():
+            self._added(event)
 
     def detach(self, world: "World") -> None:
         for unsubscribe in self._unsubscribe:

@@ -161,6 +161,11 @@ class World:
         """The components of an entity, in the order they were added."""
         return [self._store[cls][eid] for cls in self._entity_types.get(eid, ())]
 
+    def existing_components(self) -> list[ComponentAdded]:
+        """A ComponentAdded event per attached component, in creation order: a system added to a
+        populated world feeds these to its handler to catch up."""
+        return [ComponentAdded(eid, component) for eid in list(self._nodes) for component in self.components(eid)]
+
     def set_field(self, eid: int, component: Component, field: str, value: Any) -> None:
         """Validate and set a field, then tell listeners (renderers, editor, replication)."""
         component.set_field(field, value)

@@ -87,9 +87,8 @@ class PhysicsSystem(System):
                              bus.subscribe(ComponentRemoved, self._on_removed),
                              bus.subscribe(FieldChanged, self._on_changed),
                              bus.subscribe(EntityDestroyed, self._on_destroyed)]
-        for eid in world.entities():
-            for component in world.components(eid):
-                self._on_added(ComponentAdded(eid, component))
+        for event in world.existing_components():
+            self._on_added(event)
 
     def detach(self, world: "World") -> None:
         for unsubscribe in self._unsubscribe:
