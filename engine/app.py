@@ -10,7 +10,7 @@ from pathlib import Path
 from panda3d.core import Filename, PNMImage, loadPrcFileData
 
 from engine.clock import FixedClock
-from engine.components.rendering import Camera
+from engine.components.camera import Camera
 from engine.errors import StormError
 from engine.input import InputSystem
 from engine.render_system import RenderSystem

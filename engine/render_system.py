@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Callable
 from panda3d.core import AmbientLight, DirectionalLight, NodePath, PerspectiveLens, PointLight, Spotlight
 
 from engine.assets import AssetCache
-from engine.components.rendering import Camera, Light, MeshRenderer
+from engine.components.camera import Camera
+from engine.components.rendering import Light, MeshRenderer
 from engine.events import ComponentAdded, ComponentRemoved, FieldChanged
 from engine.system import System
 

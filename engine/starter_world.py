@@ -1,7 +1,8 @@
 """The world ``main.py new-world`` writes: a camera, a sun, sky light, ground and one box."""
 from __future__ import annotations
 
-from engine.components.rendering import Camera, Light, MeshRenderer
+from engine.components.camera import Camera
+from engine.components.rendering import Light, MeshRenderer
 from engine.runtime import Runtime
 from engine.world import World
 

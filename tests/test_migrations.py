@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine.components.rendering import Camera, MeshRenderer
+from engine.components.camera import Camera
+from engine.components.rendering import MeshRenderer
 from engine.errors import DataError
 from engine.migrations import CURRENT_VERSION, migrate
 from engine.prefabs import instances

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from engine.component import ComponentRegistry
 from engine.audio.components import AudioListener, AudioSource
-from engine.components.rendering import Camera, Light, MeshRenderer
+from engine.components.camera import Camera
+from engine.components.rendering import Light, MeshRenderer
 from engine.physics.components import PHYSICS_COMPONENTS
 
 BUILTIN_COMPONENTS = (MeshRenderer, Light, Camera, AudioSource, AudioListener, *PHYSICS_COMPONENTS)

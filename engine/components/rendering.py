@@ -1,4 +1,4 @@
-"""Components that put things on screen: meshes, lights and cameras."""
+"""Components that put things on screen: meshes and lights (cameras live in camera.py)."""
 from __future__ import annotations
 
 from engine.component import Component
@@ -25,13 +25,3 @@ class Light(Component):
     shadow_extent = Field(Float(1.0, 1000.0), 30.0, doc="half-size of the area a directional shadow covers")
     range = Field(Float(0.1, 10000.0), 20.0, doc="distance at which a point or spot light fades out")
     spot_angle = Field(Float(1.0, 179.0), 45.0, doc="cone angle of a spot light in degrees")
-
-
-class Camera(Component):
-    """A viewpoint; the active one with the highest priority is what the screen shows."""
-
-    fov = Field(Float(10.0, 170.0), 60.0, doc="horizontal field of view in degrees")
-    near = Field(Float(0.001, 100.0), 0.1, doc="near clip distance")
-    far = Field(Float(1.0, 100000.0), 1000.0, doc="far clip distance")
-    active = Field(Bool(), True, doc="can be the view")
-    priority = Field(Int(-100, 100), 0, doc="the highest-priority active camera wins")
