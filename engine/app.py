@@ -10,6 +10,7 @@ from pathlib import Path
 from panda3d.core import Filename, PNMImage, loadPrcFileData
 
 from engine.clock import FixedClock
+from engine.colors import srgb_to_linear
 from engine.components.camera import Camera
 from engine.errors import StormError
 from engine.input import InputSystem
@@ -66,7 +67,13 @@ class App:
         self.clock: FixedClock | None = None
         self.overlay = None
         self._camera_entity = -1
+        self._environment_version = -1
         self.input_source = None
+        self.pipeline = None
+        if self.mode != "headless":
+            from engine.pbr_pipeline import create_pipeline
+
+            self.pipeline = create_pipeline(self.base, msaa_samples=4 if self.mode == "window" else 0)
 
     def load(self, world: World) -> None:
         """Show a world: attach its scene graph, set up lights' shaders, camera and overlay."""
@@ -75,7 +82,7 @@ class App:
         world.root.reparentTo(self.base.render)
         settings = world.settings.get("world")
         if settings is not None and self.base.win is not None:
-            self.base.setBackgroundColor(*settings.background)
+            self.base.setBackgroundColor(*(srgb_to_linear(settings.background) if self.pipeline else settings.background))
         if self.mode != "headless":
             from engine.profiler_overlay import ProfilerOverlay
 
@@ -88,6 +95,29 @@ class App:
             system.set_source(self.input_source)
         self.base.disableMouse()
         self._bind_camera()
+        self._apply_environment()
+
+    def _apply_environment(self) -> None:
+        """Hand the world's Environment (sky light, fog, exposure) to the renderer when it changed."""
+        assert self.world is not None
+        render_system = self.world.system(RenderSystem)
+        if self.pipeline is None or render_system is None or render_system.environment_version == self._environment_version:
+            return
+        self._environment_version = render_system.environment_version
+        env = render_system.environment
+        from simplepbr import EnvMap
+
+        from engine.sky import sky_cubemap
+
+        if env is None:
+            self.pipeline.env_map = None
+            self.pipeline.enable_fog = False
+            self.pipeline.exposure = 0.0
+            return
+        light = sky_cubemap(env.sky_top, env.sky_horizon, env.ground, size=16, scale=env.environment_light, linear=True)
+        self.pipeline.env_map = EnvMap(light, prefiltered_size=16, prefiltered_samples=8, blocking_prepare=True)
+        self.pipeline.enable_fog = env.fog and env.fog_density > 0.0
+        self.pipeline.exposure = env.exposure
 
     def _bind_camera(self) -> None:
         assert self.world is not None
@@ -122,6 +152,7 @@ class App:
             if self.overlay is not None and actions is not None and actions.pressed("toggle_profiler"):
                 self.overlay.toggle()
         self._bind_camera()
+        self._apply_environment()
         self.base.taskMgr.step()
         if self.overlay is not None:
             self.overlay.update((time.perf_counter() - start) * 1000.0)
@@ -149,8 +180,8 @@ class App:
         """Render a fresh frame and write it as an image; needs a mode that renders."""
         if self.base.win is None:
             raise StormError("no screenshot in headless mode: nothing is rendered (use --offscreen or --window)")
-        self.base.graphicsEngine.renderFrame()
-        self.base.graphicsEngine.renderFrame()
+        for _ in range(2):  # through the task manager, so the renderer's per-frame inputs are set
+            self.base.taskMgr.step()
         image = PNMImage()
         if not self.base.win.getScreenshot(image):
             raise StormError("the renderer returned no image")

@@ -1,8 +1,8 @@
-"""The world ``main.py new-world`` writes: a camera, a sun, sky light, ground and one box."""
+"""The world ``main.py new-world`` writes: a camera, a sun, sky and sky light, ground and one box."""
 from __future__ import annotations
 
 from engine.components.camera import Camera
-from engine.components.rendering import Light, MeshRenderer
+from engine.components.rendering import Environment, Light, MeshRenderer
 from engine.runtime import Runtime
 from engine.world import World
 
@@ -16,6 +16,7 @@ def starter_world(runtime: Runtime, name: str) -> World:
     sun = world.create_entity("Sun")
     world.node(sun).setPosHpr(0, 0, 20, 30, -60, 0)
     world.add(sun, Light(kind="directional", shadows=True))
+    world.add(world.create_entity("Environment"), Environment())
     sky = world.create_entity("Sky light")
     world.add(sky, Light(kind="ambient", color=(0.5, 0.55, 0.65, 1.0), intensity=0.6))
     ground = world.create_entity("Ground")

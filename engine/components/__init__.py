@@ -4,10 +4,10 @@ from __future__ import annotations
 from engine.component import ComponentRegistry
 from engine.audio.components import AudioListener, AudioSource
 from engine.components.camera import Camera
-from engine.components.rendering import Light, MeshRenderer
+from engine.components.rendering import Environment, Light, MeshRenderer
 from engine.physics.components import PHYSICS_COMPONENTS
 
-BUILTIN_COMPONENTS = (MeshRenderer, Light, Camera, AudioSource, AudioListener, *PHYSICS_COMPONENTS)
+BUILTIN_COMPONENTS = (MeshRenderer, Light, Environment, Camera, AudioSource, AudioListener, *PHYSICS_COMPONENTS)
 
 
 def builtin_registry() -> ComponentRegistry:
@@ -18,4 +18,4 @@ def builtin_registry() -> ComponentRegistry:
     return registry
 
 
-__all__ = ["AudioListener", "AudioSource", "Camera", "Light", "MeshRenderer", "BUILTIN_COMPONENTS", "builtin_registry"]
+__all__ = ["AudioListener", "AudioSource", "Camera", "Environment", "Light", "MeshRenderer", "BUILTIN_COMPONENTS", "builtin_registry"]

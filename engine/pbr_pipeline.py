@@ -1,0 +1,59 @@
+"""Storm's renderer: panda3d-simplepbr, with a shadow lookup that every OpenGL driver compiles.
+
+simplepbr samples each light's shadow map inside its light loop, indexing the sampler array with
+the loop variable. Mesa's llvmpipe (the software renderer CI machines and GPU-less servers use)
+crashes while compiling that for more than one light. ``install_shadow_fix`` rewrites the
+fragment shader to read every shadow map with a constant index before the loop; the lighting
+maths is unchanged, so pictures are identical on GPUs.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger("storm.render")
+
+MAX_LIGHTS = 8
+_SHADOW_CALL = "float shadow_caster = shadow_caster_contrib(p3d_LightSource[i].shadowMap, v_shadow_pos[i]);"
+_LOOP_HEAD = "    for (int i = 0; i < p3d_LightSource.length(); ++i) {\n        vec3 lightcol"
+
+
+def _constant_index_lookups(most: int) -> str:
+    lines = ["#ifdef ENABLE_SHADOWS", "    float shadow_factors[MAX_LIGHTS];"]
+    for k in range(most):
+        lines += [f"#if MAX_LIGHTS > {k}",
+                  f"    shadow_factors[{k}] = shadow_caster_contrib(p3d_LightSource[{k}].shadowMap, v_shadow_pos[{k}]);",
+                  "#endif"]
+    lines.append("#endif")
+    return "\n".join(lines) + "\n"
+
+
+def shadow_fixed_fragment(source: str, most_lights: int = 16) -> str:
+    """simplepbr's fragment shader with the shadow lookups moved out of the light loop."""
+    if _SHADOW_CALL not in source or source.count(_LOOP_HEAD) != 1:
+        raise RuntimeError("this simplepbr version's shader is not the one Storm knows how to fix "
+                           "(requirements.txt pins panda3d-simplepbr; keep it)")
+    source = source.replace(_SHADOW_CALL, "float shadow_caster = shadow_factors[i];")
+    return source.replace(_LOOP_HEAD, _constant_index_lookups(most_lights) + _LOOP_HEAD)
+
+
+def install_shadow_fix() -> None:
+    """Replace simplepbr's fragment shader by the fixed one (idempotent, process-wide)."""
+    from simplepbr.shaders import shaders
+
+    if "shadow_factors[i]" not in shaders["simplepbr.frag"]:
+        shaders["simplepbr.frag"] = shadow_fixed_fragment(shaders["simplepbr.frag"])
+
+
+def create_pipeline(base: Any, *, msaa_samples: int = 0) -> Any:
+    """A simplepbr pipeline on a ShowBase's window, with shadows on; None if the GPU can't run it."""
+    try:
+        import simplepbr
+
+        install_shadow_fix()
+        return simplepbr.init(render_node=base.render, window=base.win, camera_node=base.cam,
+                              taskmgr=base.taskMgr, msaa_samples=msaa_samples, max_lights=MAX_LIGHTS,
+                              enable_shadows=True, enable_fog=False)
+    except Exception as exc:  # a driver without GLSL or float buffers: draw without PBR, say so
+        log.warning("PBR rendering is not available on this display (%s); drawing with basic lighting", exc)
+        return None

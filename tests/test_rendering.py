@@ -1,0 +1,122 @@
+"""PBR rendering offscreen (Mesa llvmpipe here, no GPU): shadows fall where the light says, sky, fog."""
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.pbr_pipeline import shadow_fixed_fragment
+from tests.screenshots import luminance, project, rgb, shoot
+
+SLAB = (0.0, 0.0, 3.0)  # a 2 x 2 m slab floating 3 m above grey ground
+
+
+def scene(light: dict[str, Any], light_transform: dict[str, Any], extra: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Grey ground, a floating slab, one shadow-casting light and a little ambient, seen from above and -X."""
+    return {
+        "storm_world": 2, "name": "shadow test",
+        "entities": [
+            {"id": 1, "name": "Camera", "transform": {"pos": [-10, 0, 18], "hpr": [-90, -60.95, 0]},
+             "components": {"Camera": {}}},
+            {"id": 2, "name": "Light", "transform": light_transform, "components": {"Light": light}},
+            {"id": 3, "name": "Ambient", "components": {"Light": {"kind": "ambient", "intensity": 0.2}}},
+            {"id": 4, "name": "Ground", "transform": {"scale": [30, 30, 1]},
+             "components": {"MeshRenderer": {"model": "primitive:plane", "color": [0.7, 0.7, 0.7, 1]}}},
+            {"id": 5, "name": "Slab", "transform": {"pos": list(SLAB), "scale": [2, 2, 0.2]},
+             "components": {"MeshRenderer": {"color": [0.7, 0.7, 0.7, 1]}}},
+            *(extra or []),
+        ],
+    }
+
+
+def sun(heading: float, shadows: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    light = {"kind": "directional", "intensity": 2.0, "shadows": shadows, "shadow_extent": 12}
+    return light, {"pos": [0, 0, 10], "hpr": [heading, -45, 0]}
+
+
+def shadow_point(heading: float) -> tuple[float, float, float]:
+    """Where the slab's centre throws its shadow: along the light's direction down to the ground."""
+    h = math.radians(heading)
+    forward = (-math.sin(h) * math.cos(math.radians(45)), math.cos(h) * math.cos(math.radians(45)), -math.sin(math.radians(45)))
+    t = SLAB[2] / -forward[2]
+    return SLAB[0] + forward[0] * t, SLAB[1] + forward[1] * t, 0.0
+
+
+@pytest.mark.parametrize("heading", [0.0, 180.0, 90.0])
+def test_the_sun_throws_the_slab_shadow_where_its_direction_says(tmp_path: Path, heading: float) -> None:
+    data = scene(*sun(heading))
+    image = shoot(data, tmp_path, "sun")
+    shadow = shadow_point(heading)
+    lit = (-shadow[0], -shadow[1], 0.0)  # the mirror spot across the slab: open ground in full sun
+    in_shadow = luminance(image, *project(data, shadow))
+    in_sun = luminance(image, *project(data, lit))
+    assert in_shadow < 0.6 * in_sun, (heading, in_shadow, in_sun)
+
+
+def test_without_shadows_the_same_spot_is_lit(tmp_path: Path) -> None:
+    data = scene(*sun(0.0, shadows=False))
+    image = shoot(data, tmp_path, "noshadow")
+    shadow = shadow_point(0.0)
+    assert luminance(image, *project(data, shadow)) == pytest.approx(
+        luminance(image, *project(data, (-shadow[0], -shadow[1], 0.0))), rel=0.1)
+
+
+def test_a_spot_light_shadows_the_ground_behind_the_slab_and_lights_only_its_cone(tmp_path: Path) -> None:
+    # The spot sits at (0, -4, 8) aimed at the origin; the slab at (0, -2, 4) is on that line.
+    aim_pitch = -math.degrees(math.atan2(8, 4))
+    data = scene({"kind": "spot", "intensity": 40.0, "shadows": True, "range": 30, "spot_angle": 50},
+                 {"pos": [0, -4, 8], "hpr": [0, aim_pitch, 0]})
+    data["entities"][4]["transform"]["pos"] = [0, -2, 4]
+    image = shoot(data, tmp_path, "spot")
+    behind_slab = luminance(image, *project(data, (0.0, 0.0, 0.0)))
+    beside = luminance(image, *project(data, (2.6, 0.4, 0.0)))  # inside the cone, not behind the slab
+    outside_cone = luminance(image, *project(data, (5.5, 4.0, 0.0)))
+    assert behind_slab < 0.6 * beside, (behind_slab, beside)
+    assert outside_cone < 0.6 * beside, (outside_cone, beside)
+
+
+def environment(**fields: Any) -> dict[str, Any]:
+    return {"id": 9, "name": "Environment", "components": {"Environment": fields}}
+
+
+def horizon_view(data: dict[str, Any]) -> dict[str, Any]:
+    data = copy.deepcopy(data)
+    data["entities"][0]["transform"] = {"pos": [0, -12, 2], "hpr": [0, 5, 0]}
+    return data
+
+
+def test_the_sky_shows_its_colours_above_the_horizon(tmp_path: Path) -> None:
+    data = horizon_view(scene(*sun(0.0), [environment(sky_top=[0.1, 0.3, 0.9, 1], sky_horizon=[0.8, 0.6, 0.4, 1])]))
+    image = shoot(data, tmp_path, "sky")
+    top_r, _, top_b = rgb(image, 160, 2)
+    assert top_b > top_r + 0.3, (top_r, top_b)  # blue high up
+    low_r, _, low_b = rgb(image, 160, 125)  # just above the horizon (the ground ends 15 m away)
+    assert low_r > top_r + 0.15, (low_r, top_r)  # warmer towards the horizon
+
+
+def test_without_a_sky_the_background_colour_fills_the_empty_view(tmp_path: Path) -> None:
+    data = horizon_view(scene(*sun(0.0)))
+    data["settings"] = {"background": [0.5, 0.6, 0.7, 1]}
+    data["entities"][0]["transform"]["hpr"] = [0, 60, 0]  # looking up at nothing
+    assert rgb(shoot(data, tmp_path, "background"), 160, 20) == pytest.approx((0.5, 0.6, 0.7), abs=0.06)
+
+
+def test_fog_pulls_far_things_towards_the_fog_colour(tmp_path: Path) -> None:
+    far_box = {"id": 10, "name": "Far box", "transform": {"pos": [0, 60, 3], "scale": [8, 2, 8]},
+               "components": {"MeshRenderer": {"color": [0.9, 0.05, 0.05, 1]}}}
+    clear = horizon_view(scene(*sun(0.0), [environment(sky=False), far_box]))
+    foggy = horizon_view(scene(*sun(0.0), [environment(sky=False, fog=True, fog_density=0.02,
+                                                        fog_color=[0.8, 0.8, 0.8, 1]), far_box]))
+    spot = project(clear, (0.0, 59.0, 3.0))
+    r_clear, g_clear, _ = rgb(shoot(clear, tmp_path, "clear"), *spot)
+    r_fog, g_fog, _ = rgb(shoot(foggy, tmp_path, "fog"), *spot)
+    assert r_clear - g_clear > 0.4, (r_clear, g_clear)  # plainly red without fog
+    assert r_fog - g_fog < 0.5 * (r_clear - g_clear), (r_fog, g_fog)  # mostly grey with it
+
+
+def test_the_shadow_fix_refuses_a_shader_it_does_not_know() -> None:
+    with pytest.raises(RuntimeError, match="simplepbr"):
+        shadow_fixed_fragment("void main() {}")
