@@ -39,6 +39,7 @@ def _configure(mode: str, size: tuple[int, int], title: str) -> None:
         f"window-title {title}",
         "sync-video false" if mode != "window" else "sync-video true",
         "notify-level-device fatal",
+        "print-pipe-types false",
         "notify-level-display error",
         "framebuffer-multisample 1" if mode == "window" else "framebuffer-multisample 0",
         "multisamples 4" if mode == "window" else "multisamples 0",

@@ -30,7 +30,7 @@ from panda3d.core import NodePath, Vec3  # noqa: E402
 from engine.physics import Collider, PhysicsSystem, RigidBody  # noqa: E402
 from engine.physics.bodies import STATIC_FRICTION, STATIC_RESTITUTION  # noqa: E402
 from engine.world import World  # noqa: E402
-from tools.bench.common import emit, machine_info, progress  # noqa: E402
+from tools.bench.common import REPO_ROOT, emit, machine_info, progress  # noqa: E402
 
 GROUND_SIZE = (60.0, 60.0, 1.0)
 BOX = 1.0
@@ -100,7 +100,8 @@ def raw_scene(poses: list[Pose]) -> tuple[BulletWorld, list[NodePath]]:
     return bullet, paths
 
 
-def run(bodies: int, ticks: int, seed: int) -> dict[str, object]:
+def run(bodies: int, ticks: int, seed: int) -> tuple[dict[str, object], dict[str, list[float]]]:
+    """The summary, and each side's CPU ms for every tick (for the plot)."""
     poses = start_poses(bodies, seed)
     world, boxes = storm_scene(poses)
     bullet, paths = raw_scene(poses)
@@ -128,7 +129,7 @@ def run(bodies: int, ticks: int, seed: int) -> dict[str, object]:
     divergence = max((a - b).length() for a, b in zip(storm_positions, raw_positions))
     storm_cpu, raw_cpu = (statistics.median(samples[name][0]) for name in ("storm", "raw"))
     storm_wall, raw_wall = (statistics.fmean(samples[name][1]) for name in ("storm", "raw"))
-    return {
+    summary = {
         "bench": "physics_pile",
         "bodies": bodies,
         "ticks": ticks,
@@ -148,6 +149,32 @@ def run(bodies: int, ticks: int, seed: int) -> dict[str, object]:
         "timing": "ms_per_tick = median CPU time of this process per tick; wall = mean wall time",
         "machine": machine_info(),
     }
+    return summary, {"storm": samples["storm"][0], "raw": samples["raw"][0]}
+
+
+def write_plot(path: Path, summary: dict[str, object], series: dict[str, list[float]]) -> str | None:
+    """CPU ms per tick over the run for both sides: the pile falls, collides, then settles."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        progress("matplotlib is not installed; no plot written")
+        return None
+    figure, axis = plt.subplots(figsize=(9, 4.5))
+    axis.plot(series["storm"], label=f"Storm PhysicsSystem (median {summary['storm_ms_per_tick']} ms)", lw=0.8)
+    axis.plot(series["raw"], label=f"raw panda3d.bullet (median {summary['raw_bullet_ms_per_tick']} ms)", lw=0.8, alpha=0.8)
+    axis.set_xlabel("tick (60 Hz)")
+    axis.set_ylabel("CPU ms per tick")
+    axis.set_title(f"{summary['bodies']} boxes falling into a pile: Storm/raw = {summary['ratio_vs_raw_bullet']}x", fontsize=10)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,9 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bodies", type=int, default=1000)
     parser.add_argument("--ticks", type=int, default=600)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--plot", type=Path, default=REPO_ROOT / "out" / "bench_physics.png", help="PNG to write")
     args = parser.parse_args(argv)
     progress(f"{args.bodies} boxes, {args.ticks} ticks: Storm and raw panda3d.bullet side by side")
-    emit(run(args.bodies, args.ticks, args.seed))
+    summary, series = run(args.bodies, args.ticks, args.seed)
+    summary["plot"] = write_plot(args.plot, summary, series)
+    emit(summary)
     return 0
 
 
