@@ -170,6 +170,7 @@ class RenderSystem(System):
             self._environment_nodes.append(sky)
         if env.fog and env.fog_density > 0.0:
             fog = Fog("fog")
+            fog.setMode(Fog.M_exponential)
             fog.setColor(*srgb_to_linear(env.fog_color[:3]))
             fog.setExpDensity(env.fog_density)
             self._world.root.setFog(fog)

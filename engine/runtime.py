@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.animation import AnimationSystem
 from engine.assets import AssetCache
 from engine.audio import AudioSystem, connect_collisions
 from engine.behaviour import ScriptSystem
+from engine.camera_system import CameraSystem
 from engine.components import builtin_registry
 from engine.content import ContentRegistry, default_content
 from engine.input import InputSystem, open_actions
@@ -15,6 +17,7 @@ from engine.physics.events import Collision
 from engine.prefabs import PrefabLibrary
 from engine.render_system import RenderSystem
 from engine.script_loader import ScriptLoader
+from engine.terrain import TerrainSystem
 from engine.world import World
 
 
@@ -42,6 +45,9 @@ class Runtime:
         world.add_system(InputSystem(open_actions(self.content, per_user=self.per_user_input)))
         world.add_system(ScriptSystem(self.scripts))
         world.add_system(PhysicsSystem())
+        world.add_system(TerrainSystem())
+        world.add_system(CameraSystem())
+        world.add_system(AnimationSystem(self.assets))
         world.add_system(RenderSystem(self.assets))
         world.add_system(AudioSystem(self.content, device=self.audio))
         connect_collisions(world, Collision)

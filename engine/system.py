@@ -12,6 +12,7 @@ ORDER_SCRIPTS = 200
 ORDER_AI = 250
 ORDER_PHYSICS = 300
 ORDER_ANIMATION = 350
+ORDER_CAMERA = 380  # follow and orbit cameras, placed after physics and animation moved their targets
 ORDER_AUDIO = 400
 ORDER_REPLICATION = 500
 

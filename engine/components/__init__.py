@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from engine.component import ComponentRegistry
+from engine.animation.components import Animator
 from engine.audio.components import AudioListener, AudioSource
 from engine.components.camera import Camera
 from engine.components.rendering import Environment, Light, MeshRenderer
 from engine.physics.components import PHYSICS_COMPONENTS
+from engine.terrain.components import Terrain
 
-BUILTIN_COMPONENTS = (MeshRenderer, Light, Environment, Camera, AudioSource, AudioListener, *PHYSICS_COMPONENTS)
+BUILTIN_COMPONENTS = (MeshRenderer, Light, Environment, Camera, Animator, Terrain, AudioSource, AudioListener,
+                      *PHYSICS_COMPONENTS)
 
 
 def builtin_registry() -> ComponentRegistry:
@@ -18,4 +21,5 @@ def builtin_registry() -> ComponentRegistry:
     return registry
 
 
-__all__ = ["AudioListener", "AudioSource", "Camera", "Environment", "Light", "MeshRenderer", "BUILTIN_COMPONENTS", "builtin_registry"]
+__all__ = ["Animator", "AudioListener", "AudioSource", "Camera", "Environment", "Light", "MeshRenderer", "Terrain",
+           "BUILTIN_COMPONENTS", "builtin_registry"]
