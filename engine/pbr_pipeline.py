@@ -50,10 +50,17 @@ def create_pipeline(base: Any, *, msaa_samples: int = 0) -> Any:
     try:
         import simplepbr
 
+        from panda3d.core import AntialiasAttrib
+
         install_shadow_fix()
-        return simplepbr.init(render_node=base.render, window=base.win, camera_node=base.cam,
-                              taskmgr=base.taskMgr, msaa_samples=msaa_samples, max_lights=MAX_LIGHTS,
-                              enable_shadows=True, enable_fog=False)
+        pipeline = simplepbr.init(render_node=base.render, window=base.win, camera_node=base.cam,
+                                  taskmgr=base.taskMgr, msaa_samples=msaa_samples, max_lights=MAX_LIGHTS,
+                                  enable_shadows=True, enable_fog=False)
+        if not msaa_samples:
+            # simplepbr asks for automatic antialiasing; without multisampling the NVIDIA driver
+            # turns that into polygon smoothing, which draws every triangle edge as a light seam
+            base.render.setAntialias(AntialiasAttrib.M_none)
+        return pipeline
     except Exception as exc:  # a driver without GLSL or float buffers: draw without PBR, say so
         log.warning("PBR rendering is not available on this display (%s); drawing with basic lighting", exc)
         return None

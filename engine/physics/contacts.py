@@ -91,23 +91,20 @@ class ContactTracker:
     def scan_triggers(self, triggers: list[Body]) -> None:
         """Compare who is inside each trigger with the last tick; queue enter and exit events.
 
-        Exact triggers ask Bullet for real shape contacts (``contact_test``: only the nodes are
-        read, as Panda3D's contact-test points refer to memory Bullet has already reused);
-        the others take every body whose bounding box overlaps.
+        Bodies whose bounding boxes overlap the trigger (Bullet's broadphase) are the candidates;
+        static and trigger bodies never count. Exact triggers then ask Bullet for real shape
+        contacts with each moving candidate (``contactTestPair``; only whether there is a contact
+        is read, as Panda3D's contact points refer to memory Bullet has already reused), so a
+        trigger lying on a big triangle-mesh terrain costs nothing for the terrain.
         """
         for trigger in triggers:
             ghost = trigger.node
-            if trigger.exact:
-                nodes = []
-                for contact in self.bullet.contactTest(ghost, True).getContacts():
-                    node = contact.getNode1()
-                    nodes.append(contact.getNode0() if node == ghost else node)
-            else:
-                nodes = list(ghost.getOverlappingNodes())
             inside: set[int] = set()
-            for node in nodes:
+            for node in ghost.getOverlappingNodes():
                 body = self.by_node.get(node)
-                if body is not None and body.kind not in (STATIC, TRIGGER):
+                if body is None or body.kind in (STATIC, TRIGGER):
+                    continue
+                if not trigger.exact or self.bullet.contactTestPair(ghost, node).getNumContacts():
                     inside.add(body.entity)
             for entity in sorted(trigger.inside - inside):
                 self._outbox.append(TriggerExited(trigger.entity, entity))

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# All of Storm's GPU figures in one call on the device machine (NVIDIA, EGL, Python 3.12):
+#   run with carry [".gl", ".whl"]; results land in $OUT.
+# .gl holds the glvnd/EGL .debs and .whl the cp312 panda3d, panda3d-gltf and simplepbr wheels
+# (see docs/benchmarks.md for how to fetch them).
+set -uo pipefail
+OUT=${OUT:-out/gpu}
+mkdir -p "$OUT"
+for f in .gl/*.deb; do dpkg -x "$f" /; done
+ldconfig
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1
+export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+python3 main.py play --offscreen --frames 120 --size 1280x720 --screenshot "$OUT/demo_gpu.png" 2>&1 | tail -3
+for size in 1280x720 1920x1080; do
+  python3 -m tools.bench.demo --size "$size" --frames 600 --warmup 120 --plot "$OUT/bench_demo_$size.png" \
+    2> "$OUT/bench_demo_$size.log" | tail -n1 | tee "$OUT/bench_demo_$size.json"
+done
