@@ -53,18 +53,13 @@ class ScriptSystem(System):
         self._starting: list[Behaviour] = []
         self._updates: list[Callable[[float], None]] = []
         self._dirty = False
-        self._unsubscribe: list[Callable[[], None]] = []
 
     def attach(self, world: "World") -> None:
         self._world = world
-        self._unsubscribe = [world.events.subscribe(ComponentAdded, self._on_added),
-                             world.events.subscribe(ComponentRemoved, self._on_removed)]
-        for event in world.existing_components():
-            self._on_added(event)
+        self.listen(world, {ComponentAdded: self._on_added, ComponentRemoved: self._on_removed})
 
     def detach(self, world: "World") -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
+        self.stop_listening()
         for behaviour in list(self._live.values()):
             self._call(behaviour, "on_destroy")
         self._live.clear()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from panda3d.core import Point3, Vec3
 
@@ -100,22 +100,17 @@ class CameraSystem(System):
         self._world: "World | None" = None
         self._rigs: dict[int, CameraRig] = {}
         self._problems: dict[int, str] = {}      # camera -> the problem last reported for it
-        self._unsubscribe: list[Callable[[], None]] = []
         self._captured: Any = None               # the input source whose pointer this system holds
         self._released = False                   # the player let go of the pointer (pause)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, world: "World") -> None:
         self._world = world
-        bus = world.events
-        self._unsubscribe = [bus.subscribe(ComponentRemoved, self._on_removed),
-                             bus.subscribe(EntityDestroyed, self._on_destroyed),
-                             bus.subscribe(FieldChanged, self._on_changed)]
+        self.listen(world, {ComponentRemoved: self._on_removed, EntityDestroyed: self._on_destroyed,
+                            FieldChanged: self._on_changed})
 
     def detach(self, world: "World") -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe = []
+        self.stop_listening()
         if self._captured is not None:
             self._captured.set_capture(False)
             self._captured = None

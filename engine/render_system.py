@@ -4,7 +4,7 @@ Runs the same way with or without a screen: headless, the nodes exist but nothin
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import logging
 
@@ -44,19 +44,13 @@ class RenderSystem(System):
         self._environment_nodes: list[NodePath] = []
         self.environment: Environment | None = None
         self.environment_version = 0
-        self._unsubscribe: list[Callable[[], None]] = []
 
     def attach(self, world: "World") -> None:
         self._world = world
-        bus = world.events
-        self._unsubscribe = [bus.subscribe(ComponentAdded, self._added), bus.subscribe(ComponentRemoved, self._removed),
-                             bus.subscribe(FieldChanged, self._changed)]
-        for event in world.existing_components():
-            self._added(event)
+        self.listen(world, {ComponentAdded: self._added, ComponentRemoved: self._removed, FieldChanged: self._changed})
 
     def detach(self, world: "World") -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
+        self.stop_listening()
 
     def _added(self, event: ComponentAdded) -> None:
         component = event.component

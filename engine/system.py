@@ -1,7 +1,7 @@
 """Systems: the per-tick work of a World, run in a declared order."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 if TYPE_CHECKING:
     from engine.world import World
@@ -31,3 +31,21 @@ class System:
 
     def update(self, world: "World", dt: float) -> None:
         """Advance by one fixed tick of ``dt`` seconds."""
+
+    def listen(self, world: "World", handlers: Mapping[type, Callable[[Any], None]]) -> None:
+        """Subscribe ``handlers`` (event type -> callable) to the world's events until
+        ``stop_listening``. A ComponentAdded handler first receives every component already in
+        the world, so a system added to a populated world catches up."""
+        from engine.events import ComponentAdded
+
+        self._subscriptions = [world.events.subscribe(kind, handler) for kind, handler in handlers.items()]
+        added = handlers.get(ComponentAdded)
+        if added is not None:
+            for event in world.existing_components():
+                added(event)
+
+    def stop_listening(self) -> None:
+        """End the subscriptions ``listen`` made (safe to call twice)."""
+        for unsubscribe in getattr(self, "_subscriptions", ()):
+            unsubscribe()
+        self._subscriptions = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from panda3d.core import AnimControl, NodePath, Point3
 
@@ -78,21 +78,14 @@ class AnimationSystem(System):
         self.errors: list[str] = []
         self._world: "World | None" = None
         self._live: dict[int, _Live] = {}
-        self._unsubscribe: list[Callable[[], None]] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, world: "World") -> None:
         self._world = world
-        bus = world.events
-        self._unsubscribe = [bus.subscribe(ComponentAdded, self._added), bus.subscribe(ComponentRemoved, self._removed),
-                             bus.subscribe(FieldChanged, self._changed)]
-        for event in world.existing_components():
-            self._added(event)
+        self.listen(world, {ComponentAdded: self._added, ComponentRemoved: self._removed, FieldChanged: self._changed})
 
     def detach(self, world: "World") -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe = []
+        self.stop_listening()
         for eid in list(self._live):
             self._drop(eid)
         self._world = None

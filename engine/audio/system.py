@@ -61,7 +61,6 @@ class AudioSystem(System):
         self._active: dict[int, _Slot] = {}
         self._probed: dict[str, SoundInfo | SoundFileError] = {}
         self._listener_last: Vec3 | None = None
-        self._unsubscribe: list[Callable[[], None]] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, world: "World") -> None:
@@ -69,17 +68,11 @@ class AudioSystem(System):
         if self.content is None:
             runtime = world.services.get("runtime")
             self.content = runtime.content if runtime is not None else default_content()
-        bus = world.events
-        self._unsubscribe = [bus.subscribe(ComponentAdded, self._on_added),
-                             bus.subscribe(ComponentRemoved, self._on_removed),
-                             bus.subscribe(FieldChanged, self._on_changed)]
-        for eid, source in list(world.all_of(AudioSource).items()):
-            self._on_added(ComponentAdded(eid, source))
+        self.listen(world, {ComponentAdded: self._on_added, ComponentRemoved: self._on_removed,
+                            FieldChanged: self._on_changed})
 
     def detach(self, world: "World") -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe = []
+        self.stop_listening()
         for slot in self._slots.values():
             if slot.voice is not None:
                 slot.voice.release()

@@ -7,7 +7,7 @@ transforms need no per-body copying. Headless and windowed runs take the same pa
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from panda3d.bullet import BulletRigidBodyNode, BulletWorld
 from panda3d.core import PandaNode, Point3, Vec3, loadPrcFileData, unloadPrcFile
@@ -69,7 +69,6 @@ class PhysicsSystem(System):
         self._joints: dict[int, tuple["BulletConstraint", int, int]] = {}
         self._dirty: set[int] = set()
         self._dirty_joints: set[int] = set()
-        self._unsubscribe: list[Callable[[], None]] = []
         self._factory: BodyFactory | None = None
         self._motor: CharacterMotor | None = None
         self._tracker: ContactTracker | None = None
@@ -82,18 +81,11 @@ class PhysicsSystem(System):
         self._motor = CharacterMotor(world, self.bullet, self.groups, self._by_node)
         self._tracker = ContactTracker(world, self.bullet, self._bodies, self._by_node)
         self._sync_gravity()
-        bus = world.events
-        self._unsubscribe = [bus.subscribe(ComponentAdded, self._on_added),
-                             bus.subscribe(ComponentRemoved, self._on_removed),
-                             bus.subscribe(FieldChanged, self._on_changed),
-                             bus.subscribe(EntityDestroyed, self._on_destroyed)]
-        for event in world.existing_components():
-            self._on_added(event)
+        self.listen(world, {ComponentAdded: self._on_added, ComponentRemoved: self._on_removed,
+                            FieldChanged: self._on_changed, EntityDestroyed: self._on_destroyed})
 
     def detach(self, world: "World") -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe = []
+        self.stop_listening()
         for eid in list(self._joints):
             self._drop_joint(eid)
         assert self._factory is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from panda3d.bullet import BulletRigidBodyNode
@@ -59,22 +59,15 @@ class TerrainSystem(System):
         self._world: "World | None" = None
         self._built: dict[int, _Built] = {}
         self._images: dict[str, Heightmap | HeightmapError] = {}
-        self._unsubscribe: list[Callable[[], None]] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, world: "World") -> None:
         self._world = world
-        bus = world.events
-        self._unsubscribe = [bus.subscribe(ComponentAdded, self._on_added),
-                             bus.subscribe(ComponentRemoved, self._on_removed),
-                             bus.subscribe(FieldChanged, self._on_changed)]
-        for event in world.existing_components():
-            self._on_added(event)
+        self.listen(world, {ComponentAdded: self._on_added, ComponentRemoved: self._on_removed,
+                            FieldChanged: self._on_changed})
 
     def detach(self, world: "World") -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe = []
+        self.stop_listening()
         for eid in list(self._built):
             self._drop(eid)
         self._world = None

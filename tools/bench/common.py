@@ -108,6 +108,30 @@ def run_worker(module: str, args: list[str], timeout_s: float = 600.0) -> dict[s
                        f"and reported no result; its output ends with:\n{tail}")
 
 
+def pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend, or None (with a note) when it is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        progress("matplotlib is not installed; no plot written")
+        return None
+    return plt
+
+
+def save_figure(figure: Any, path: Path) -> str:
+    """Lay out, write as PNG (making the folder), close; returns the path written."""
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return str(path)
+
+
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
     """``numerator / denominator`` rounded to 3 places, or None when either is missing."""
     if numerator is None or not denominator:

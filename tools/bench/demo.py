@@ -25,7 +25,7 @@ from typing import Any, Callable
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tools.bench.common import REPO_ROOT, emit, machine_info, progress, ratio  # noqa: E402
+from tools.bench.common import REPO_ROOT, emit, machine_info, progress, pyplot, ratio, save_figure  # noqa: E402
 
 DEFAULT_PLOT = REPO_ROOT / "out" / "bench_demo.png"
 DEMO = REPO_ROOT / "worlds" / "demo.world.json"
@@ -101,13 +101,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def write_plot(path: Path, summary: dict[str, Any]) -> str | None:
     """Wall ms per frame: Storm's frame beside Panda3D drawing alone, and Storm's tick by system."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        progress("matplotlib is not installed; no plot written")
+    plt = pyplot()
+    if plt is None:
         return None
     figure, (frame_axis, system_axis) = plt.subplots(1, 2, figsize=(11, 4.5))
     bars = frame_axis.bar(["Storm frame\n(tick + draw)", "Panda3D draw alone\n(same scene)"],
@@ -121,11 +116,7 @@ def write_plot(path: Path, summary: dict[str, Any]) -> str | None:
     system_axis.barh(list(systems), list(systems.values()), color="tab:blue")
     system_axis.set_xlabel("mean ms per tick")
     system_axis.set_title("Storm's tick, by system", fontsize=10)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return str(path)
+    return save_figure(figure, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tools.bench.common import emit, machine_info, progress, ratio, run_worker  # noqa: E402
+from tools.bench.common import emit, machine_info, progress, pyplot, ratio, run_worker, save_figure  # noqa: E402
 
 WORKER = "tools.bench.entity_peers"
 FRAME_PEERS = ("raw_panda3d", "storm", "ursina")
@@ -161,13 +161,8 @@ def summarize(args: argparse.Namespace, results: list[dict[str, Any]], plot: str
 
 def write_plot(path: Path, args: argparse.Namespace, results: list[dict[str, Any]], summary: dict[str, Any]) -> str | None:
     """Frame time against entity count for the three frame peers, and the query pass as bars."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        progress("matplotlib is not installed; no plot written")
+    plt = pyplot()
+    if plt is None:
         return None
     ursina = ursina_name(results)
     figure, (frames_axis, query_axis) = plt.subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [2, 1]})
@@ -191,11 +186,7 @@ def write_plot(path: Path, args: argparse.Namespace, results: list[dict[str, Any
     query_axis.bar_label(bars, fmt="%.3f ms")
     query_axis.set_title(f"cached 2-component query, {label} entities", fontsize=10)
     query_axis.set_ylabel("median CPU ms / pass")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return str(path)
+    return save_figure(figure, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,7 @@ from panda3d.core import NodePath, Vec3  # noqa: E402
 from engine.physics import Collider, PhysicsSystem, RigidBody  # noqa: E402
 from engine.physics.bodies import STATIC_FRICTION, STATIC_RESTITUTION  # noqa: E402
 from engine.world import World  # noqa: E402
-from tools.bench.common import REPO_ROOT, emit, machine_info, progress  # noqa: E402
+from tools.bench.common import REPO_ROOT, emit, machine_info, progress, pyplot, save_figure  # noqa: E402
 
 GROUND_SIZE = (60.0, 60.0, 1.0)
 BOX = 1.0
@@ -154,13 +154,8 @@ def run(bodies: int, ticks: int, seed: int) -> tuple[dict[str, object], dict[str
 
 def write_plot(path: Path, summary: dict[str, object], series: dict[str, list[float]]) -> str | None:
     """CPU ms per tick over the run for both sides: the pile falls, collides, then settles."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        progress("matplotlib is not installed; no plot written")
+    plt = pyplot()
+    if plt is None:
         return None
     figure, axis = plt.subplots(figsize=(9, 4.5))
     axis.plot(series["storm"], label=f"Storm PhysicsSystem (median {summary['storm_ms_per_tick']} ms)", lw=0.8)
@@ -170,11 +165,7 @@ def write_plot(path: Path, summary: dict[str, object], series: dict[str, list[fl
     axis.set_title(f"{summary['bodies']} boxes falling into a pile: Storm/raw = {summary['ratio_vs_raw_bullet']}x", fontsize=10)
     axis.grid(alpha=0.3)
     axis.legend()
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return str(path)
+    return save_figure(figure, path)
 
 
 def main(argv: list[str] | None = None) -> int:
