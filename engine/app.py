@@ -11,7 +11,7 @@ from panda3d.core import Filename, PNMImage, loadPrcFileData
 
 from engine.clock import FixedClock
 from engine.colors import srgb_to_linear
-from engine.components.camera import Camera
+from engine.components.camera import Camera, active_camera
 from engine.errors import StormError
 from engine.input import InputSystem
 from engine.render_system import RenderSystem
@@ -122,8 +122,7 @@ class App:
 
     def _bind_camera(self) -> None:
         assert self.world is not None
-        render_system = self.world.system(RenderSystem)
-        eid = render_system.active_camera() if render_system else 0
+        eid = active_camera(self.world)
         if eid == self._camera_entity:
             return
         self._camera_entity = eid

@@ -12,7 +12,6 @@ from panda3d.core import AmbientLight, BitMask32, DirectionalLight, Fog, Materia
 
 from engine.assets import AssetCache
 from engine.colors import srgb_to_linear
-from engine.components.camera import Camera
 from engine.components.rendering import Environment, Light, MeshRenderer
 from engine.events import ComponentAdded, ComponentRemoved, FieldChanged
 from engine.system import System
@@ -26,7 +25,8 @@ SHADOW_CAMERAS = BitMask32.bit(SHADOW_CASTER_MASK_BIT)
 
 
 class RenderSystem(System):
-    """Builds and updates the nodes behind MeshRenderer, Light and Environment components.
+    """Builds and updates the nodes behind MeshRenderer, Light and Environment components (the view
+    comes from ``engine.components.camera.active_camera``).
 
     ``environment`` is the Environment in force (or None) and ``environment_version`` grows each
     time it changes, so the App knows when to hand the sky to the renderer again.
@@ -168,12 +168,3 @@ class RenderSystem(System):
             fog.setColor(*srgb_to_linear(env.fog_color[:3]))
             fog.setExpDensity(env.fog_density)
             self._world.root.setFog(fog)
-
-    def active_camera(self) -> int:
-        """The entity of the active camera with the highest priority (ties: lowest id), or 0."""
-        assert self._world is not None
-        best, best_key = 0, None
-        for eid, camera in self._world.query(Camera):
-            if camera.active and (best_key is None or camera.priority > best_key):
-                best, best_key = eid, camera.priority
-        return best
