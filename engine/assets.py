@@ -15,6 +15,7 @@ from engine.primitives import PRIMITIVES, make_primitive
 log = logging.getLogger("storm.assets")
 
 MODEL_SUFFIXES = (".gltf", ".glb", ".egg", ".bam", ".egg.pz", ".bam.pz")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tga", ".bmp", ".tif", ".tiff")
 PLACEHOLDER_COLOR = (1.0, 0.0, 1.0, 1.0)
 
 
@@ -38,7 +39,8 @@ class AssetCache:
         _register_python_loaders()
 
     def problem(self, asset_id: str, kind: str = "model") -> str | None:
-        """Why an asset id cannot load (None when it can): bad id, unknown pack, missing file, format."""
+        """Why an asset id of ``kind`` (model, sound, image) cannot load (None when it can): bad id,
+        unknown pack, missing file, wrong format."""
         if kind == "sound":
             from engine.audio.sound_files import sound_problem
 
@@ -53,8 +55,9 @@ class AssetCache:
             return f"no enabled pack named {pack!r} (asset {asset_id!r})"
         if self.content.resolve(asset_id) is None:
             return f"pack {pack!r} has no file {path!r}"
-        if not path.lower().endswith(MODEL_SUFFIXES):
-            return f"{path!r} is not a model file ({', '.join(MODEL_SUFFIXES)})"
+        suffixes = IMAGE_SUFFIXES if kind == "image" else MODEL_SUFFIXES
+        if not path.lower().endswith(suffixes):
+            return f"{path!r} is not {'an image' if kind == 'image' else 'a model'} file ({', '.join(suffixes)})"
         return None
 
     def model(self, asset_id: str, owner: str = "") -> NodePath:

@@ -265,3 +265,18 @@ def test_the_generator_writes_the_same_bytes_every_run(tmp_path: Path) -> None:
     with Image.open(first) as image:
         assert image.size == (generator.PIXELS, generator.PIXELS) and image.mode.startswith("I;16")
     assert generator.write_heightmap(tmp_path / "c.png", seed=8, progress=None).read_bytes() != first.read_bytes()
+
+
+@pytest.mark.parametrize("heightmap, expected", [
+    ("base:terrain/nope.png", "pack 'base' has no file 'terrain/nope.png'"),
+    ("base:sounds/click.wav", "'sounds/click.wav' is not an image file"),
+])
+def test_validate_names_a_heightmap_that_is_missing_or_not_an_image(heightmap: str, expected: str) -> None:
+    from engine.errors import DataError
+
+    data = {"storm_world": 2, "name": "t", "entities": [
+        {"id": 1, "name": "Ground", "components": {"Terrain": {"heightmap": heightmap}}}]}
+    with pytest.raises(DataError) as caught:
+        load_world_data(data, "t.world.json", create_runtime(), check_assets=True)
+    message = str(caught.value)
+    assert "t.world.json: entities[0](Ground).components.Terrain.heightmap" in message and expected in message

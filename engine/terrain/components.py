@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from engine.component import Component
-from engine.fields import Bool, Color, Enum, Field, Int, Str, Vec3, Vector
+from engine.fields import AssetRef, Bool, Color, Enum, Field, Int, Vec3, Vector
 
 BLEND_MODES = ("none", "slope", "height")
 MAX_GRID_LIMIT = 4097
@@ -16,7 +16,7 @@ class Terrain(Component):
     and, with ``collide``, is also a static physics surface built from the very same triangles.
     """
 
-    heightmap = Field(Str(300), "base:terrain/demo_height.png",
+    heightmap = Field(AssetRef("image"), "base:terrain/demo_height.png",
                       doc="grey image asset id such as 'pack:terrain/height.png' (8- or 16-bit PNG)")
     size = Field(Vec3(0.0, 1e5), (96.0, 96.0, 12.0),
                  doc="x and y extent in metres, and the height of white (black is the entity's height)")
