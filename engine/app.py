@@ -68,7 +68,9 @@ class App:
         self.clock: FixedClock | None = None
         self.overlay = None
         self._camera_entity = -1
+        self._lens_settings: tuple[float, float, float] | None = None
         self._environment_version = -1
+        self._sky_light_key: tuple | None = None
         self.input_source = None
         self.pipeline = None
         if self.mode != "headless":
@@ -77,8 +79,11 @@ class App:
             self.pipeline = create_pipeline(self.base, msaa_samples=4 if self.mode == "window" else 0)
 
     def load(self, world: World) -> None:
-        """Show a world: attach its scene graph, set up lights' shaders, camera and overlay."""
+        """Show a world (instead of the one shown before): its scene graph, camera, input, overlay."""
+        if self.world is not None and self.world is not world:
+            self._unload()
         self.world = world
+        self._camera_entity, self._lens_settings, self._environment_version = -1, None, -1
         self.clock = FixedClock(world.tick_rate)
         world.root.reparentTo(self.base.render)
         settings = world.settings.get("world")
@@ -98,6 +103,18 @@ class App:
         self._bind_camera()
         self._apply_environment()
 
+    def _unload(self) -> None:
+        """Take the shown world off the screen (the world itself lives on)."""
+        assert self.world is not None
+        self.base.camera.reparentTo(self.base.render)
+        self.world.root.detachNode()
+        if self.input_source is not None:
+            self.input_source.close()
+            self.input_source = None
+        if self.overlay is not None:
+            self.overlay.destroy()
+            self.overlay = None
+
     def _apply_environment(self) -> None:
         """Hand the world's Environment (sky light, fog, exposure) to the renderer when it changed."""
         assert self.world is not None
@@ -110,32 +127,35 @@ class App:
 
         from engine.sky import sky_cubemap
 
-        if env is None:
-            self.pipeline.env_map = None
-            self.pipeline.enable_fog = False
-            self.pipeline.exposure = 0.0
-            return
-        light = sky_cubemap(env.sky_top, env.sky_horizon, env.ground, size=16, scale=env.environment_light, linear=True)
-        self.pipeline.env_map = EnvMap(light, prefiltered_size=16, prefiltered_samples=8, blocking_prepare=True)
-        self.pipeline.enable_fog = env.fog and env.fog_density > 0.0
-        self.pipeline.exposure = env.exposure
+        sky_light = (env.sky_top, env.sky_horizon, env.ground, env.environment_light) if env is not None else None
+        if sky_light != self._sky_light_key:  # filtering the sky for lighting takes a while: only when it changed
+            self._sky_light_key = sky_light
+            self.pipeline.env_map = None if sky_light is None else EnvMap(
+                sky_cubemap(*sky_light[:3], size=16, scale=sky_light[3], linear=True),
+                prefiltered_size=16, prefiltered_samples=8, blocking_prepare=True)
+        fog = env is not None and env.fog and env.fog_density > 0.0
+        if self.pipeline.enable_fog != fog:  # recompiles the shader: only when it changed
+            self.pipeline.enable_fog = fog
+        self.pipeline.exposure = env.exposure if env is not None else 0.0
 
     def _bind_camera(self) -> None:
+        """View through the active Camera entity, with its lens; rebinds when either changes."""
         assert self.world is not None
         eid = active_camera(self.world)
+        component = self.world.get(eid, Camera) if eid else None
+        lens_settings = (component.fov, component.near, component.far) if component is not None else None
+        lens = self.base.camLens
+        if lens is not None and lens_settings is not None and lens_settings != self._lens_settings:
+            lens.setFov(component.fov)  # type: ignore[union-attr]
+            lens.setNearFar(lens_settings[1], lens_settings[2])
+        self._lens_settings = lens_settings
         if eid == self._camera_entity:
             return
         self._camera_entity = eid
         camera = self.base.camera
         if eid:
-            component = self.world.get(eid, Camera)
-            assert component is not None
             camera.reparentTo(self.world.node(eid))
             camera.setPosHpr(0, 0, 0, 0, 0, 0)
-            lens = self.base.camLens
-            if lens is not None:
-                lens.setFov(component.fov)
-                lens.setNearFar(component.near, component.far)
         else:
             camera.reparentTo(self.base.render)
             camera.setPos(*DEFAULT_CAMERA_POS)

@@ -30,3 +30,7 @@ class ProfilerOverlay:
         lines = [f"frame {frame_ms:6.2f} ms   tick {self.world.tick_count}   entities {len(self.world.entities())}"]
         lines += [f"{name:<14}{ms:7.3f} ms" for name, ms in self.world.system_ms.items()]
         self.text.setText("\n".join(lines))
+
+    def destroy(self) -> None:
+        """Take the overlay off the screen for good."""
+        self.text.destroy()

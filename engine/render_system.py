@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import logging
 
-from panda3d.core import AmbientLight, BitMask32, DirectionalLight, Fog, Material, NodePath, PerspectiveLens, PointLight, Spotlight
+from panda3d.core import (AmbientLight, BitMask32, DirectionalLight, Fog, Material, NodePath, PerspectiveLens, PointLight,
+                          Spotlight, TransparencyAttrib)
 
 from engine.assets import AssetCache
 from engine.colors import srgb_to_linear
@@ -41,7 +42,8 @@ class RenderSystem(System):
         self._meshes: dict[int, NodePath] = {}
         self._lights: dict[int, NodePath] = {}
         self._environments: dict[int, Environment] = {}
-        self._environment_nodes: list[NodePath] = []
+        self._sky: NodePath | None = None
+        self._sky_key: tuple | None = None
         self.environment: Environment | None = None
         self.environment_version = 0
 
@@ -51,6 +53,13 @@ class RenderSystem(System):
 
     def detach(self, world: "World") -> None:
         self.stop_listening()
+        for eid in list(self._meshes):
+            self._removed(ComponentRemoved(eid, MeshRenderer()))
+        for eid in list(self._lights):
+            self._removed(ComponentRemoved(eid, Light()))
+        self._environments.clear()
+        self._choose_environment()
+        self._world = None
 
     def _added(self, event: ComponentAdded) -> None:
         component = event.component
@@ -60,7 +69,7 @@ class RenderSystem(System):
             self._build_light(event.entity, component)
         elif isinstance(component, Environment):
             self._environments[event.entity] = component
-            self._apply_environment()
+            self._choose_environment()
 
     def _removed(self, event: ComponentRemoved) -> None:
         component = event.component
@@ -75,14 +84,22 @@ class RenderSystem(System):
                 node.removeNode()
         elif isinstance(component, Environment):
             self._environments.pop(event.entity, None)
-            self._apply_environment()
+            self._choose_environment()
 
     def _changed(self, event: FieldChanged) -> None:
-        if isinstance(event.component, Environment):
-            self._apply_environment()
-        elif isinstance(event.component, (MeshRenderer, Light)):
-            self._removed(ComponentRemoved(event.entity, event.component))
-            self._added(ComponentAdded(event.entity, event.component))
+        component = event.component
+        if isinstance(component, Environment):
+            if component is self.environment:
+                self._apply_environment()
+        elif isinstance(component, MeshRenderer) and event.field in ("color", "visible"):
+            self._restyle_mesh(event.entity, component)
+        elif isinstance(component, Light) and event.field in ("color", "intensity"):
+            node = self._lights.get(event.entity)
+            if node is not None:
+                node.node().setColor(_light_color(component))
+        elif isinstance(component, (MeshRenderer, Light)):
+            self._removed(ComponentRemoved(event.entity, component))
+            self._added(ComponentAdded(event.entity, component))
 
     def _build_mesh(self, eid: int, mesh: MeshRenderer) -> None:
         assert self._world is not None
@@ -97,18 +114,26 @@ class RenderSystem(System):
                 material.setRoughness(mesh.roughness)
                 material.setMetallic(mesh.metallic)
                 node.setMaterial(material, 1)
-            node.setColorScale(*srgb_to_linear(mesh.color))
-            if mesh.color[3] < 1.0:
-                node.setTransparency(True)
-        if not mesh.visible:
-            node.hide()
         if not mesh.cast_shadows:
             node.hide(SHADOW_CAMERAS)
         self._meshes[eid] = node
+        self._restyle_mesh(eid, mesh)
+
+    def _restyle_mesh(self, eid: int, mesh: MeshRenderer) -> None:
+        """Apply tint, transparency and visibility to the mesh node in place."""
+        node = self._meshes.get(eid)
+        if node is None:
+            return
+        if not self.assets.failed(mesh.model):
+            node.setColorScale(*srgb_to_linear(mesh.color))
+            node.setTransparency(TransparencyAttrib.M_alpha if mesh.color[3] < 1.0 else TransparencyAttrib.M_none)
+        if mesh.visible:
+            node.show()
+        else:
+            node.hide()
 
     def _build_light(self, eid: int, light: Light) -> None:
         assert self._world is not None
-        color = tuple(c * light.intensity for c in srgb_to_linear(light.color[:3])) + (1.0,)
         if light.kind == "ambient":
             panda_light = AmbientLight("light")
         elif light.kind == "directional":
@@ -133,38 +158,51 @@ class RenderSystem(System):
             panda_light.setAttenuation((1.0, 0.0, 1.0 / max(light.range, 0.1) ** 2 * 4))
             if light.shadows:
                 panda_light.setShadowCaster(True, light.shadow_size, light.shadow_size)
-        panda_light.setColor(color)
+        panda_light.setColor(_light_color(light))
         if light.kind in ("directional", "spot") and light.shadows:
             panda_light.setCameraMask(SHADOW_CAMERAS)
         node = self._world.node(eid).attachNewNode(panda_light)
         self._world.root.setLight(node)
         self._lights[eid] = node
 
-    def _apply_environment(self) -> None:
-        """Show the lowest-id Environment: its sky node and its fog."""
+    def _choose_environment(self) -> None:
+        """The lowest-id Environment is the one in force; say so when several compete."""
         assert self._world is not None
-        for node in self._environment_nodes:
-            node.removeNode()
-        self._environment_nodes = []
-        self._world.root.clearFog()
         chosen = min(self._environments) if self._environments else 0
         if len(self._environments) > 1:
             log.warning("world has %d Environment components; entity %d (%s) is used, the others are ignored",
                         len(self._environments), chosen, self._world.name_of(chosen))
-        self.environment = self._environments.get(chosen)
-        self.environment_version += 1
-        env = self.environment
-        if env is None:
-            return
-        if env.sky:
-            from engine.sky import sky_cubemap, sky_node
+        environment = self._environments.get(chosen)
+        if environment is not self.environment:
+            self.environment = environment
+            self._apply_environment()
 
-            sky = sky_node(sky_cubemap(env.sky_top, env.sky_horizon, env.ground), SHADOW_CAMERAS)
-            sky.reparentTo(self._world.root)
-            self._environment_nodes.append(sky)
-        if env.fog and env.fog_density > 0.0:
+    def _apply_environment(self) -> None:
+        """Show the Environment in force: its sky (rebuilt only when its colours change) and fog."""
+        assert self._world is not None
+        env = self.environment
+        self.environment_version += 1
+        sky_key = (env.sky_top, env.sky_horizon, env.ground) if env is not None and env.sky else None
+        if sky_key != self._sky_key:
+            if self._sky is not None:
+                self._sky.removeNode()
+                self._sky = None
+            self._sky_key = sky_key
+            if sky_key is not None:
+                from engine.sky import sky_cubemap, sky_node
+
+                self._sky = sky_node(sky_cubemap(*sky_key), SHADOW_CAMERAS)
+                self._sky.reparentTo(self._world.root)
+        self._world.root.clearFog()
+        if env is not None and env.fog and env.fog_density > 0.0:
             fog = Fog("fog")
             fog.setMode(Fog.M_exponential)
             fog.setColor(*srgb_to_linear(env.fog_color[:3]))
             fog.setExpDensity(env.fog_density)
             self._world.root.setFog(fog)
+
+
+def _light_color(light: Light) -> tuple[float, float, float, float]:
+    """The light's sRGB colour times its intensity, in linear light."""
+    r, g, b = (c * light.intensity for c in srgb_to_linear(light.color[:3]))
+    return (r, g, b, 1.0)

@@ -120,3 +120,72 @@ def test_fog_pulls_far_things_towards_the_fog_colour(tmp_path: Path) -> None:
 def test_the_shadow_fix_refuses_a_shader_it_does_not_know() -> None:
     with pytest.raises(RuntimeError, match="simplepbr"):
         shadow_fixed_fragment("void main() {}")
+
+
+@pytest.fixture(scope="module")
+def reloaded() -> dict[str, Any]:
+    import json
+    import subprocess
+    import sys
+
+    from tests.screenshots import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "tests.app_reload_child"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_second_world_brings_its_own_camera_and_environment(reloaded: dict[str, Any]) -> None:
+    assert reloaded["pbr"] is True
+    assert reloaded["second"] == {"exposure": -2.0, "fog": False, "fov": 70.0, "camera_under_second": True,
+                                  "first_shown": False}
+
+
+def test_runtime_changes_to_lens_and_exposure_apply_without_refiltering_the_sky(reloaded: dict[str, Any]) -> None:
+    assert reloaded["after_exposure"] == {"exposure": 1.0, "same_env_map": True, "fov": 90.0}
+    assert reloaded["after_sky_colour"] == {"same_env_map": False}  # new colours: the sky light is rebuilt
+
+
+def test_light_and_mesh_changes_apply_in_place() -> None:
+    from engine.components.rendering import Light, MeshRenderer
+    from engine.runtime import create_runtime
+
+    world = create_runtime().new_world()
+    lamp, box = world.create_entity("Lamp"), world.create_entity("Box")
+    light = world.add(lamp, Light(kind="spot", shadows=True, intensity=1.0))
+    mesh = world.add(box, MeshRenderer())
+    light_node = world.node(lamp).find("light")
+    mesh_node = world.node(box).find("mesh")
+    world.set_field(lamp, light, "intensity", 2.0)
+    world.set_field(box, mesh, "color", (1.0, 0.0, 0.0, 0.5))
+    world.set_field(box, mesh, "visible", False)
+    assert world.node(lamp).find("light") == light_node  # the same node: no new shadow buffer
+    assert tuple(light_node.node().getColor()) == pytest.approx((2.0, 2.0, 2.0, 1.0))
+    assert world.node(box).find("mesh") == mesh_node
+    assert mesh_node.getColorScale()[0] == pytest.approx(1.0) and mesh_node.getColorScale()[1] == 0.0
+    assert mesh_node.isHidden()
+    world.set_field(lamp, light, "kind", "point")  # a different kind of light is a new node
+    assert world.node(lamp).find("light").node().getClassType().getName() == "PointLight"
+
+
+def test_only_the_environment_in_force_is_shown_and_a_rival_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
+    from engine.components.rendering import Environment
+    from engine.render_system import RenderSystem
+    from engine.runtime import create_runtime
+
+    world = create_runtime().new_world()
+    first_id = world.create_entity("Env A")
+    first = world.add(first_id, Environment(fog=True))
+    rival_id = world.create_entity("Env B")
+    with caplog.at_level("WARNING", logger="storm.render"):
+        rival = world.add(rival_id, Environment(sky=False))
+        world.set_field(rival_id, rival, "exposure", 2.0)
+        world.set_field(rival_id, rival, "fog", False)
+    system = world.system(RenderSystem)
+    assert system.environment is first
+    assert len([r for r in caplog.records if "Environment components" in r.getMessage()]) == 1
+    assert world.root.find("sky").isEmpty() is False and world.root.hasFog()
+    world.remove(rival_id, Environment)
+    world.remove(first_id, Environment)
+    assert system.environment is None and world.root.find("sky").isEmpty() and not world.root.hasFog()

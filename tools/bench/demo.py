@@ -38,7 +38,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--frames", type=int, default=300, help="timed frames of each kind (default %(default)s)")
     parser.add_argument("--warmup", type=int, default=60, help="untimed frames first (default %(default)s)")
     parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, help="PNG to write (default %(default)s)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.frames < 1 or args.warmup < 0:
+        parser.error("--frames must be at least 1 and --warmup at least 0")
+    return args
 
 
 def _timed(fn: Callable[[], Any], cpu: list[float], wall: list[float]) -> None:
