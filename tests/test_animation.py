@@ -175,6 +175,27 @@ def test_play_runs_a_one_shot_then_returns_to_the_motion_state(runtime: Runtime)
     assert not system.play(eid, "backflip")
 
 
+def test_a_one_shot_holds_its_last_frame_while_it_fades_out_so_no_joint_jumps(runtime: Runtime) -> None:
+    world, eid, animator, system = animated_world(runtime, fade=0.5)
+    glide(world, eid, 0.0, 10)
+    assert system.play(eid, "jump")
+    hand = system.joint(eid, "hand_L")
+    assert hand is not None
+    last = hand.getPos(world.node(eid))
+    moves, fading_ticks = [], 0
+    for _ in range(90):                              # the 0.5 s clip, its 0.5 s fade back to idle, and on
+        glide(world, eid, 0.0, 1)
+        now = hand.getPos(world.node(eid))
+        moves.append((now - last).length())
+        last = now
+        weights = system.weights(eid)
+        if animator.current == "idle" and 0.0 < weights.get("jump", 0.0) < 1.0:
+            fading_ticks += 1
+    assert fading_ticks >= 25                        # the ended clip really faded out
+    assert system.weights(eid) == {"idle": 1.0}
+    assert max(moves) < 0.2                          # metres in one tick; snapping to frame 0 moved it ~1 m
+
+
 # -- with the real character controller ---------------------------------------------------------------
 
 def test_a_character_walking_forward_with_the_controller_ends_in_walk(runtime: Runtime) -> None:

@@ -1,26 +1,34 @@
 """TriggeredDoor: a character walking into the trigger opens the door and can pass, the door shuts
-once everyone has left, each entry after the door closed opens it once more, and bad references
-give a clear message and a door that stays shut."""
+once everyone has left, each entry after the door closed opens it once more, bad references
+give a clear message and a door that stays shut, a trigger changed while the world runs takes
+over at once, and a hot reload of door.py gives the door's event handlers the new code."""
 from __future__ import annotations
 
+import json
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.audio import AudioSystem
+from engine.behaviour import ScriptSystem
+from engine.content import default_content
 from engine.physics import CharacterController, PhysicsSystem, RigidBody
-from engine.runtime import create_runtime
+from engine.runtime import Runtime, create_runtime
 from engine.world import World
 from engine.world_file import load_world_data
 
 DT = 1.0 / 60.0
 DOOR, TRIGGER, WALL = 5, 6, 3
 CLOSED_POS = (0.0, 10.0, 1.25)
+DOOR_SCRIPT = Path(__file__).resolve().parents[1] / "content" / "base" / "scripts" / "door.py"
 
 
 def doorway(door: dict[str, Any] | None = None, extra: list[dict[str, Any]] | None = None,
-            hinged: bool = False) -> World:
+            hinged: bool = False, runtime: Runtime | None = None,
+            door_type: str = "base:door.TriggeredDoor") -> World:
     """Ground, a wall along x at y = 10 with a 2 m opening, a door in it and a trigger around it.
 
     The sliding door is one box; the ``hinged`` door is a body at the hinge (the opening's left
@@ -32,13 +40,13 @@ def doorway(door: dict[str, Any] | None = None, extra: list[dict[str, Any]] | No
     if hinged:
         doors = [{"id": DOOR, "name": "Door", "transform": {"pos": [-1, 10, 1.25]},
                   "components": {"RigidBody": {"kinematic": True}, "AudioSource": sound,
-                                 "base:door.TriggeredDoor": fields}},
+                                 door_type: fields}},
                  {"id": 8, "name": "Door panel", "parent": DOOR,
                   "transform": {"pos": [1, 0, 0], "scale": [2, 0.15, 2.5]}, "components": box}]
     else:
         doors = [{"id": DOOR, "name": "Door", "transform": {"pos": list(CLOSED_POS), "scale": [2, 0.15, 2.5]},
                   "components": {**box, "RigidBody": {"kinematic": True}, "AudioSource": sound,
-                                 "base:door.TriggeredDoor": fields}}]
+                                 door_type: fields}}]
     entities = [
         {"id": 1, "name": "Ground", "transform": {"pos": [0, 0, -0.5]},
          "components": {"Collider": {"size": [60, 60, 1]}}},
@@ -52,7 +60,8 @@ def doorway(door: dict[str, Any] | None = None, extra: list[dict[str, Any]] | No
          "components": {"Trigger": {}, "Collider": {"size": [2.4, 8, 2.5]}}},
         *(extra or []),
     ]
-    return load_world_data({"storm_world": 2, "entities": entities}, "doorway.world.json", create_runtime())
+    return load_world_data({"storm_world": 2, "entities": entities}, "doorway.world.json",
+                           runtime or create_runtime())
 
 
 def walker(world: World, y: float, x: float = 0.0) -> CharacterController:
@@ -61,8 +70,8 @@ def walker(world: World, y: float, x: float = 0.0) -> CharacterController:
     return world.add(eid, CharacterController())
 
 
-def door_of(world: World):  # type: ignore[no-untyped-def]
-    return world.get(DOOR, world.registry.resolve("base:door.TriggeredDoor"))
+def door_of(world: World, door_type: str = "base:door.TriggeredDoor"):  # type: ignore[no-untyped-def]
+    return world.get(DOOR, world.registry.resolve(door_type))
 
 
 def run(world: World, ticks: int) -> None:
@@ -212,3 +221,74 @@ def test_a_door_whose_trigger_goes_away_closes() -> None:
     world.destroy(TRIGGER)
     run(world, 60)
     assert door_of(world).is_closed and world.tick_count > 0
+
+
+# -- changed while running -----------------------------------------------------------------------
+
+SIDE_TRIGGER = 9
+SIDE = {"id": SIDE_TRIGGER, "name": "Side trigger", "transform": {"pos": [5, 2, 1.25]},
+        "components": {"Trigger": {}, "Collider": {"size": [2, 2, 2.5]}}}
+
+
+def test_retargeting_the_trigger_while_someone_is_inside_hands_the_door_to_the_new_trigger() -> None:
+    world = doorway(extra=[SIDE])
+    player = walker(world, 2.0)
+    walk_to(world, player, 8.0)                                     # in the doorway's trigger
+    run(world, 60)
+    door = door_of(world)
+    assert door.is_open
+    world.set_field(DOOR, door, "trigger", SIDE_TRIGGER)            # nobody is in the new one
+    walk_to(world, player, 1.0)                                     # leaves the old trigger
+    run(world, 60)
+    assert door.is_closed and door.problem == ""
+    walk_to(world, player, 8.0)                                     # the old trigger no longer opens it
+    run(world, 60)
+    assert door.is_closed and door.open_count == 1
+    side = walker(world, -2.0, x=5.0)
+    walk_to(world, side, 2.0)                                       # the new one does
+    run(world, 60)
+    assert door.is_open and door.open_count == 2
+
+
+def test_fixing_a_trigger_that_started_invalid_makes_the_door_work(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger="storm.scripts"):
+        world = doorway({"trigger": 0})
+        player = walker(world, 2.0)
+        walk_to(world, player, 8.0)                                 # stands in the doorway's trigger
+        run(world, 30)
+    door = door_of(world)
+    assert door.problem and door.is_closed
+    world.set_field(DOOR, door, "trigger", TRIGGER)                 # already inside it: opens now
+    run(world, 60)
+    assert door.problem == "" and door.is_open and door.open_count == 1
+    walk_to(world, player, 1.0)
+    run(world, 60)
+    assert door.is_closed
+    walk_to(world, player, 8.0)
+    run(world, 60)
+    assert door.is_open and door.open_count == 2
+
+
+def test_hot_reloading_door_py_gives_its_trigger_handlers_the_new_code(tmp_path: Path) -> None:
+    scripts = tmp_path / "mod" / "scripts"
+    scripts.mkdir(parents=True)
+    (tmp_path / "mod" / "pack.json").write_text(json.dumps({"name": "mod", "version": "1.0.0", "code": True}))
+    script = scripts / "door.py"
+    source = DOOR_SCRIPT.read_text()
+    script.write_text(source)
+    content = default_content()
+    content.add_pack(tmp_path / "mod")
+    runtime = create_runtime(content)
+    crate = {"id": 7, "name": "Crate", "transform": {"pos": [0, 8, 6]},
+             "components": {"RigidBody": {"mass": 5}, "Collider": {}}}
+    world = doorway(extra=[crate], runtime=runtime, door_type="mod:door.TriggeredDoor")
+    run(world, 1)                                                   # started, subscribed; the crate still falls
+    strict = "event.entity == self.entity or not self._opens(event.entity)"
+    assert strict in source
+    script.write_text(source.replace(strict, "event.entity == self.entity"))   # now anything opens it
+    stat = script.stat()
+    os.utime(script, (stat.st_atime, stat.st_mtime + 5))
+    world.system(ScriptSystem).hot_reload(runtime.scripts.reload_changed())
+    run(world, 120)                                                 # the crate lands in the trigger
+    assert abs(world.node(7).getZ() - 0.5) < 0.05
+    assert door_of(world, "mod:door.TriggeredDoor").is_open

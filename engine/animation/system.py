@@ -33,6 +33,7 @@ MIN_RATE, MAX_RATE = 0.25, 3.0
 TELEPORT_SPEED = 100.0       # m/s: a faster move in one tick is a teleport and keeps the last speed
 LOCOMOTION = "locomotion"    # walk and run share this phase, so feet stay in step through a fade
 ONE_SHOT = "one-shot"        # seconds played of the clip started by play()
+FADING = "fading-one-shot"   # seconds played of an ended one-shot while it fades out (holds its last frame)
 REBUILD_FIELDS = frozenset(("model", *CLIP_FIELDS.values()))
 
 
@@ -60,6 +61,7 @@ class _Live:
     phases: dict[str, float] = field(default_factory=dict)   # looping: 0..1; once: seconds played
     one_shot: str = ""
     one_shot_rate: float = 1.0
+    fading_one_shot: str = ""            # an ended one-shot still fading out, posed at its last frame
     last_pos: Point3 | None = None
     speed: float = 0.0
     air_time: float = 0.0
@@ -203,7 +205,12 @@ class AnimationSystem(System):
             else:
                 target = self._clip_for(eid, live, animator, state)
                 animator.current = state
+            if live.fading_one_shot and live.fading_one_shot == target:
+                self._resume_as_state(live, animator)
             entered = self._fade(live, target, dt, animator.fade)
+            if live.fading_one_shot and live.fading_one_shot not in live.weights:
+                live.fading_one_shot = ""
+                live.phases.pop(FADING, None)
             self._advance(live, animator, entered, dt)
             self._pose(live, animator)
 
@@ -280,7 +287,22 @@ class AnimationSystem(System):
         if weight > 0.0:
             live.phases[LOCOMOTION] = (live.phases.get(LOCOMOTION, 0.0) + dt * cycles / weight) % 1.0
         if live.one_shot and live.phases.get(ONE_SHOT, 0.0) >= live.clips[live.one_shot].seconds:
-            live.one_shot = ""
+            live.fading_one_shot, live.one_shot = live.one_shot, ""
+            live.phases[FADING] = live.phases.pop(ONE_SHOT)
+
+    def _resume_as_state(self, live: _Live, animator: Animator) -> None:
+        """The ended one-shot is the clip the motion wants now: it stays in from where it ended
+        (its weight kept, its phase carried over) instead of fading out and back in from frame 0."""
+        clip, played = live.fading_one_shot, live.phases.pop(FADING, 0.0)
+        live.fading_one_shot = ""
+        key = self._phase_key(live, animator, clip)
+        if key == LOCOMOTION and any(self._phase_key(live, animator, other) == LOCOMOTION
+                                     for other in live.weights if other != clip):
+            return                                     # walk and run keep their shared phase
+        if self._loops(live, animator, clip):
+            live.phases[key] = (played / live.clips[clip].seconds) % 1.0
+        else:
+            live.phases[key] = played
 
     def _pose(self, live: _Live, animator: Animator) -> None:
         actor = live.actor
@@ -301,18 +323,21 @@ class AnimationSystem(System):
     # -- clip roles -----------------------------------------------------------------------------
     @staticmethod
     def _loops(live: _Live, animator: Animator, clip: str) -> bool:
-        """Idle, walk and run clips loop; the jump clip and one-shots play once and hold."""
-        return clip != live.one_shot and clip != animator.jump_clip
+        """Idle, walk and run clips loop; the jump clip and one-shots (also while an ended one
+        fades out) play once and hold."""
+        return clip not in (live.one_shot, live.fading_one_shot, animator.jump_clip)
 
     def _phase_key(self, live: _Live, animator: Animator, clip: str) -> str:
         if clip == live.one_shot:
             return ONE_SHOT
+        if clip == live.fading_one_shot:
+            return FADING
         if clip in (animator.walk_clip, animator.run_clip):
             return LOCOMOTION
         return clip
 
     def _clip_rate(self, live: _Live, animator: Animator, clip: str) -> float:
-        if clip == live.one_shot:
+        if clip in (live.one_shot, live.fading_one_shot):
             return live.one_shot_rate
         if clip == animator.walk_clip:
             return self._rate(animator, "walk", live.speed)
@@ -337,6 +362,9 @@ class AnimationSystem(System):
             return False
         live.one_shot, live.one_shot_rate = clip, max(rate, 1e-3)
         live.phases[ONE_SHOT] = 0.0
+        if live.fading_one_shot == clip:               # the same clip again: it restarts
+            live.fading_one_shot = ""
+            live.phases.pop(FADING, None)
         return True
 
     def weights(self, eid: int) -> dict[str, float]:

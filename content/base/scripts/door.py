@@ -16,7 +16,7 @@ from engine.audio import AudioSource, AudioSystem
 from engine.behaviour import Behaviour
 from engine.component import Component
 from engine.fields import EntityRef, Field, Float, Str, Vec3 as Vec3Field
-from engine.physics import Trigger, TriggerEntered, TriggerExited
+from engine.physics import PhysicsSystem, Trigger, TriggerEntered, TriggerExited
 
 log = logging.getLogger("storm.scripts")
 
@@ -27,6 +27,7 @@ class TriggeredDoor(Behaviour):
     Openers are entities with the ``opened_by`` component (a CharacterController by default).
     Someone else entering while the door is open does not open it again; the next opening comes
     after everyone has left. An AudioSource on the door plays as it starts to open and to close.
+    Changing ``trigger`` or ``opened_by`` while the world runs takes effect on the next update.
     """
 
     trigger = Field(EntityRef(), 0, doc="the entity whose Trigger volume opens the door")
@@ -48,15 +49,40 @@ class TriggeredDoor(Behaviour):
         self._unsubscribe: list[Callable[[], None]] = []
         self._closed_pos = Point3(self.node.getPos())
         self._closed_quat = Quat(self.node.getQuat())
-        self._opener = self._opener_type()
-        if self.problem or not self._trigger_ok():
-            return
-        bus = self.world.events
-        self._unsubscribe = [bus.subscribe(TriggerEntered, self._entered), bus.subscribe(TriggerExited, self._exited)]
+        self._watch()
 
     def on_destroy(self) -> None:
+        self._stop_listening()
+
+    def _watch(self) -> None:
+        """Check ``trigger`` and ``opened_by`` as they are now and listen to that trigger; whoever
+        is already inside it counts, so the door opens or closes to match."""
+        self._watching = (self.trigger, self.opened_by)
+        self.problem = ""
+        self._opener = self._opener_type()
+        was_occupied = bool(self._inside)
+        self._inside = set()
+        self._stop_listening()
+        if not self.problem and self._trigger_ok():
+            bus = self.world.events
+            # looked up on the class at each event, so a hot reload's new code handles them
+            self._unsubscribe = [bus.subscribe(TriggerEntered, lambda event: self._entered(event)),
+                                 bus.subscribe(TriggerExited, lambda event: self._exited(event))]
+            self._inside = {eid for eid in self._occupants() if eid != self.entity and self._opens(eid)}
+        if self._inside and not was_occupied:
+            self._head(True)
+        elif was_occupied and not self._inside:
+            self._head(False)
+
+    def _occupants(self) -> set[int]:
+        physics = self.world.system(PhysicsSystem)
+        body = physics.body(self.trigger) if physics is not None else None
+        return set(body.inside) if body is not None else set()
+
+    def _stop_listening(self) -> None:
         for unsubscribe in getattr(self, "_unsubscribe", ()):
             unsubscribe()
+        self._unsubscribe = []
 
     @property
     def is_open(self) -> bool:
@@ -96,8 +122,8 @@ class TriggeredDoor(Behaviour):
 
     # -- moving ---------------------------------------------------------------------------------
     def on_update(self, dt: float) -> None:
-        if self.problem:
-            return
+        if (self.trigger, self.opened_by) != getattr(self, "_watching", None):
+            self._watch()                  # changed while running (or code from before this check)
         if self._inside and not self.world.has(self.trigger, Trigger):
             self._inside.clear()
             self._head(False)
