@@ -77,6 +77,12 @@ class App:
             from engine.pbr_pipeline import create_pipeline
 
             self.pipeline = create_pipeline(self.base, msaa_samples=4 if self.mode == "window" else 0)
+        self.point_shadows = None
+        self._point_lights: tuple[int, list] = (-1, [])
+        if self.pipeline is not None:
+            from engine.point_shadows import PointShadows
+
+            self.point_shadows = PointShadows(self.base.win)
 
     def load(self, world: World) -> None:
         """Show a world (instead of the one shown before): its scene graph, camera, input, overlay."""
@@ -84,6 +90,7 @@ class App:
             self._unload()
         self.world = world
         self._camera_entity, self._lens_settings, self._environment_version = -1, None, -1
+        self._point_lights = (-1, [])
         self.clock = FixedClock(world.tick_rate)
         world.root.reparentTo(self.base.render)
         settings = world.settings.get("world")
@@ -102,6 +109,7 @@ class App:
         self.base.disableMouse()
         self._bind_camera()
         self._apply_environment()
+        self._follow_point_shadows()
 
     def _unload(self) -> None:
         """Take the shown world off the screen (the world itself lives on)."""
@@ -138,6 +146,17 @@ class App:
             self.pipeline.enable_fog = fog
         self.pipeline.exposure = env.exposure if env is not None else 0.0
 
+    def _follow_point_shadows(self) -> None:
+        """Keep a distance cube map for each point light that casts shadows (see point_shadows.py)."""
+        assert self.world is not None
+        render_system = self.world.system(RenderSystem)
+        if self.point_shadows is None or render_system is None:
+            return
+        if self._point_lights[0] != render_system.point_shadow_version:
+            self._point_lights = (render_system.point_shadow_version, render_system.point_shadow_lights())
+        version, lights = self._point_lights
+        self.point_shadows.sync(self.world.root, lights, version)
+
     def _bind_camera(self) -> None:
         """View through the active Camera entity, with its lens; rebinds when either changes."""
         assert self.world is not None
@@ -173,6 +192,7 @@ class App:
                 self.overlay.toggle()
         self._bind_camera()
         self._apply_environment()
+        self._follow_point_shadows()
         self.base.taskMgr.step()
         if self.overlay is not None:
             self.overlay.update((time.perf_counter() - start) * 1000.0)
@@ -213,6 +233,8 @@ class App:
     def close(self) -> None:
         if self.input_source is not None:
             self.input_source.close()
+        if self.point_shadows is not None:
+            self.point_shadows.destroy()
         if self.world is not None:
             self.world.close()
         self.base.destroy()

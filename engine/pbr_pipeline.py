@@ -4,12 +4,15 @@ simplepbr samples each light's shadow map inside its light loop, indexing the sa
 the loop variable. Mesa's llvmpipe (the software renderer CI machines and GPU-less servers use)
 crashes while compiling that for more than one light. ``install_shadow_fix`` rewrites the
 fragment shader to read every shadow map with a constant index before the loop; the lighting
-maths is unchanged, so pictures are identical on GPUs.
+maths is unchanged, so pictures are identical on GPUs. The same rewrite lets the first lights
+read a point light's distance cube map instead (``engine/point_shadows.py``).
 """
 from __future__ import annotations
 
 import logging
 from typing import Any
+
+from engine.point_shadows import FRAGMENT_DECLARATIONS, MAX_POINT_SHADOWS
 
 log = logging.getLogger("storm.render")
 
@@ -21,19 +24,23 @@ _LOOP_HEAD = "    for (int i = 0; i < p3d_LightSource.length(); ++i) {\n        
 def _constant_index_lookups(most: int) -> str:
     lines = ["#ifdef ENABLE_SHADOWS", "    float shadow_factors[MAX_LIGHTS];"]
     for k in range(most):
-        lines += [f"#if MAX_LIGHTS > {k}",
-                  f"    shadow_factors[{k}] = shadow_caster_contrib(p3d_LightSource[{k}].shadowMap, v_shadow_pos[{k}]);",
-                  "#endif"]
+        lookup = f"shadow_caster_contrib(p3d_LightSource[{k}].shadowMap, v_shadow_pos[{k}])"
+        if k < MAX_POINT_SHADOWS:  # the first lights may be point lights with a distance cube map
+            lookup = (f"storm_point_count > {k} ? storm_point_shadow(storm_point_map{k}, storm_point_light[{k}]) "
+                      f": {lookup}")
+        lines += [f"#if MAX_LIGHTS > {k}", f"    shadow_factors[{k}] = {lookup};", "#endif"]
     lines.append("#endif")
     return "\n".join(lines) + "\n"
 
 
 def shadow_fixed_fragment(source: str, most_lights: int = 16) -> str:
-    """simplepbr's fragment shader with the shadow lookups moved out of the light loop."""
+    """simplepbr's fragment shader with the shadow lookups moved out of the light loop, and
+    point lights' distance cube maps (engine/point_shadows.py) read for the first lights."""
     if _SHADOW_CALL not in source or source.count(_LOOP_HEAD) != 1:
         raise RuntimeError("this simplepbr version's shader is not the one Storm knows how to fix "
                            "(requirements.txt pins panda3d-simplepbr; keep it)")
     source = source.replace(_SHADOW_CALL, "float shadow_caster = shadow_factors[i];")
+    source = source.replace("void main() {", FRAGMENT_DECLARATIONS + "\nvoid main() {", 1)
     return source.replace(_LOOP_HEAD, _constant_index_lookups(most_lights) + _LOOP_HEAD)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import logging
 
-from panda3d.core import (AmbientLight, BitMask32, DirectionalLight, Fog, Material, NodePath, PerspectiveLens, PointLight,
+from panda3d.core import (AmbientLight, DirectionalLight, Fog, Material, NodePath, PerspectiveLens, PointLight,
                           Spotlight, TransparencyAttrib)
 
 from engine.assets import AssetCache
@@ -21,8 +21,7 @@ if TYPE_CHECKING:
     from engine.world import World
 
 log = logging.getLogger("storm.render")
-SHADOW_CASTER_MASK_BIT = 1
-SHADOW_CAMERAS = BitMask32.bit(SHADOW_CASTER_MASK_BIT)
+from engine.point_shadows import MAX_POINT_SHADOWS, POINT_SHADOW_PRIORITY, SHADOW_CAMERAS  # noqa: E402
 
 
 class RenderSystem(System):
@@ -46,6 +45,8 @@ class RenderSystem(System):
         self._sky_key: tuple | None = None
         self.environment: Environment | None = None
         self.environment_version = 0
+        self._point_shadows: dict[int, Light] = {}
+        self.point_shadow_version = 0
 
     def attach(self, world: "World") -> None:
         self._world = world
@@ -82,6 +83,8 @@ class RenderSystem(System):
             if node is not None and self._world is not None:
                 self._world.root.clearLight(node)
                 node.removeNode()
+            if self._point_shadows.pop(event.entity, None) is not None:
+                self.point_shadow_version += 1
         elif isinstance(component, Environment):
             self._environments.pop(event.entity, None)
             self._choose_environment()
@@ -147,8 +150,11 @@ class RenderSystem(System):
             panda_light = PointLight("light")
             panda_light.setAttenuation((1.0, 0.0, 1.0 / max(light.range, 0.1) ** 2 * 4))
             if light.shadows:
-                log.warning("entity %d (%s) Light.shadows: point lights cast no shadows in this renderer "
-                            "(directional and spot lights do); lighting without them", eid, self._world.name_of(eid))
+                if len(self._point_shadows) < MAX_POINT_SHADOWS:
+                    self._point_shadows[eid] = light
+                else:
+                    log.warning("entity %d (%s) Light.shadows: at most %d point lights cast shadows; this one "
+                                "lights without them", eid, self._world.name_of(eid), MAX_POINT_SHADOWS)
         else:
             panda_light = Spotlight("light")
             lens = PerspectiveLens()
@@ -164,6 +170,17 @@ class RenderSystem(System):
         node = self._world.node(eid).attachNewNode(panda_light)
         self._world.root.setLight(node)
         self._lights[eid] = node
+        if eid in self._point_shadows:
+            self.point_shadow_version += 1
+
+    def point_shadow_lights(self) -> list[tuple[int, NodePath, int, float]]:
+        """(entity, light node, shadow map size, range) of each point light that casts shadows, by
+        entity id; their light priorities are set so the PBR shader sees them first, in this order."""
+        listed = [(eid, self._lights[eid], self._point_shadows[eid].shadow_size, self._point_shadows[eid].range)
+                  for eid in sorted(self._point_shadows) if eid in self._lights]
+        for k, (_eid, node, _size, _range) in enumerate(listed):
+            node.node().setPriority(POINT_SHADOW_PRIORITY + MAX_POINT_SHADOWS - k)
+        return listed
 
     def _choose_environment(self) -> None:
         """The lowest-id Environment is the one in force; say so when several compete."""

@@ -78,6 +78,61 @@ def test_a_spot_light_shadows_the_ground_behind_the_slab_and_lights_only_its_con
     assert outside_cone < 0.6 * beside, (outside_cone, beside)
 
 
+@pytest.mark.parametrize("box, shadow, lit", [
+    ((2.5, 0.0, 1.5), (6.0, 0.0, 0.0), (-6.0, 0.0, 0.0)),   # the +X face of the distance cube map
+    ((0.0, -2.5, 1.5), (0.0, -6.0, 0.0), (0.0, 6.0, 0.0)),  # the -Y face
+    ((1.0, 1.0, 3.0), (2.0, 2.0, 0.0), (-2.0, -2.0, 0.0)),  # the -Z face, straight down
+])
+def test_a_point_light_throws_a_box_shadow_away_from_itself(tmp_path: Path, box: tuple[float, float, float],
+                                                           shadow: tuple[float, float, float],
+                                                           lit: tuple[float, float, float]) -> None:
+    light_z = 6.0 if box[2] == 3.0 else 2.0
+    data = scene({"kind": "point", "intensity": 3.0, "shadows": True, "range": 30}, {"pos": [0, 0, light_z]})
+    data["entities"][4]["transform"] = {"pos": list(box), "scale": [0.8, 0.8, 1.0]}
+    image = shoot(data, tmp_path, "point")
+    assert luminance(image, *project(data, shadow)) < 0.75 * luminance(image, *project(data, lit))
+    data["entities"][1]["components"]["Light"]["shadows"] = False
+    unshadowed = shoot(data, tmp_path, "point-noshadow")
+    assert luminance(unshadowed, *project(data, shadow)) == pytest.approx(
+        luminance(unshadowed, *project(data, lit)), rel=0.1)
+
+
+def test_the_point_shadow_darkens_only_its_own_light_among_others(tmp_path: Path) -> None:
+    # a green shadowed point light (entity 20) beside red directional and spot lights with lower ids:
+    # in the box's shadow the green goes, the red stays
+    data = scene({"kind": "point", "intensity": 3.0, "shadows": True, "range": 30, "color": [0, 1, 0, 1]},
+                 {"pos": [0, 0, 2]})
+    data["entities"][1]["id"] = 20
+    data["entities"][4]["transform"] = {"pos": [2.5, 0, 1.5], "scale": [0.6, 1.0, 1.0]}
+    data["entities"] += [
+        {"id": 7, "name": "Red sun", "transform": {"hpr": [0, -80, 0]},
+         "components": {"Light": {"color": [1, 0, 0, 1], "intensity": 1.0}}},
+        {"id": 8, "name": "Red spot", "transform": {"hpr": [0, -80, 0]},
+         "components": {"Light": {"kind": "spot", "color": [1, 0, 0, 1], "intensity": 0.5, "range": 100}}},
+    ]
+    image = shoot(data, tmp_path, "colours")
+    red_shadow, green_shadow, _ = rgb(image, *project(data, (6.0, 0.0, 0.0)))
+    red_lit, green_lit, _ = rgb(image, *project(data, (-6.0, 0.0, 0.0)))
+    assert green_shadow < green_lit - 0.1
+    assert red_shadow == pytest.approx(red_lit, abs=0.03)
+
+
+def test_a_third_shadowed_point_light_is_reported_and_lights_without_shadows(caplog: pytest.LogCaptureFixture) -> None:
+    from engine.components.rendering import Light
+    from engine.render_system import RenderSystem
+    from engine.runtime import create_runtime
+
+    world = create_runtime().new_world()
+    with caplog.at_level("WARNING", logger="storm.render"):
+        lamps = [world.create_entity(f"Lamp {k}") for k in range(3)]
+        for lamp in lamps:
+            world.add(lamp, Light(kind="point", shadows=True))
+    listed = world.system(RenderSystem).point_shadow_lights()
+    assert [eid for eid, *_ in listed] == lamps[:2]
+    assert listed[0][1].node().getPriority() > listed[1][1].node().getPriority() > 0
+    assert any(f"entity {lamps[2]} (Lamp 2) Light.shadows: at most 2 point lights" in r.getMessage() for r in caplog.records)
+
+
 def environment(**fields: Any) -> dict[str, Any]:
     return {"id": 9, "name": "Environment", "components": {"Environment": fields}}
 

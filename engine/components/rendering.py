@@ -22,7 +22,7 @@ class Light(Component):
     kind = Field(Enum(("ambient", "directional", "point", "spot")), "directional", doc="the kind of light")
     color = Field(Color(), (1.0, 1.0, 1.0, 1.0), doc="light colour")
     intensity = Field(Float(0.0, 100.0), 1.0, doc="multiplies the colour")
-    shadows = Field(Bool(), False, doc="casts shadows (directional and spot lights; point lights cast none)")
+    shadows = Field(Bool(), False, doc="casts shadows (directional, spot, and up to two point lights per world)")
     shadow_size = Field(Int(128, 8192), 1024, doc="shadow map size in pixels")
     shadow_extent = Field(Float(1.0, 1000.0), 30.0, doc="half-size of the area a directional shadow covers")
     range = Field(Float(0.1, 10000.0), 20.0, doc="distance at which a point or spot light fades out")
