@@ -26,8 +26,8 @@ def _constant_index_lookups(most: int) -> str:
     for k in range(most):
         lookup = f"shadow_caster_contrib(p3d_LightSource[{k}].shadowMap, v_shadow_pos[{k}])"
         if k < MAX_POINT_SHADOWS:  # the first lights may be point lights with a distance cube map
-            lookup = (f"storm_point_count > {k} ? storm_point_shadow(storm_point_map{k}, storm_point_light[{k}]) "
-                      f": {lookup}")
+            lookup = (f"storm_point_count > {k} ? "
+                      f"storm_point_shadow(storm_point_map{k}, storm_point_light[{k}], world_normal) : {lookup}")
         lines += [f"#if MAX_LIGHTS > {k}", f"    shadow_factors[{k}] = {lookup};", "#endif"]
     lines.append("#endif")
     return "\n".join(lines) + "\n"

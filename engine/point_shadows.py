@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from panda3d.core import (PTA_LVecBase4f, BitMask32, FrameBufferProperties, LVecBase4f, NodePath, RenderState,
+from panda3d.core import (PTA_LVecBase4f, BitMask32, CullFaceAttrib, FrameBufferProperties, LVecBase4f, NodePath, RenderState,
                           SamplerState, Shader, ShaderAttrib, Texture)
 
 MAX_POINT_SHADOWS = 2
@@ -42,11 +42,13 @@ uniform int storm_point_count;
 uniform vec4 storm_point_light[2];
 uniform samplerCube storm_point_map0;
 uniform samplerCube storm_point_map1;
-float storm_point_shadow(samplerCube distances, vec4 light) {
-    vec3 to_fragment = v_world_position - light.xyz;
-    float distance = length(to_fragment);
-    float nearest = textureCube(distances, to_fragment).r * light.w;
-    return (distance < light.w && distance - 0.03 - 0.01 * distance > nearest) ? 0.0 : 1.0;
+float storm_point_shadow(samplerCube distances, vec4 light, vec3 normal) {
+    // look up from a point nudged off the surface along its normal (by about two texels of a
+    // 256-pixel map at that distance): surfaces the light grazes do not shadow themselves
+    float distance = length(v_world_position - light.xyz);
+    vec3 to_fragment = v_world_position + normal * (0.02 * distance) - light.xyz;
+    float nearest = textureCubeLod(distances, to_fragment, 0.0).r * light.w;  // level 0: the map has no mipmaps
+    return (distance < light.w && length(to_fragment) - 0.02 - 0.01 * distance > nearest) ? 0.0 : 1.0;
 }
 """
 
@@ -64,7 +66,14 @@ class PointShadowMap:
         if self.buffer is None:
             raise RuntimeError("the display cannot render a cube map for point light shadows")
         self.buffer.setSort(-30)  # before the scene is drawn
-        self.buffer.setClearColor((1.0, 1.0, 1.0, 1.0))  # nothing there: as far as the range reaches
+        for index in range(self.buffer.getNumDisplayRegions()):
+            # every face clears its own colour (nothing there: as far as the range reaches) and its
+            # depth; the six faces share one depth buffer, so without this a face would be
+            # depth-tested against the face drawn before it
+            region = self.buffer.getDisplayRegion(index)
+            region.setClearColorActive(True)
+            region.setClearColor((1.0, 1.0, 1.0, 1.0))
+            region.setClearDepthActive(True)
         self.texture: Texture = self.buffer.getTexture()
         self.texture.setMinfilter(SamplerState.FT_nearest)
         self.texture.setMagfilter(SamplerState.FT_nearest)
@@ -87,7 +96,8 @@ class PointShadowMap:
         if placed == self._placed:
             return
         self._placed = placed
-        state = RenderState.make(ShaderAttrib.make(self._shader, 1).setShaderInput("storm_light", placed))
+        state = RenderState.make(ShaderAttrib.make(self._shader, 1).setShaderInput("storm_light", placed),
+                                 CullFaceAttrib.make(CullFaceAttrib.M_cull_none), 1)  # the nearest surface, either side
         for camera in self.rig.getChildren():
             camera.node().setInitialState(state)
 

@@ -97,6 +97,17 @@ def test_a_point_light_throws_a_box_shadow_away_from_itself(tmp_path: Path, box:
         luminance(unshadowed, *project(data, lit)), rel=0.1)
 
 
+def test_a_point_light_leaves_ground_lit_where_nothing_stands_in_its_way(tmp_path: Path) -> None:
+    # a bar 3 m from the light, the light a little above it: the ground in front of the bar is open
+    # (each face of the distance cube map must be cleared on its own, or faces leak into each other)
+    data = scene({"kind": "point", "intensity": 3.0, "shadows": True, "range": 30}, {"pos": [0, 7, 3.4]})
+    data["entities"][4]["transform"] = {"pos": [0, 10, 1.0], "scale": [2, 0.4, 0.5]}
+    image = shoot(data, tmp_path, "open")
+    near_bar = luminance(image, *project(data, (0.0, 9.5, 0.0)))
+    below_light = luminance(image, *project(data, (0.0, 7.5, 0.0)))
+    assert near_bar > 0.85 * below_light, (near_bar, below_light)
+
+
 def test_the_point_shadow_darkens_only_its_own_light_among_others(tmp_path: Path) -> None:
     # a green shadowed point light (entity 20) beside red directional and spot lights with lower ids:
     # in the box's shadow the green goes, the red stays
