@@ -107,6 +107,10 @@ class App:
             self.input_source = PandaInputSource(self.base, system.actions)
             system.set_source(self.input_source)
         self.base.disableMouse()
+        self._sync_view()
+
+    def _sync_view(self) -> None:
+        """Bring what the renderer shows in line with the world: camera and lens, environment, point shadows."""
         self._bind_camera()
         self._apply_environment()
         self._follow_point_shadows()
@@ -190,9 +194,7 @@ class App:
             actions = self.world.services.get("input")
             if self.overlay is not None and actions is not None and actions.pressed("toggle_profiler"):
                 self.overlay.toggle()
-        self._bind_camera()
-        self._apply_environment()
-        self._follow_point_shadows()
+        self._sync_view()
         self.base.taskMgr.step()
         if self.overlay is not None:
             self.overlay.update((time.perf_counter() - start) * 1000.0)

@@ -198,13 +198,19 @@ def test_a_one_shot_holds_its_last_frame_while_it_fades_out_so_no_joint_jumps(ru
 
 # -- with the real character controller ---------------------------------------------------------------
 
-def test_a_character_walking_forward_with_the_controller_ends_in_walk(runtime: Runtime) -> None:
+def standing_player(runtime: Runtime) -> tuple[World, int, CharacterController, Animator]:
+    """A controller-driven character with the default Animator, settled on flat ground."""
     world = ground_world(runtime)
     eid = world.create_entity("player")
     controller = world.add(eid, CharacterController())
     animator = world.add(eid, Animator())
     for _ in range(20):
         world.tick(DT)
+    return world, eid, controller, animator
+
+
+def test_a_character_walking_forward_with_the_controller_ends_in_walk(runtime: Runtime) -> None:
+    world, eid, controller, animator = standing_player(runtime)
     assert controller.grounded and animator.current == "idle"
     controller.move = (0.0, 1.0, 0.0)
     for _ in range(60):
@@ -219,12 +225,7 @@ def test_a_character_walking_forward_with_the_controller_ends_in_walk(runtime: R
 
 
 def test_a_jump_with_the_controller_plays_jump_until_it_lands(runtime: Runtime) -> None:
-    world = ground_world(runtime)
-    eid = world.create_entity("player")
-    controller = world.add(eid, CharacterController())
-    animator = world.add(eid, Animator())
-    for _ in range(20):
-        world.tick(DT)
+    world, eid, controller, animator = standing_player(runtime)
     controller.jump = True
     world.tick(DT)
     assert not controller.grounded and animator.current == "jump"
