@@ -25,8 +25,8 @@ if sys.argv[1] == "library-null":
     loadPrcFileData("test", "audio-library-name null")
 logging.basicConfig(level=logging.WARNING, stream=sys.stdout, format="LOG %(levelname)s %(message)s")
 from engine.audio import AudioListener, AudioSource, AudioSystem, connect_collisions
-from engine.world import World
-from engine.content import default_content
+from engine.core.world import World
+from engine.packs.content import default_content
 
 @dataclass(frozen=True)
 class Collision:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.audio import probe_sound
-from engine.content import default_content
+from engine.packs.content import default_content
 from tools.assets import synth_sounds
 
 SHIPPED = synth_sounds.DEFAULT_OUT

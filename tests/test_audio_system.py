@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from engine.audio import (AudioListener, AudioSource, AudioSystem, NullAudioDevice, connect_collisions)
-from engine.content import ContentRegistry, default_content
-from engine.runtime import create_runtime
-from engine.world import World
+from engine.packs.content import ContentRegistry, default_content
+from engine.host.runtime import create_runtime
+from engine.core.world import World
 
 IMPACT = "base:sounds/impact.wav"
 LOOP = "base:sounds/ambient_loop.wav"

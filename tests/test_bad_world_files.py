@@ -12,11 +12,11 @@ from typing import Any, Callable
 
 import pytest
 
-from engine.content import default_content
-from engine.errors import DataError
-from engine.json_text import parse_json
-from engine.runtime import Runtime, create_runtime
-from engine.world_file import read_world, validate_world
+from engine.packs.content import default_content
+from engine.core.errors import DataError
+from engine.packs.json_text import parse_json
+from engine.host.runtime import Runtime, create_runtime
+from engine.data.world_file import read_world, validate_world
 from tests.conftest import DEMO_WORLD, REPO_ROOT, TmpPack, write_json
 
 LAMP = "base:prefabs/pillar_lamp.prefab.json"
@@ -90,7 +90,7 @@ def _bad_member_parent(data: dict[str, Any], pack: TmpPack) -> None:
 
 
 def _script_from_data_pack(data: dict[str, Any], pack: TmpPack) -> None:
-    pack.write("scripts/doors.py", "from engine.behaviour import Behaviour\nclass Door(Behaviour):\n    pass\n")
+    pack.write("scripts/doors.py", "from engine.scripting.behaviour import Behaviour\nclass Door(Behaviour):\n    pass\n")
     data["entities"][2]["components"]["testpack:doors.Door"] = {}
 
 

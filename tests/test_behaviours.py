@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from engine.behaviour import ScriptSystem
-from engine.content import ContentRegistry
-from engine.errors import DataError
-from engine.runtime import create_runtime
-from engine.world_file import load_world_data
+from engine.scripting.behaviour import ScriptSystem
+from engine.packs.content import ContentRegistry
+from engine.core.errors import DataError
+from engine.host.runtime import create_runtime
+from engine.data.world_file import load_world_data
 
 COUNTER = '''
-from engine.behaviour import Behaviour
-from engine.fields import Field, Float
+from engine.scripting.behaviour import Behaviour
+from engine.core.fields import Field, Float
 
 class Counter(Behaviour):
     step = Field(Float(0, 100), 1.0)
@@ -123,7 +123,7 @@ def test_hot_reload_that_adds_a_field_gives_live_behaviours_its_default(tmp_path
     stat = script.stat()
     os.utime(script, (stat.st_atime, stat.st_mtime + 5))
     world.system(ScriptSystem).hot_reload(runtime.scripts.reload_changed())
-    from engine.world_file import world_to_data
+    from engine.data.world_file import world_to_data
 
     counter = world.components(1)[0]
     assert counter.bonus == 3.0

@@ -14,15 +14,15 @@ from typing import Any, Callable, Iterable
 import pytest
 from panda3d.core import Point3, Vec3
 
-from engine.behaviour import Behaviour
-from engine.camera_system import CameraSystem, forward
-from engine.components.camera import Camera
-from engine.errors import DataError
+from engine.scripting.behaviour import Behaviour
+from engine.camera.system import CameraSystem, forward
+from engine.camera.components import Camera
+from engine.core.errors import DataError
 from engine.input import ActionFrame, DirectActionSource, InputSystem, RawFrame, Recording, ScriptedSource, replay
 from engine.physics import CharacterController, Collider
-from engine.runtime import Runtime, create_runtime
-from engine.world import World
-from engine.world_file import load_world_data, read_world, world_to_data
+from engine.host.runtime import Runtime, create_runtime
+from engine.core.world import World
+from engine.data.world_file import load_world_data, read_world, world_to_data
 from tests.conftest import DEMO_WORLD, REPO_ROOT
 
 DT = 1.0 / 60.0
@@ -429,7 +429,7 @@ class CameraReader(Behaviour):
         self.yaws: list[float | None] = []
 
     def on_update(self, dt: float) -> None:
-        from engine.camera_system import follow_view
+        from engine.camera.system import follow_view
 
         view = follow_view(self.world, self.entity)
         self.yaws.append(view.yaw if view is not None else None)

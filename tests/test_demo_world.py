@@ -11,11 +11,11 @@ from panda3d.core import Point3
 
 from engine.animation.components import Animator
 from engine.audio import AudioSystem
-from engine.camera_system import CameraSystem
+from engine.camera.system import CameraSystem
 from engine.input import DirectActionSource, InputSystem
-from engine.runtime import create_runtime
-from engine.world import World
-from engine.world_file import read_world
+from engine.host.runtime import create_runtime
+from engine.core.world import World
+from engine.data.world_file import read_world
 from tests.conftest import DEMO_WORLD
 
 DT = 1.0 / 60.0

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.component import Component, apply_data
-from engine.errors import FieldError
-from engine.fields import AssetRef, Bool, Color, EntityRef, Enum, Field, Float, Int, Str, Vec3, f32
+from engine.core.component import Component, apply_data
+from engine.core.errors import FieldError
+from engine.core.fields import AssetRef, Bool, Color, EntityRef, Enum, Field, Float, Int, Str, Vec3, f32
 
 
 class Lamp(Component):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.content import BASE_PACK_DIR
-from engine.errors import DataError
+from engine.packs.content import BASE_PACK_DIR
+from engine.core.errors import DataError
 from engine.input import ActionMap, BindingError, RawFrame, load_action_map, parse_action_map
 
 DEFAULT_MAP = BASE_PACK_DIR / "input" / "default.actions.json"

@@ -9,7 +9,7 @@ from panda3d.core import ButtonRegistry, InputDevice, loadPrcFileData, unloadPrc
 
 from engine.input import ActionFrame, InputSystem, RawFrame, open_actions
 from engine.input.panda_source import PandaInputSource
-from engine.world import World
+from engine.core.world import World
 
 
 @pytest.fixture(scope="module")

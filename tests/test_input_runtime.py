@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.behaviour import Behaviour, ScriptSystem
-from engine.content import BASE_PACK_DIR, ContentRegistry
+from engine.scripting.behaviour import Behaviour, ScriptSystem
+from engine.packs.content import BASE_PACK_DIR, ContentRegistry
 from engine.input import (ActionFrame, Actions, BindingError, DirectActionSource, InputSystem, RawFrame,
                           ScriptedSource, open_actions)
-from engine.world import World
+from engine.core.world import World
 
 
 @pytest.fixture(autouse=True)

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from engine.components.camera import Camera
-from engine.components.rendering import MeshRenderer
-from engine.errors import DataError
-from engine.migrations import CURRENT_VERSION, migrate
-from engine.prefabs import instances
-from engine.runtime import Runtime
-from engine.world_file import read_world, save_world
+from engine.camera.components import Camera
+from engine.render.components import MeshRenderer
+from engine.core.errors import DataError
+from engine.data.migrations import CURRENT_VERSION, migrate
+from engine.data.prefabs import instances
+from engine.host.runtime import Runtime
+from engine.data.world_file import read_world, save_world
 from tests.conftest import DATA_DIR, TmpPack, write_json
 
 V1_WORLD = DATA_DIR / "v1_village.world.json"

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from engine.components.rendering import MeshRenderer
+from engine.render.components import MeshRenderer
 from engine.physics import CharacterController, Collider, Joint, PhysicsSystem, RigidBody, Trigger
-from engine.world import World
+from engine.core.world import World
 
 DT = 1.0 / 60.0
 

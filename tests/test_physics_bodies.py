@@ -7,11 +7,11 @@ import math
 from panda3d.bullet import BulletRigidBodyNode
 from panda3d.core import PandaNode
 
-from engine.component import ComponentRegistry
-from engine.components import builtin_registry
-from engine.components.rendering import MeshRenderer
+from engine.core.component import ComponentRegistry
+from engine.host.builtins import builtin_registry
+from engine.render.components import MeshRenderer
 from engine.physics import PHYSICS_COMPONENTS, Collider, PhysicsSystem, RigidBody
-from engine.world import World
+from engine.core.world import World
 
 DT = 1.0 / 60.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from engine.physics import CharacterController, Collider, PhysicsSystem, RigidBody
-from engine.world import World
+from engine.core.world import World
 
 DT = 1.0 / 60.0
 

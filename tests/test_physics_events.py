@@ -5,10 +5,10 @@ import logging
 
 import pytest
 
-from engine.behaviour import Behaviour
+from engine.scripting.behaviour import Behaviour
 from engine.physics import (CharacterController, Collider, Collision, CollisionEnded, PhysicsSystem, RigidBody,
                             ShapeSpec, Trigger, TriggerEntered, TriggerExited)
-from engine.world import World
+from engine.core.world import World
 
 DT = 1.0 / 60.0
 

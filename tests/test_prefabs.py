@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from engine.components.rendering import Light, MeshRenderer
-from engine.entity_blocks import LoadContext
-from engine.errors import DataError
-from engine.prefabs import instances
-from engine.runtime import Runtime
-from engine.world import World
-from engine.world_file import read_world, save_world, world_to_data
+from engine.render.components import Light, MeshRenderer
+from engine.data.entity_blocks import LoadContext
+from engine.core.errors import DataError
+from engine.data.prefabs import instances
+from engine.host.runtime import Runtime
+from engine.core.world import World
+from engine.data.world_file import read_world, save_world, world_to_data
 from tests.conftest import DEMO_WORLD, TmpPack, write_json
 
 LAMP = "base:prefabs/pillar_lamp.prefab.json"
@@ -189,7 +189,7 @@ def test_a_prefab_that_contains_itself_is_an_error(tmp_path: Path, tmp_pack: Tmp
 
 def test_validate_checks_prefab_assets_even_after_a_lax_load(tmp_path: Path, tmp_pack: TmpPack,
                                                              pack_runtime: Runtime) -> None:
-    from engine.world_file import validate_world
+    from engine.data.world_file import validate_world
 
     tmp_pack.write("prefabs/ghost.prefab.json", {"storm_prefab": 2, "entities": [
         {"key": "root", "components": {"MeshRenderer": {"model": "testpack:models/ghost.gltf"}}}]})

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.pbr_pipeline import shadow_fixed_fragment
+from engine.render.pbr_pipeline import shadow_fixed_fragment
 from tests.screenshots import luminance, project, rgb, shoot
 
 SLAB = (0.0, 0.0, 3.0)  # a 2 x 2 m slab floating 3 m above grey ground
@@ -129,9 +129,9 @@ def test_the_point_shadow_darkens_only_its_own_light_among_others(tmp_path: Path
 
 
 def test_a_third_shadowed_point_light_is_reported_and_lights_without_shadows(caplog: pytest.LogCaptureFixture) -> None:
-    from engine.components.rendering import Light
-    from engine.render_system import RenderSystem
-    from engine.runtime import create_runtime
+    from engine.render.components import Light
+    from engine.render.system import RenderSystem
+    from engine.host.runtime import create_runtime
 
     world = create_runtime().new_world()
     with caplog.at_level("WARNING", logger="storm.render"):
@@ -214,8 +214,8 @@ def test_runtime_changes_to_lens_and_exposure_apply_without_refiltering_the_sky(
 
 
 def test_light_and_mesh_changes_apply_in_place() -> None:
-    from engine.components.rendering import Light, MeshRenderer
-    from engine.runtime import create_runtime
+    from engine.render.components import Light, MeshRenderer
+    from engine.host.runtime import create_runtime
 
     world = create_runtime().new_world()
     lamp, box = world.create_entity("Lamp"), world.create_entity("Box")
@@ -236,9 +236,9 @@ def test_light_and_mesh_changes_apply_in_place() -> None:
 
 
 def test_only_the_environment_in_force_is_shown_and_a_rival_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
-    from engine.components.rendering import Environment
-    from engine.render_system import RenderSystem
-    from engine.runtime import create_runtime
+    from engine.render.components import Environment
+    from engine.render.system import RenderSystem
+    from engine.host.runtime import create_runtime
 
     world = create_runtime().new_world()
     first_id = world.create_entity("Env A")

@@ -15,10 +15,10 @@ from PIL import Image
 from panda3d.core import GeomVertexReader
 
 from engine.physics import CharacterController, PhysicsSystem
-from engine.runtime import Runtime, create_runtime
+from engine.host.runtime import Runtime, create_runtime
 from engine.terrain import Terrain, TerrainSystem
-from engine.world import World
-from engine.world_file import load_world_data, world_to_data
+from engine.core.world import World
+from engine.data.world_file import load_world_data, world_to_data
 from tests.conftest import REPO_ROOT, TmpPack
 from tools.assets import terrain_heightmap as generator
 
@@ -245,7 +245,7 @@ def test_zero_size_is_named_and_no_terrain_is_built(caplog: pytest.LogCaptureFix
 
 
 def test_a_bad_field_in_a_world_file_names_the_entity_and_field(runtime: Runtime) -> None:
-    from engine.errors import DataError
+    from engine.core.errors import DataError
 
     data = {"storm_world": 2, "entities": [{"id": 1, "name": "T", "components": {"Terrain": {"size": [10, 10]}}}]}
     with pytest.raises(DataError) as caught:
@@ -272,7 +272,7 @@ def test_the_generator_writes_the_same_bytes_every_run(tmp_path: Path) -> None:
     ("base:sounds/click.wav", "'sounds/click.wav' is not an image file"),
 ])
 def test_validate_names_a_heightmap_that_is_missing_or_not_an_image(heightmap: str, expected: str) -> None:
-    from engine.errors import DataError
+    from engine.core.errors import DataError
 
     data = {"storm_world": 2, "name": "t", "entities": [
         {"id": 1, "name": "Ground", "components": {"Terrain": {"heightmap": heightmap}}}]}

@@ -5,11 +5,11 @@ import threading
 
 import pytest
 
-from engine.component import Component
-from engine.events import ComponentAdded, ComponentRemoved, EntityDestroyed
-from engine.fields import Field, Float, Int
-from engine.system import System
-from engine.world import World
+from engine.core.component import Component
+from engine.core.events import ComponentAdded, ComponentRemoved, EntityDestroyed
+from engine.core.fields import Field, Float, Int
+from engine.core.system import System
+from engine.core.world import World
 
 
 class Health(Component):

@@ -13,12 +13,12 @@ from typing import Callable
 
 import pytest
 
-from engine.components.rendering import MeshRenderer
-from engine.content import default_content
-from engine.errors import DataError
-from engine.runtime import Runtime, create_runtime
-from engine.starter_world import starter_world
-from engine.world_file import load_world_data, read_world, save_world, validate_world, world_to_data
+from engine.render.components import MeshRenderer
+from engine.packs.content import default_content
+from engine.core.errors import DataError
+from engine.host.runtime import Runtime, create_runtime
+from engine.host.starter_world import starter_world
+from engine.data.world_file import load_world_data, read_world, save_world, validate_world, world_to_data
 from tests.conftest import DEMO_WORLD, REPO_ROOT, TmpPack, write_json
 from tools.assets.gltf_box import write_box
 
@@ -254,7 +254,7 @@ def test_script_in_a_pack_without_code_is_never_imported(make_pack: Callable[...
     marker = tmp_path / "pwned"
     pack = make_pack("datamod", code=False)
     pack.write("scripts/evil.py", f"open({str(marker)!r}, 'w').close()\n"
-                                  "from engine.behaviour import Behaviour\nclass Evil(Behaviour):\n    pass\n")
+                                  "from engine.scripting.behaviour import Behaviour\nclass Evil(Behaviour):\n    pass\n")
     content = default_content()
     content.add_pack(pack.root)
     path = write_json(tmp_path / "w.world.json", {"storm_world": 2, "name": "x", "entities": [
@@ -265,10 +265,11 @@ def test_script_in_a_pack_without_code_is_never_imported(make_pack: Callable[...
     assert not marker.exists()
 
 
-LOADER_MODULES = ("world_file", "json_text", "entity_blocks", "prefabs", "migrations", "content")
+LOADER_MODULES = sorted(str(p.relative_to(REPO_ROOT)) for folder in ("core", "data", "packs")
+                        for p in (REPO_ROOT / "engine" / folder).glob("*.py"))
 
 
 @pytest.mark.parametrize("module", LOADER_MODULES)
 def test_loaders_have_no_eval_exec_or_pickle(module: str) -> None:
-    source = (REPO_ROOT / "engine" / f"{module}.py").read_text(encoding="utf-8")
+    source = (REPO_ROOT / module).read_text(encoding="utf-8")
     assert not re.search(r"(?<![.\w])(eval|exec|compile|__import__)\s*\(|\bpickle\b|\bmarshal\b|\bshelve\b", source)

@@ -13,10 +13,10 @@ from Xlib import X, XK
 from Xlib import display as xdisplay
 from Xlib.ext import xtest
 
-from engine.app import App
-from engine.camera_system import CameraSystem
-from engine.runtime import create_runtime
-from engine.world_file import load_world_data
+from engine.host.app import App
+from engine.camera.system import CameraSystem
+from engine.host.runtime import create_runtime
+from engine.data.world_file import load_world_data
 
 WORLD = {
     "storm_world": 2, "name": "window input",

@@ -1,8 +1,8 @@
 """The Animator component: a skinned model whose clips follow how the entity moves."""
 from __future__ import annotations
 
-from engine.component import Component
-from engine.fields import AssetRef, Enum, Field, Float, Str
+from engine.core.component import Component
+from engine.core.fields import AssetRef, Enum, Field, Float, Str
 
 STATES = ("idle", "walk", "run", "jump")
 CLIP_FIELDS = {state: f"{state}_clip" for state in STATES}  # state -> the Animator field naming its clip

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 from panda3d.core import AnimControl, NodePath, Point3
 
 from engine.animation.components import CLIP_FIELDS, Animator
-from engine.assets import AssetCache
-from engine.events import ComponentAdded, ComponentRemoved, FieldChanged
+from engine.packs.assets import AssetCache
+from engine.core.events import ComponentAdded, ComponentRemoved, FieldChanged
 from engine.physics.components import CharacterController
-from engine.system import ORDER_ANIMATION, System
+from engine.core.system import ORDER_ANIMATION, System
 
 if TYPE_CHECKING:
     from direct.actor.Actor import Actor
 
-    from engine.world import World
+    from engine.core.world import World
 
 log = logging.getLogger("storm.animation")
 

@@ -1,8 +1,8 @@
 """Components that make and hear sound: AudioSource on an emitter, AudioListener on the ears (the camera)."""
 from __future__ import annotations
 
-from engine.component import Component
-from engine.fields import AssetRef, Bool, Field, Float
+from engine.core.component import Component
+from engine.core.fields import AssetRef, Bool, Field, Float
 
 
 class AudioSource(Component):

@@ -9,7 +9,7 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from engine.audio.sound_files import SoundInfo
+from engine.packs.sound_files import SoundInfo
 
 log = logging.getLogger("storm.audio")
 

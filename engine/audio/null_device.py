@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 from engine.audio.device import AudioDevice, ListenerState, PlayRequest, Vec3, Voice
-from engine.audio.sound_files import SoundInfo
+from engine.packs.sound_files import SoundInfo
 
 
 class NullVoice(Voice):

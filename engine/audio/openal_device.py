@@ -6,7 +6,7 @@ import weakref
 from panda3d.core import AudioManager, AudioSound, ConfigVariableString, Filename
 
 from engine.audio.device import AudioDevice, ListenerState, PlayRequest, Vec3, Voice
-from engine.audio.sound_files import SoundInfo
+from engine.packs.sound_files import SoundInfo
 
 
 class OpenALVoice(Voice):

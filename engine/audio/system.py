@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from engine.audio.components import AudioListener, AudioSource
 from engine.audio.device import AudioDevice, ListenerState, PlayRequest, Vec3, Voice, open_device
-from engine.audio.sound_files import SoundFileError, SoundInfo, probe_sound
-from engine.content import ContentRegistry, default_content
-from engine.events import ComponentAdded, ComponentRemoved, FieldChanged
-from engine.system import ORDER_AUDIO, System
+from engine.packs.sound_files import SoundFileError, SoundInfo, probe_sound
+from engine.packs.content import ContentRegistry, default_content
+from engine.core.events import ComponentAdded, ComponentRemoved, FieldChanged
+from engine.core.system import ORDER_AUDIO, System
 
 if TYPE_CHECKING:
-    from engine.world import World
+    from engine.core.world import World
 
 log = logging.getLogger("storm.audio")
 

@@ -14,13 +14,13 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.errors import DataError
+from engine.core.errors import DataError
 from engine.input.actions import NEUTRAL, ActionFrame, ActionMap, load_action_map
 from engine.input.bindings import AXIS_KIND, BUTTON_KIND, VECTOR_KIND
 from engine.input.user_bindings import UserBindings, user_bindings_path
 
 if TYPE_CHECKING:
-    from engine.content import ContentRegistry
+    from engine.packs.content import ContentRegistry
 
 log = logging.getLogger("storm.input")
 
@@ -146,7 +146,7 @@ def open_actions(content: "ContentRegistry | None" = None, asset_id: str = DEFAU
     when the default itself is broken), so the world keeps running.
     """
     if content is None:
-        from engine.content import default_content
+        from engine.packs.content import default_content
 
         content = default_content()
     action_map = _load(content, asset_id)

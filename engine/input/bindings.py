@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Union
 
-from engine.errors import DataError
+from engine.core.errors import DataError
 from engine.input.input_names import AXIS, BUTTON, did_you_mean, expected_input, input_kind
 
 BUTTON_KIND = "button"

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from engine.input.action_state import Actions
 from engine.input.actions import NEUTRAL, ActionFrame
 from engine.input.bindings import RawFrame
-from engine.system import ORDER_INPUT, System
+from engine.core.system import ORDER_INPUT, System
 
 if TYPE_CHECKING:
     from engine.input.recording import Recorder, Recording
     from engine.input.sources import InputSource
-    from engine.world import World
+    from engine.core.world import World
 
 log = logging.getLogger("storm.input")
 SERVICE = "input"

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import DataError
+from engine.core.errors import DataError
 from engine.input.actions import NEUTRAL, ActionFrame
 from engine.input.bindings import KINDS
-from engine.json_text import MAX_FILE_BYTES, atomic_write, parse_json
+from engine.packs.json_text import MAX_FILE_BYTES, atomic_write, parse_json
 
 if TYPE_CHECKING:
-    from engine.world import World
+    from engine.core.world import World
 
 log = logging.getLogger("storm.input")
 

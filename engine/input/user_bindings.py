@@ -17,10 +17,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine.errors import DataError
+from engine.core.errors import DataError
 from engine.input.actions import ActionDef, ActionMap
 from engine.input.bindings import PARSERS, binding_to_data
-from engine.json_text import atomic_write, dumps_canonical, read_json
+from engine.packs.json_text import atomic_write, dumps_canonical, read_json
 
 log = logging.getLogger("storm.input")
 

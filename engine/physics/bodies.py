@@ -18,10 +18,10 @@ from engine.physics.components import CharacterController, Collider, RigidBody, 
 from engine.physics.layers import CollisionGroups
 from engine.physics.shapes import (PRIMITIVE_SHAPES, ShapeError, ShapeSpec, geometry_shape, heightfield_shape,
                                    inner_radius, model_of, primitive_shape)
-from engine.world import ENTITY_TAG
+from engine.core.world import ENTITY_TAG
 
 if TYPE_CHECKING:
-    from engine.world import World
+    from engine.core.world import World
 
 log = logging.getLogger("storm.physics")
 

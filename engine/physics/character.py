@@ -20,7 +20,7 @@ from engine.physics.components import CharacterController
 from engine.physics.layers import CollisionGroups
 
 if TYPE_CHECKING:
-    from engine.world import World
+    from engine.core.world import World
 
 SKIN = 0.02          # gap kept between the capsule and what it touches
 MAX_SLIDES = 4       # sweeps per move before giving up on the rest of it

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, Callable
 from panda3d.bullet import BulletWorld
 from panda3d.core import PandaNode
 
-from engine.behaviour import Behaviour
+from engine.scripting.behaviour import Behaviour
 from engine.physics.bodies import DYNAMIC, STATIC, TRIGGER, Body
 from engine.physics.events import Collision, CollisionEnded, TriggerEntered, TriggerExited
 
 if TYPE_CHECKING:
-    from engine.world import World
+    from engine.core.world import World
 
 log = logging.getLogger("storm.physics")
 COLLISION_METHODS = ("on_collision", "on_collision_end")

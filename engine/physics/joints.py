@@ -16,7 +16,7 @@ from engine.physics.bodies import DYNAMIC, KINEMATIC, STATIC, UNIT_SCALE, Body, 
 from engine.physics.components import Joint
 
 if TYPE_CHECKING:
-    from engine.world import World
+    from engine.core.world import World
 
 LIMIT_SOFTNESS, LIMIT_BIAS, LIMIT_RELAXATION = 0.9, 0.3, 1.0
 BALL_ERP = 0.8   # Bullet's default 0.2 lets a fast pendulum stretch by ~5% of its length

@@ -13,11 +13,11 @@ from panda3d.bullet import (BulletBoxShape, BulletCapsuleShape, BulletConvexHull
                             BulletShape, BulletSphereShape, BulletTriangleMesh, BulletTriangleMeshShape, ZUp)
 from panda3d.core import Filename, Geom, GeomNode, NodePath, PNMImage, PTA_int, PTA_LVecBase3f, TransformState, Vec3
 
-from engine.components.rendering import MeshRenderer
+from engine.render.components import MeshRenderer
 from engine.physics.components import Collider
 
 if TYPE_CHECKING:
-    from engine.world import World
+    from engine.core.world import World
 
 PRIMITIVE_SHAPES = ("box", "sphere", "capsule", "cylinder")
 MIN_EXTENT = 1e-4
@@ -84,7 +84,7 @@ def model_of(world: "World", eid: int) -> NodePath | None:
     if runtime is not None:
         return runtime.assets.model(renderer.model, f"entity {eid} ({world.name_of(eid)}) MeshRenderer.model")
     if renderer.model.startswith("primitive:"):
-        from engine.primitives import make_primitive
+        from engine.packs.primitives import make_primitive
 
         try:
             return make_primitive(renderer.model.split(":", 1)[1])

@@ -1,8 +1,8 @@
 """The Terrain component: ground drawn and collided from a grey heightmap image."""
 from __future__ import annotations
 
-from engine.component import Component
-from engine.fields import AssetRef, Bool, Color, Enum, Field, Int, Vec3, Vector
+from engine.core.component import Component
+from engine.core.fields import AssetRef, Bool, Color, Enum, Field, Int, Vec3, Vector
 
 BLEND_MODES = ("none", "slope", "height")
 MAX_GRID_LIMIT = 4097

@@ -1,7 +1,7 @@
 """The terrain's drawn mesh: one Geom over the height grid, with normals, vertex colours and uvs.
 
 Colours are picked in sRGB (as world files give them) and stored per vertex in linear light,
-blended there, as the renderer lights in linear light (``engine.colors``).
+blended there, as the renderer lights in linear light (``engine.render.colors``).
 
 Vertices and triangles follow ``engine.physics.shapes.grid_mesh_shape`` exactly (same float32
 positions, same diagonal in every cell), so the drawn surface and the collision surface are the
@@ -15,7 +15,7 @@ import numpy as np
 from panda3d.core import (Geom, GeomNode, GeomTriangles, GeomVertexArrayFormat, GeomVertexData, GeomVertexFormat,
                           InternalName, Material, NodePath)
 
-from engine.colors import srgb_to_linear
+from engine.render.colors import srgb_to_linear
 
 ROUGHNESS = 0.95   # ground is matte
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from engine.primitives import mesh_arrays  # noqa: E402
+from engine.packs.primitives import mesh_arrays  # noqa: E402
 
 
 def box_gltf(color: tuple[float, float, float] = (0.55, 0.35, 0.15), size: float = 1.0) -> dict:

@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from engine.primitives import mesh_arrays  # noqa: E402
+from engine.packs.primitives import mesh_arrays  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "content" / "base" / "models" / "character.gltf"
 FPS = 30  # key rate; panda3d-gltf resamples clips at 30 frames per second too

@@ -33,9 +33,9 @@ def _headless_prc(window_type: str = "none") -> None:
 
 def setup_storm(count: int) -> Setup:
     """A Storm world from the standard runtime, one Behaviour per entity, driven by a headless App."""
-    from engine.app import App
-    from engine.behaviour import Behaviour
-    from engine.runtime import create_runtime
+    from engine.host.app import App
+    from engine.scripting.behaviour import Behaviour
+    from engine.host.runtime import create_runtime
 
     class Mover(Behaviour):
         """Moves its entity along X every tick, like the raw loop does for every node."""
@@ -108,9 +108,9 @@ def setup_ursina(count: int, window_type: str = "none") -> Setup:
 
 def setup_storm_query(count: int) -> Setup:
     """``world.query(Position, Velocity)`` over entities that all carry both components."""
-    from engine.component import Component
-    from engine.fields import Field, Float
-    from engine.runtime import create_runtime
+    from engine.core.component import Component
+    from engine.core.fields import Field, Float
+    from engine.host.runtime import create_runtime
 
     class Position(Component):
         """Benchmark component: a 2D position."""

@@ -29,7 +29,7 @@ from panda3d.core import NodePath, Vec3  # noqa: E402
 
 from engine.physics import Collider, PhysicsSystem, RigidBody  # noqa: E402
 from engine.physics.bodies import STATIC_FRICTION, STATIC_RESTITUTION  # noqa: E402
-from engine.world import World  # noqa: E402
+from engine.core.world import World  # noqa: E402
 from tools.bench.common import REPO_ROOT, emit, machine_info, progress, pyplot, save_figure  # noqa: E402
 
 GROUND_SIZE = (60.0, 60.0, 1.0)

@@ -13,9 +13,9 @@ from typing import Callable
 from panda3d.core import Point3, Quat, Vec3
 
 from engine.audio import AudioSource, AudioSystem
-from engine.behaviour import Behaviour
-from engine.component import Component
-from engine.fields import EntityRef, Field, Float, Str, Vec3 as Vec3Field
+from engine.scripting.behaviour import Behaviour
+from engine.core.component import Component
+from engine.core.fields import EntityRef, Field, Float, Str, Vec3 as Vec3Field
 from engine.physics import PhysicsSystem, Trigger, TriggerEntered, TriggerExited
 
 log = logging.getLogger("storm.scripts")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from engine.behaviour import Behaviour
-from engine.camera_system import follow_view, heading_of, planar, turn_towards
-from engine.components.camera import FIRST_PERSON
-from engine.fields import Field, Float
+from engine.scripting.behaviour import Behaviour
+from engine.camera.system import follow_view, heading_of, planar, turn_towards
+from engine.camera.components import FIRST_PERSON
+from engine.core.fields import Field, Float
 from engine.physics.components import CharacterController
 
 

@@ -1,0 +1,51 @@
+"""Systems: the per-tick work of a World, run in a declared order."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+
+if TYPE_CHECKING:
+    from engine.core.world import World
+
+# The tick order from DESIGN.md; plugins slot their systems between these numbers.
+ORDER_INPUT = 100
+ORDER_SCRIPTS = 200
+ORDER_AI = 250
+ORDER_PHYSICS = 300
+ORDER_ANIMATION = 350
+ORDER_CAMERA = 380  # follow and orbit cameras, placed after physics and animation moved their targets
+ORDER_AUDIO = 400
+ORDER_REPLICATION = 500
+
+
+class System:
+    """One step of the tick. ``order`` places it; equal orders keep the order they were added in."""
+
+    name: ClassVar[str] = "system"
+    order: ClassVar[int] = ORDER_SCRIPTS
+
+    def attach(self, world: "World") -> None:
+        """Called once when added to a world: subscribe to events, build caches."""
+
+    def detach(self, world: "World") -> None:
+        """Called once when removed from the world or the world closes."""
+
+    def update(self, world: "World", dt: float) -> None:
+        """Advance by one fixed tick of ``dt`` seconds."""
+
+    def listen(self, world: "World", handlers: Mapping[type, Callable[[Any], None]]) -> None:
+        """Subscribe ``handlers`` (event type -> callable) to the world's events until
+        ``stop_listening``. A ComponentAdded handler first receives every component already in
+        the world, so a system added to a populated world catches up."""
+        from engine.core.events import ComponentAdded
+
+        self._subscriptions = [world.events.subscribe(kind, handler) for kind, handler in handlers.items()]
+        added = handlers.get(ComponentAdded)
+        if added is not None:
+            for event in world.existing_components():
+                added(event)
+
+    def stop_listening(self) -> None:
+        """End the subscriptions ``listen`` made (safe to call twice)."""
+        for unsubscribe in getattr(self, "_subscriptions", ()):
+            unsubscribe()
+        self._subscriptions = []

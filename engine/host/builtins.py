@@ -1,0 +1,25 @@
+"""Built-in component types and the registry that knows them."""
+from __future__ import annotations
+
+from engine.core.component import ComponentRegistry
+from engine.animation.components import Animator
+from engine.audio.components import AudioListener, AudioSource
+from engine.camera.components import Camera
+from engine.render.components import Environment, Light, MeshRenderer
+from engine.physics.components import PHYSICS_COMPONENTS
+from engine.terrain.components import Terrain
+
+BUILTIN_COMPONENTS = (MeshRenderer, Light, Environment, Camera, Animator, Terrain, AudioSource, AudioListener,
+                      *PHYSICS_COMPONENTS)
+
+
+def builtin_registry() -> ComponentRegistry:
+    """A registry holding every built-in component type."""
+    registry = ComponentRegistry()
+    for cls in BUILTIN_COMPONENTS:
+        registry.register(cls)
+    return registry
+
+
+__all__ = ["Animator", "AudioListener", "AudioSource", "Camera", "Environment", "Light", "MeshRenderer", "Terrain",
+           "BUILTIN_COMPONENTS", "builtin_registry"]

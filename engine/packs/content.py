@@ -1,0 +1,99 @@
+"""The content registry: enabled packs in load order, and asset ids (``pack:path``) resolved through them."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from engine.core.asset_ids import PACK_NAME, parse_asset_id
+from engine.core.errors import DataError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BASE_PACK_DIR = REPO_ROOT / "content" / "base"
+# Packs that exist in code rather than on disk.
+VIRTUAL_PACKS = {"primitive"}
+
+
+@dataclass
+class Pack:
+    """One content pack: a folder with a ``pack.json`` manifest."""
+
+    name: str
+    root: Path
+    version: str
+    title: str
+    allows_code: bool
+
+    @classmethod
+    def from_dir(cls, root: Path) -> "Pack":
+        manifest = root / "pack.json"
+        source = str(manifest)
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DataError(str(root), "pack.json", "a pack manifest file") from None
+        except json.JSONDecodeError as exc:
+            raise DataError(source, f"line {exc.lineno} column {exc.colno}", f"valid JSON ({exc.msg})") from None
+        if not isinstance(data, dict):
+            raise DataError(source, "", "a JSON object", data)
+        name = data.get("name")
+        if not isinstance(name, str) or not PACK_NAME.match(name):
+            raise DataError(source, "name", "a pack name of lower-case letters, digits or _", name)
+        version = data.get("version", "0.0.0")
+        if not isinstance(version, str):
+            raise DataError(source, "version", "a version string like '1.2.0'", version)
+        code = data.get("code", False)
+        if not isinstance(code, bool):
+            raise DataError(source, "code", "true or false", code)
+        return cls(name, root, version, str(data.get("title", name)), code)
+
+
+class ContentRegistry:
+    """All enabled packs, in load order; one interface resolves every asset id."""
+
+    def __init__(self) -> None:
+        self._packs: dict[str, Pack] = {}
+
+    def add_pack(self, root: Path | str) -> Pack:
+        pack = Pack.from_dir(Path(root))
+        if pack.name in self._packs or pack.name in VIRTUAL_PACKS:
+            raise DataError(str(Path(root) / "pack.json"), "name", f"a pack name not already used ({pack.name!r} is)")
+        self._packs[pack.name] = pack
+        return pack
+
+    def pack(self, name: str) -> Pack | None:
+        return self._packs.get(name)
+
+    def packs(self) -> list[Pack]:
+        return list(self._packs.values())
+
+    def resolve(self, asset_id: str) -> Path | None:
+        """The file behind an asset id, or None when the pack or file is missing."""
+        pack_name, path = parse_asset_id(asset_id)
+        pack = self._packs.get(pack_name)
+        if pack is None:
+            return None
+        candidate = pack.root / path
+        return candidate if candidate.is_file() else None
+
+    def has_pack(self, name: str) -> bool:
+        return name in self._packs or name in VIRTUAL_PACKS
+
+    def asset_id_for(self, path: Path) -> str | None:
+        """The asset id of a file inside an enabled pack, or None."""
+        resolved = path.resolve()
+        for pack in self._packs.values():
+            try:
+                rel = resolved.relative_to(pack.root.resolve())
+            except ValueError:
+                continue
+            return f"{pack.name}:{rel.as_posix()}"
+        return None
+
+
+def default_content() -> ContentRegistry:
+    """A registry with the engine's own ``base`` pack."""
+    registry = ContentRegistry()
+    registry.add_pack(BASE_PACK_DIR)
+    return registry

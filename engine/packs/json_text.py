@@ -1,0 +1,134 @@
+"""Reading and writing Storm's JSON text files: strict parsing with clear errors, a canonical
+diff-friendly layout (short lists of numbers on one line), and atomic saves."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from engine.core.errors import DataError
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+MAX_INT_DIGITS = 300  # larger integers do not fit in a float; no field can hold them
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"a number of at most {MAX_INT_DIGITS} digits, got one of {len(text)} starting {text[:12]}")
+    return int(text)
+
+
+def parse_json(text: str, source: str) -> Any:
+    """Parse JSON text; raises DataError naming the line and column of a syntax error."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant,
+                          parse_int=_parse_int)
+    except json.JSONDecodeError as exc:
+        raise DataError(source, f"line {exc.lineno} column {exc.colno}", f"valid JSON ({exc.msg})") from None
+    except _DuplicateKey as exc:
+        raise DataError(source, "", f"each key once per object (key {exc.args[0]!r} appears twice)") from None
+    except ValueError as exc:
+        raise DataError(source, "", f"valid JSON ({exc})") from None
+    except RecursionError:
+        raise DataError(source, "", "JSON nested less deeply") from None
+
+
+def read_json(path: Path | str) -> Any:
+    """Read and parse a JSON file; every failure is a DataError naming the file."""
+    source = str(path)
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise DataError(source, "", f"a file under {MAX_FILE_BYTES} bytes", f"{size} bytes")
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DataError(source, "", "an existing file") from None
+    except IsADirectoryError:
+        raise DataError(source, "", "a file, not a folder") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(source, f"byte {exc.start}", "UTF-8 text") from None
+    return parse_json(text, source)
+
+
+def _is_flat(value: Any) -> bool:
+    return isinstance(value, list) and len(value) <= 16 and all(
+        isinstance(v, (int, float, bool, str)) or v is None for v in value)
+
+
+def _dump(value: Any, indent: int, out: list[str]) -> None:
+    pad = "  " * indent
+    if isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        out.append("{\n")
+        items = list(value.items())
+        for i, (key, item) in enumerate(items):
+            out.append(f"{pad}  {json.dumps(key, ensure_ascii=False)}: ")
+            _dump(item, indent + 1, out)
+            out.append(",\n" if i < len(items) - 1 else "\n")
+        out.append(pad + "}")
+    elif isinstance(value, (list, tuple)):
+        if _is_flat(list(value)):
+            out.append("[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "]")
+            return
+        out.append("[\n")
+        for i, item in enumerate(value):
+            out.append(pad + "  ")
+            _dump(item, indent + 1, out)
+            out.append(",\n" if i < len(value) - 1 else "\n")
+        out.append(pad + "]")
+    else:
+        out.append(json.dumps(value, ensure_ascii=False, allow_nan=False))
+
+
+def dumps_canonical(data: Any) -> str:
+    """The one text form Storm writes: 2-space indent, key order as given, flat lists inline."""
+    out: list[str] = []
+    _dump(data, 0, out)
+    return "".join(out) + "\n"
+
+
+def atomic_write(path: Path | str, text: str) -> None:
+    """Write text so that readers see the old file or the new one, never half of either."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,116 @@
+"""Loads behaviour classes from packs that may carry code, and reloads them when their files change.
+
+A name ``base:doors.Door`` means the class ``Door`` in ``content/base/scripts/doors.py``;
+``base:ai.guard.Guard`` means ``scripts/ai/guard.py``. Only packs whose manifest says
+``"code": true`` may provide scripts.
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+from engine.scripting.behaviour import Behaviour
+from engine.packs.content import ContentRegistry
+
+log = logging.getLogger("storm.scripts")
+SCRIPT_NAME = re.compile(r"^([a-z][a-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+class ScriptLoader:
+    """Resolves ``pack:module.Class`` names to behaviour classes and hot-reloads changed modules."""
+
+    def __init__(self, content: ContentRegistry) -> None:
+        self.content = content
+        self._modules: dict[str, tuple[ModuleType, Path, float]] = {}
+        self._classes: dict[str, type[Behaviour]] = {}
+        self.errors: list[str] = []
+
+    def resolve(self, name: str) -> type[Behaviour] | None:
+        """The behaviour class for a script name; None if the name is not a script name.
+
+        Raises LookupError naming what is wrong (pack, file, class) otherwise.
+        """
+        if ":" not in name:
+            return None
+        match = SCRIPT_NAME.match(name)
+        if match is None:
+            raise LookupError("a script name like 'pack:module.Class'")
+        pack_name, module_path, class_name = match.groups()
+        pack = self.content.pack(pack_name)
+        if pack is None:
+            raise LookupError(f"an enabled pack named {pack_name!r}")
+        if not pack.allows_code:
+            raise LookupError(f"a pack allowed to carry code (pack {pack_name!r} says \"code\": false)")
+        key = f"{pack_name}:{module_path}"
+        if key not in self._modules:
+            path = pack.root / "scripts" / Path(*module_path.split(".")).with_suffix(".py")
+            if not path.is_file():
+                raise LookupError(f"a script file {path}")
+            try:
+                module = self._exec(key, path)
+            except Exception as exc:  # noqa: BLE001 - report a broken script as a data error
+                raise LookupError(f"a script that imports cleanly ({path}: {exc})") from None
+            self._modules[key] = (module, path, path.stat().st_mtime)
+        module = self._modules[key][0]
+        cls = getattr(module, class_name, None)
+        if not (isinstance(cls, type) and issubclass(cls, Behaviour) and cls is not Behaviour
+                and cls.__module__ == module.__name__):
+            raise LookupError(f"a Behaviour class named {class_name!r} in {self._modules[key][1]}")
+        cls.type_name = name
+        self._classes[name] = cls
+        return cls
+
+    @staticmethod
+    def _exec(key: str, path: Path) -> ModuleType:
+        module_name = "storm_scripts." + key.replace(":", ".")
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    def reload_changed(self) -> list[tuple[type[Behaviour], type[Behaviour]]]:
+        """Reload modules whose files changed; returns (old class, new class) pairs to swap in."""
+        swaps: list[tuple[type[Behaviour], type[Behaviour]]] = []
+        for key, (module, path, mtime) in list(self._modules.items()):
+            try:
+                current = path.stat().st_mtime
+            except OSError:
+                continue
+            if current == mtime:
+                continue
+            swaps += self.reload(key, current)
+        return swaps
+
+    def reload(self, key: str, mtime: float | None = None) -> list[tuple[type[Behaviour], type[Behaviour]]]:
+        """Re-run one module; on error the old code keeps running and the error is logged."""
+        module, path, old_mtime = self._modules[key]
+        stamp = mtime if mtime is not None else path.stat().st_mtime
+        try:
+            fresh = self._exec(key, path)
+        except Exception:  # noqa: BLE001
+            message = f"hot reload of {path} failed; keeping the previous version:\n{traceback.format_exc(limit=-1)}"
+            log.error(message)
+            self.errors.append(message)
+            self._modules[key] = (module, path, stamp)
+            return []
+        self._modules[key] = (fresh, path, stamp)
+        swaps = []
+        for name, old in list(self._classes.items()):
+            if not name.startswith(key + "."):
+                continue
+            new = getattr(fresh, name.rsplit(".", 1)[1], None)
+            if isinstance(new, type) and issubclass(new, Behaviour):
+                new.type_name = name
+                self._classes[name] = new
+                swaps.append((old, new))
+        return swaps
+
+    def loaded(self) -> dict[str, type[Behaviour]]:
+        return dict(self._classes)
