@@ -11,10 +11,10 @@ DEMO_WORLD = ROOT / "worlds" / "demo.world.json"
 
 
 def _play(args: argparse.Namespace) -> int:
-    from engine.host.app import App, pick_mode
-    from engine.input import InputSystem
-    from engine.host.runtime import create_runtime
     from engine.data.world_file import read_world
+    from engine.host.app import App, pick_mode
+    from engine.host.runtime import create_runtime
+    from engine.input import InputSystem
 
     audio = "openal" if pick_mode(args.mode) == "window" else "null"
     world = read_world(args.world, create_runtime(audio=audio), seed=args.seed)
@@ -38,9 +38,9 @@ def _play(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from engine.input import load_recording, replay
-    from engine.host.runtime import create_runtime
     from engine.data.world_file import read_world
+    from engine.host.runtime import create_runtime
+    from engine.input import load_recording, replay
 
     recording = load_recording(args.recording)
     world = read_world(args.world, create_runtime(), seed=recording.seed)
@@ -51,9 +51,9 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _new_world(args: argparse.Namespace) -> int:
+    from engine.data.world_file import save_world
     from engine.host.runtime import create_runtime
     from engine.host.starter_world import starter_world
-    from engine.data.world_file import save_world
 
     path = Path(args.path)
     if path.exists() and not args.force:
@@ -65,8 +65,8 @@ def _new_world(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from engine.host.runtime import create_runtime
     from engine.data.world_file import validate_world
+    from engine.host.runtime import create_runtime
 
     world = validate_world(args.world, create_runtime())
     print(f"{args.world}: ok ({len(world.entities())} entities)")

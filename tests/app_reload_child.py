@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
+from engine.data.world_file import load_world_data
 from engine.host.app import App
 from engine.host.runtime import create_runtime
-from engine.data.world_file import load_world_data
 
 
 def world(name: str, exposure: float, fog: bool, fov: float) -> dict:

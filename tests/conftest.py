@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 import pytest
 
-from engine.packs.content import default_content
 from engine.host.runtime import Runtime, create_runtime
+from engine.packs.content import default_content
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"

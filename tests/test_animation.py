@@ -12,11 +12,11 @@ import pytest
 from panda3d.core import Point3
 
 from engine.animation import AnimationSystem, Animator
-from engine.packs.assets import PLACEHOLDER_COLOR
-from engine.physics import CharacterController, Collider
-from engine.host.runtime import Runtime
 from engine.core.world import World
 from engine.data.world_file import load_world_data
+from engine.host.runtime import Runtime
+from engine.packs.assets import PLACEHOLDER_COLOR
+from engine.physics import CharacterController, Collider
 from tests.conftest import REPO_ROOT, TmpPack
 from tools.assets.gltf_character import character_gltf, write_character
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from engine.audio import (AudioListener, AudioSource, AudioSystem, NullAudioDevice, connect_collisions)
-from engine.packs.content import ContentRegistry, default_content
-from engine.host.runtime import create_runtime
+from engine.audio import AudioListener, AudioSource, AudioSystem, NullAudioDevice, connect_collisions
 from engine.core.world import World
+from engine.host.runtime import create_runtime
+from engine.packs.content import ContentRegistry, default_content
 
 IMPACT = "base:sounds/impact.wav"
 LOOP = "base:sounds/ambient_loop.wav"

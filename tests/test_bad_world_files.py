@@ -12,11 +12,11 @@ from typing import Any, Callable
 
 import pytest
 
-from engine.packs.content import default_content
 from engine.core.errors import DataError
-from engine.packs.json_text import parse_json
-from engine.host.runtime import Runtime, create_runtime
 from engine.data.world_file import read_world, validate_world
+from engine.host.runtime import Runtime, create_runtime
+from engine.packs.content import default_content
+from engine.packs.json_text import parse_json
 from tests.conftest import DEMO_WORLD, REPO_ROOT, TmpPack, write_json
 
 LAMP = "base:prefabs/pillar_lamp.prefab.json"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.scripting.behaviour import ScriptSystem
-from engine.packs.content import ContentRegistry
 from engine.core.errors import DataError
-from engine.host.runtime import create_runtime
 from engine.data.world_file import load_world_data
+from engine.host.runtime import create_runtime
+from engine.packs.content import ContentRegistry
+from engine.scripting.behaviour import ScriptSystem
 
 COUNTER = '''
 from engine.scripting.behaviour import Behaviour

@@ -14,15 +14,15 @@ from typing import Any, Callable, Iterable
 import pytest
 from panda3d.core import Point3, Vec3
 
-from engine.scripting.behaviour import Behaviour
-from engine.camera.system import CameraSystem, forward
 from engine.camera.components import Camera
+from engine.camera.system import CameraSystem, forward
 from engine.core.errors import DataError
-from engine.input import ActionFrame, DirectActionSource, InputSystem, RawFrame, Recording, ScriptedSource, replay
-from engine.physics import CharacterController, Collider
-from engine.host.runtime import Runtime, create_runtime
 from engine.core.world import World
 from engine.data.world_file import load_world_data, read_world, world_to_data
+from engine.host.runtime import Runtime, create_runtime
+from engine.input import ActionFrame, DirectActionSource, InputSystem, RawFrame, Recording, ScriptedSource, replay
+from engine.physics import CharacterController, Collider
+from engine.scripting.behaviour import Behaviour
 from tests.conftest import DEMO_WORLD, REPO_ROOT
 
 DT = 1.0 / 60.0

@@ -12,10 +12,10 @@ from panda3d.core import Point3
 from engine.animation.components import Animator
 from engine.audio import AudioSystem
 from engine.camera.system import CameraSystem
-from engine.input import DirectActionSource, InputSystem
-from engine.host.runtime import create_runtime
 from engine.core.world import World
 from engine.data.world_file import read_world
+from engine.host.runtime import create_runtime
+from engine.input import DirectActionSource, InputSystem
 from tests.conftest import DEMO_WORLD
 
 DT = 1.0 / 60.0

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from engine.audio import AudioSystem
-from engine.scripting.behaviour import ScriptSystem
-from engine.packs.content import default_content
-from engine.physics import CharacterController, PhysicsSystem, RigidBody
-from engine.host.runtime import Runtime, create_runtime
 from engine.core.world import World
 from engine.data.world_file import load_world_data
+from engine.host.runtime import Runtime, create_runtime
+from engine.packs.content import default_content
+from engine.physics import CharacterController, PhysicsSystem, RigidBody
+from engine.scripting.behaviour import ScriptSystem
 
 DT = 1.0 / 60.0
 DOOR, TRIGGER, WALL = 5, 6, 3

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.packs.content import BASE_PACK_DIR
 from engine.core.errors import DataError
 from engine.input import ActionMap, BindingError, RawFrame, load_action_map, parse_action_map
+from engine.packs.content import BASE_PACK_DIR
 
 DEFAULT_MAP = BASE_PACK_DIR / "input" / "default.actions.json"
 

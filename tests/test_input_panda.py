@@ -7,9 +7,9 @@ from typing import Iterator
 import pytest
 from panda3d.core import ButtonRegistry, InputDevice, loadPrcFileData, unloadPrcFile
 
+from engine.core.world import World
 from engine.input import ActionFrame, InputSystem, RawFrame, open_actions
 from engine.input.panda_source import PandaInputSource
-from engine.core.world import World
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,21 @@ from pathlib import Path
 import pytest
 from panda3d.core import Vec3
 
-from engine.scripting.behaviour import Behaviour, ScriptSystem
 from engine.core.errors import DataError
 from engine.core.fields import Field, Float
-from engine.input import (ActionFrame, InputSourceFinished, InputSystem, RawFrame, Recording, ScriptedSource,
-                          load_recording, open_actions, replay)
 from engine.core.world import World
+from engine.input import (
+    ActionFrame,
+    InputSourceFinished,
+    InputSystem,
+    RawFrame,
+    Recording,
+    ScriptedSource,
+    load_recording,
+    open_actions,
+    replay,
+)
+from engine.scripting.behaviour import Behaviour, ScriptSystem
 
 SEED = 7
 

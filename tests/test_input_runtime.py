@@ -8,11 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from engine.scripting.behaviour import Behaviour, ScriptSystem
-from engine.packs.content import BASE_PACK_DIR, ContentRegistry
-from engine.input import (ActionFrame, Actions, BindingError, DirectActionSource, InputSystem, RawFrame,
-                          ScriptedSource, open_actions)
 from engine.core.world import World
+from engine.input import (
+    ActionFrame,
+    Actions,
+    BindingError,
+    DirectActionSource,
+    InputSystem,
+    RawFrame,
+    ScriptedSource,
+    open_actions,
+)
+from engine.packs.content import BASE_PACK_DIR, ContentRegistry
+from engine.scripting.behaviour import Behaviour, ScriptSystem
 
 
 @pytest.fixture(autouse=True)

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from engine.camera.components import Camera
-from engine.render.components import MeshRenderer
 from engine.core.errors import DataError
 from engine.data.migrations import CURRENT_VERSION, migrate
 from engine.data.prefabs import instances
-from engine.host.runtime import Runtime
 from engine.data.world_file import read_world, save_world
+from engine.host.runtime import Runtime
+from engine.render.components import MeshRenderer
 from tests.conftest import DATA_DIR, TmpPack, write_json
 
 V1_WORLD = DATA_DIR / "v1_village.world.json"

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from engine.render.components import MeshRenderer
-from engine.physics import CharacterController, Collider, Joint, PhysicsSystem, RigidBody, Trigger
 from engine.core.world import World
+from engine.physics import CharacterController, Collider, Joint, PhysicsSystem, RigidBody, Trigger
+from engine.render.components import MeshRenderer
 
 DT = 1.0 / 60.0
 

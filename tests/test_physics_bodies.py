@@ -8,10 +8,10 @@ from panda3d.bullet import BulletRigidBodyNode
 from panda3d.core import PandaNode
 
 from engine.core.component import ComponentRegistry
-from engine.host.builtins import builtin_registry
-from engine.render.components import MeshRenderer
-from engine.physics import PHYSICS_COMPONENTS, Collider, PhysicsSystem, RigidBody
 from engine.core.world import World
+from engine.host.builtins import builtin_registry
+from engine.physics import PHYSICS_COMPONENTS, Collider, PhysicsSystem, RigidBody
+from engine.render.components import MeshRenderer
 
 DT = 1.0 / 60.0
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from engine.physics import CharacterController, Collider, PhysicsSystem, RigidBody
 from engine.core.world import World
+from engine.physics import CharacterController, Collider, PhysicsSystem, RigidBody
 
 DT = 1.0 / 60.0
 

@@ -5,10 +5,20 @@ import logging
 
 import pytest
 
-from engine.scripting.behaviour import Behaviour
-from engine.physics import (CharacterController, Collider, Collision, CollisionEnded, PhysicsSystem, RigidBody,
-                            ShapeSpec, Trigger, TriggerEntered, TriggerExited)
 from engine.core.world import World
+from engine.physics import (
+    CharacterController,
+    Collider,
+    Collision,
+    CollisionEnded,
+    PhysicsSystem,
+    RigidBody,
+    ShapeSpec,
+    Trigger,
+    TriggerEntered,
+    TriggerExited,
+)
+from engine.scripting.behaviour import Behaviour
 
 DT = 1.0 / 60.0
 

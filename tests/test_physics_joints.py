@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
-from engine.physics import Collider, Joint, PhysicsSystem, RigidBody
 from engine.core.world import World
+from engine.physics import Collider, Joint, PhysicsSystem, RigidBody
 
 DT = 1.0 / 60.0
 

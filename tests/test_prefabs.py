@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from engine.render.components import Light, MeshRenderer
-from engine.data.entity_blocks import LoadContext
 from engine.core.errors import DataError
-from engine.data.prefabs import instances
-from engine.host.runtime import Runtime
 from engine.core.world import World
+from engine.data.entity_blocks import LoadContext
+from engine.data.prefabs import instances
 from engine.data.world_file import read_world, save_world, world_to_data
+from engine.host.runtime import Runtime
+from engine.render.components import Light, MeshRenderer
 from tests.conftest import DEMO_WORLD, TmpPack, write_json
 
 LAMP = "base:prefabs/pillar_lamp.prefab.json"

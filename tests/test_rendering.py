@@ -129,9 +129,9 @@ def test_the_point_shadow_darkens_only_its_own_light_among_others(tmp_path: Path
 
 
 def test_a_third_shadowed_point_light_is_reported_and_lights_without_shadows(caplog: pytest.LogCaptureFixture) -> None:
+    from engine.host.runtime import create_runtime
     from engine.render.components import Light
     from engine.render.system import RenderSystem
-    from engine.host.runtime import create_runtime
 
     world = create_runtime().new_world()
     with caplog.at_level("WARNING", logger="storm.render"):
@@ -214,8 +214,8 @@ def test_runtime_changes_to_lens_and_exposure_apply_without_refiltering_the_sky(
 
 
 def test_light_and_mesh_changes_apply_in_place() -> None:
-    from engine.render.components import Light, MeshRenderer
     from engine.host.runtime import create_runtime
+    from engine.render.components import Light, MeshRenderer
 
     world = create_runtime().new_world()
     lamp, box = world.create_entity("Lamp"), world.create_entity("Box")
@@ -236,9 +236,9 @@ def test_light_and_mesh_changes_apply_in_place() -> None:
 
 
 def test_only_the_environment_in_force_is_shown_and_a_rival_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
+    from engine.host.runtime import create_runtime
     from engine.render.components import Environment
     from engine.render.system import RenderSystem
-    from engine.host.runtime import create_runtime
 
     world = create_runtime().new_world()
     first_id = world.create_entity("Env A")

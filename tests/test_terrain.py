@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from panda3d.core import GeomVertexReader
+from PIL import Image
 
-from engine.physics import CharacterController, PhysicsSystem
-from engine.host.runtime import Runtime, create_runtime
-from engine.terrain import Terrain, TerrainSystem
 from engine.core.world import World
 from engine.data.world_file import load_world_data, world_to_data
+from engine.host.runtime import Runtime, create_runtime
+from engine.physics import CharacterController, PhysicsSystem
+from engine.terrain import Terrain, TerrainSystem
 from tests.conftest import REPO_ROOT, TmpPack
 from tools.assets import terrain_heightmap as generator
 

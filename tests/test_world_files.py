@@ -13,12 +13,12 @@ from typing import Callable
 
 import pytest
 
-from engine.render.components import MeshRenderer
-from engine.packs.content import default_content
 from engine.core.errors import DataError
+from engine.data.world_file import load_world_data, read_world, save_world, validate_world, world_to_data
 from engine.host.runtime import Runtime, create_runtime
 from engine.host.starter_world import starter_world
-from engine.data.world_file import load_world_data, read_world, save_world, validate_world, world_to_data
+from engine.packs.content import default_content
+from engine.render.components import MeshRenderer
 from tests.conftest import DEMO_WORLD, REPO_ROOT, TmpPack, write_json
 from tools.assets.gltf_box import write_box
 

@@ -9,14 +9,14 @@ import json
 import sys
 from typing import Callable
 
-from Xlib import X, XK
+from Xlib import XK, X
 from Xlib import display as xdisplay
 from Xlib.ext import xtest
 
-from engine.host.app import App
 from engine.camera.system import CameraSystem
-from engine.host.runtime import create_runtime
 from engine.data.world_file import load_world_data
+from engine.host.app import App
+from engine.host.runtime import create_runtime
 
 WORLD = {
     "storm_world": 2, "name": "window input",

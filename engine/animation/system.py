@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from panda3d.core import AnimControl, NodePath, Point3
 
 from engine.animation.components import CLIP_FIELDS, Animator
-from engine.packs.assets import AssetCache
 from engine.core.events import ComponentAdded, ComponentRemoved, FieldChanged
-from engine.physics.components import CharacterController
 from engine.core.system import ORDER_ANIMATION, System
+from engine.packs.assets import AssetCache
+from engine.physics.components import CharacterController
 
 if TYPE_CHECKING:
     from direct.actor.Actor import Actor

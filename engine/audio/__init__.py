@@ -5,8 +5,8 @@ from __future__ import annotations
 from engine.audio.components import AudioListener, AudioSource
 from engine.audio.device import AudioDevice, ListenerState, PlayRequest, Voice, open_device
 from engine.audio.null_device import NullAudioDevice
-from engine.packs.sound_files import SOUND_SUFFIXES, SoundFileError, SoundInfo, probe_sound, sound_problem
 from engine.audio.system import AudioSystem, connect_collisions
+from engine.packs.sound_files import SOUND_SUFFIXES, SoundFileError, SoundInfo, probe_sound, sound_problem
 
 AUDIO_COMPONENTS = (AudioSource, AudioListener)
 

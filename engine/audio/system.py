@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from engine.audio.components import AudioListener, AudioSource
 from engine.audio.device import AudioDevice, ListenerState, PlayRequest, Vec3, Voice, open_device
-from engine.packs.sound_files import SoundFileError, SoundInfo, probe_sound
-from engine.packs.content import ContentRegistry, default_content
 from engine.core.events import ComponentAdded, ComponentRemoved, FieldChanged
 from engine.core.system import ORDER_AUDIO, System
+from engine.packs.content import ContentRegistry, default_content
+from engine.packs.sound_files import SoundFileError, SoundInfo, probe_sound
 
 if TYPE_CHECKING:
     from engine.core.world import World

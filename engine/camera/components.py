@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.core.component import Component
-from engine.core.fields import Bool, Enum, EntityRef, Field, Float, Int, Vec3
+from engine.core.fields import Bool, EntityRef, Enum, Field, Float, Int, Vec3
 from engine.physics.components import ALL_LAYERS
 
 if TYPE_CHECKING:

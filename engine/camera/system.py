@@ -18,10 +18,10 @@ from panda3d.core import Point3, Vec3
 
 from engine.camera.components import FIRST_PERSON, FOLLOW_MODES, MOVING_MODES, ORBIT, Camera, active_camera
 from engine.core.events import ComponentRemoved, EntityDestroyed, FieldChanged
+from engine.core.system import ORDER_CAMERA, System
 from engine.input.input_system import InputSystem
 from engine.physics.bodies import owner_of
 from engine.physics.system import PhysicsSystem
-from engine.core.system import ORDER_CAMERA, System
 
 if TYPE_CHECKING:
     from engine.core.world import World

@@ -12,7 +12,8 @@ path); validation happens when data enters (files, editor, network), not on ever
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Sequence
 
 import numpy as np

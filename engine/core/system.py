@@ -32,6 +32,15 @@ class System:
     def update(self, world: "World", dt: float) -> None:
         """Advance by one fixed tick of ``dt`` seconds."""
 
+    def save_state(self, world: "World") -> Any:
+        """Simulation state this system keeps outside components, for ``World.snapshot``
+        (None: nothing). Must be independent of later ticks: copy, do not alias."""
+        return None
+
+    def load_state(self, world: "World", state: Any) -> None:
+        """Put back what ``save_state`` returned; ``World.restore`` calls it after the world's
+        entities, components and transforms are back."""
+
     def listen(self, world: "World", handlers: Mapping[type, Callable[[Any], None]]) -> None:
         """Subscribe ``handlers`` (event type -> callable) to the world's events until
         ``stop_listening``. A ComponentAdded handler first receives every component already in

@@ -15,6 +15,7 @@ from panda3d.core import NodePath
 
 from engine.core.component import Component, ComponentRegistry
 from engine.core.events import ComponentAdded, ComponentRemoved, EntityCreated, EntityDestroyed, EventBus, FieldChanged
+from engine.core.prefab_instances import PrefabInstance
 from engine.core.system import System
 
 C = TypeVar("C", bound=Component)
@@ -38,6 +39,8 @@ class World:
         self.time = 0.0
         self.events = EventBus()
         self.settings: dict[str, Any] = {}
+        self.origin = ""  # what the world was built from (a file's path and content hash); "" when built in code
+        self.prefab_instances: dict[int, PrefabInstance] = {}  # by root entity
         self.services: dict[str, Any] = {}
         self.system_ms: dict[str, float] = {}
         self._nodes: dict[int, NodePath] = {}
@@ -276,6 +279,7 @@ class World:
                     self.remove(eid, cls)
             for eid in doomed:
                 name = self._names.pop(eid, "")
+                self.prefab_instances.pop(eid, None)
                 node = self._nodes.pop(eid)
                 self._entity_types.pop(eid, None)
                 if not node.isEmpty():

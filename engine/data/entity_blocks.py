@@ -10,8 +10,8 @@ from engine.core.errors import DataError, FieldError
 from engine.core.fields import AssetRef, Vector, f32
 
 if TYPE_CHECKING:
-    from engine.packs.assets import AssetCache
     from engine.core.world import World
+    from engine.packs.assets import AssetCache
 
 TRANSFORM_KEYS = ("pos", "hpr", "scale")
 TRANSFORM_DEFAULTS = {"pos": [0, 0, 0], "hpr": [0, 0, 0], "scale": [1, 1, 1]}

@@ -16,14 +16,25 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.packs.content import ContentRegistry, parse_asset_id
-from engine.data.entity_blocks import (TRANSFORM_DEFAULTS, TRANSFORM_KEYS, EntityBlock, LoadContext, add_components,
-                                  apply_transform, components_data, expect_keys, parse_block, parse_components,
-                                  parse_transform, transform_data)
 from engine.core.errors import DataError
-from engine.core.events import EntityDestroyed
-from engine.packs.json_text import read_json
+from engine.core.prefab_instances import PrefabInstance
+from engine.data.entity_blocks import (
+    TRANSFORM_DEFAULTS,
+    TRANSFORM_KEYS,
+    EntityBlock,
+    LoadContext,
+    add_components,
+    apply_transform,
+    components_data,
+    expect_keys,
+    parse_block,
+    parse_components,
+    parse_transform,
+    transform_data,
+)
 from engine.data.migrations import migrate
+from engine.packs.content import ContentRegistry, parse_asset_id
+from engine.packs.json_text import read_json
 
 if TYPE_CHECKING:
     from engine.core.world import World
@@ -48,16 +59,6 @@ class Prefab:
     members: list[PrefabMember]
     source: str = ""  # the prefab file, for errors in its members' overrides
     stamp: tuple[int, int] = (0, 0)  # the file's mtime and size when it was read
-
-
-@dataclass
-class PrefabInstance:
-    """A placed prefab: which entity plays which member, and the members' data before overrides."""
-
-    asset_id: str
-    root: int
-    members: dict[str, int]
-    template: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class PrefabLibrary:
@@ -201,11 +202,7 @@ def snapshot(world: "World", eid: int) -> dict[str, Any]:
 
 def instances(world: "World") -> dict[int, PrefabInstance]:
     """The world's prefab instances by root entity (kept up to date as entities are destroyed)."""
-    found = world.services.get("prefab_instances")
-    if found is None:
-        found = world.services["prefab_instances"] = {}
-        world.events.subscribe(EntityDestroyed, lambda event: found.pop(event.entity, None))
-    return found
+    return world.prefab_instances
 
 
 def forget_instance(world: "World", root: int) -> None:

@@ -10,15 +10,22 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.component import Component, apply_data
-from engine.data.entity_blocks import (LoadContext, add_components, apply_transform, components_data, expect_keys,
-                                  parse_block, transform_data)
 from engine.core.errors import DataError
 from engine.core.fields import Color, Field, Float, Int, Str, Vec3
-from engine.packs.json_text import atomic_write, dumps_canonical, read_json
+from engine.core.world import World
+from engine.data.entity_blocks import (
+    LoadContext,
+    add_components,
+    apply_transform,
+    components_data,
+    expect_keys,
+    parse_block,
+    transform_data,
+)
 from engine.data.migrations import CURRENT_VERSION, migrate
 from engine.data.prefabs import instance_overrides, instances, owned_members, root_transform
 from engine.host.runtime import Runtime
-from engine.core.world import World
+from engine.packs.json_text import atomic_write, dumps_canonical, read_json
 
 WORLD_KEYS = ("storm_world", "name", "settings", "entities")
 ENTITY_KEYS = ("id", "name", "parent", "prefab", "transform", "components", "overrides")
@@ -38,7 +45,9 @@ class WorldSettings(Component):
 def read_world(path: Path | str, runtime: Runtime, *, check_assets: bool = False, seed: int | None = None) -> World:
     """Load a world file into a new World; ``check_assets`` makes missing assets errors (validate)."""
     source = str(path)
-    return load_world_data(read_json(path), source, runtime, check_assets=check_assets, seed=seed)
+    world = load_world_data(read_json(path), source, runtime, check_assets=check_assets, seed=seed)
+    world.origin = str(Path(path).resolve())
+    return world
 
 
 def load_world_data(data: Any, source: str, runtime: Runtime, *, check_assets: bool = False,

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from panda3d.core import Filename, PNMImage, loadPrcFileData
 
-from engine.core.clock import FixedClock
-from engine.render.colors import srgb_to_linear
 from engine.camera.components import Camera, active_camera
+from engine.core.clock import FixedClock
 from engine.core.errors import StormError
-from engine.input import InputSystem
-from engine.render.system import RenderSystem
 from engine.core.world import World
+from engine.input import InputSystem
+from engine.render.colors import srgb_to_linear
+from engine.render.system import RenderSystem
 
 log = logging.getLogger("storm.app")
 MODES = ("window", "offscreen", "headless")

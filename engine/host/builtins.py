@@ -1,12 +1,12 @@
 """Built-in component types and the registry that knows them."""
 from __future__ import annotations
 
-from engine.core.component import ComponentRegistry
 from engine.animation.components import Animator
 from engine.audio.components import AudioListener, AudioSource
 from engine.camera.components import Camera
-from engine.render.components import Environment, Light, MeshRenderer
+from engine.core.component import ComponentRegistry
 from engine.physics.components import PHYSICS_COMPONENTS
+from engine.render.components import Environment, Light, MeshRenderer
 from engine.terrain.components import Terrain
 
 BUILTIN_COMPONENTS = (MeshRenderer, Light, Environment, Camera, Animator, Terrain, AudioSource, AudioListener,

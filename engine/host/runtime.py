@@ -5,20 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.animation import AnimationSystem
-from engine.packs.assets import AssetCache
 from engine.audio import AudioSystem, connect_collisions
-from engine.scripting.behaviour import ScriptSystem
 from engine.camera.system import CameraSystem
+from engine.core.world import World
+from engine.data.prefabs import PrefabLibrary
 from engine.host.builtins import builtin_registry
-from engine.packs.content import ContentRegistry, default_content
 from engine.input import InputSystem, open_actions
+from engine.packs.assets import AssetCache
+from engine.packs.content import ContentRegistry, default_content
 from engine.physics import PhysicsSystem
 from engine.physics.events import Collision
-from engine.data.prefabs import PrefabLibrary
 from engine.render.system import RenderSystem
+from engine.scripting.behaviour import ScriptSystem
 from engine.scripting.script_loader import ScriptLoader
 from engine.terrain import TerrainSystem
-from engine.core.world import World
 
 
 @dataclass

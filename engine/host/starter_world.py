@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from engine.camera.components import Camera
-from engine.render.components import Environment, Light, MeshRenderer
-from engine.host.runtime import Runtime
 from engine.core.world import World
+from engine.host.runtime import Runtime
+from engine.render.components import Environment, Light, MeshRenderer
 
 
 def starter_world(runtime: Runtime, name: str) -> World:

@@ -22,8 +22,19 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from engine.core.errors import DataError, StormError
-from engine.input.bindings import (AXIS_KIND, BUTTON_KIND, KINDS, PARSERS, VECTOR_KIND, Binding, CompositeBinding,
-                                   RawFrame, VectorBinding, binding_to_data, check_input)
+from engine.input.bindings import (
+    AXIS_KIND,
+    BUTTON_KIND,
+    KINDS,
+    PARSERS,
+    VECTOR_KIND,
+    Binding,
+    CompositeBinding,
+    RawFrame,
+    VectorBinding,
+    binding_to_data,
+    check_input,
+)
 from engine.input.input_names import BUTTON
 from engine.packs.json_text import read_json
 

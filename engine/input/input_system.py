@@ -9,15 +9,15 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engine.core.system import ORDER_INPUT, System
 from engine.input.action_state import Actions
 from engine.input.actions import NEUTRAL, ActionFrame
 from engine.input.bindings import RawFrame
-from engine.core.system import ORDER_INPUT, System
 
 if TYPE_CHECKING:
+    from engine.core.world import World
     from engine.input.recording import Recorder, Recording
     from engine.input.sources import InputSource
-    from engine.core.world import World
 
 log = logging.getLogger("storm.input")
 SERVICE = "input"

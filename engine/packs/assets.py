@@ -7,7 +7,8 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from panda3d.core import Filename, Loader as PandaLoader, LoaderOptions, NodePath
+from panda3d.core import Filename, LoaderOptions, NodePath
+from panda3d.core import Loader as PandaLoader
 
 from engine.packs.content import ContentRegistry, parse_asset_id
 from engine.packs.primitives import PRIMITIVES, make_primitive

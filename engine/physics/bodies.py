@@ -14,11 +14,19 @@ from typing import TYPE_CHECKING
 from panda3d.bullet import BulletCapsuleShape, BulletGhostNode, BulletRigidBodyNode, BulletWorld, ZUp
 from panda3d.core import NodePath, PandaNode, TransformState, Vec3
 
+from engine.core.world import ENTITY_TAG
 from engine.physics.components import CharacterController, Collider, RigidBody, Trigger
 from engine.physics.layers import CollisionGroups
-from engine.physics.shapes import (PRIMITIVE_SHAPES, ShapeError, ShapeSpec, geometry_shape, heightfield_shape,
-                                   inner_radius, model_of, primitive_shape)
-from engine.core.world import ENTITY_TAG
+from engine.physics.shapes import (
+    PRIMITIVE_SHAPES,
+    ShapeError,
+    ShapeSpec,
+    geometry_shape,
+    heightfield_shape,
+    inner_radius,
+    model_of,
+    primitive_shape,
+)
 
 if TYPE_CHECKING:
     from engine.core.world import World

@@ -7,7 +7,7 @@ so one body can have several shapes.
 from __future__ import annotations
 
 from engine.core.component import Component
-from engine.core.fields import Bool, Enum, EntityRef, Field, Float, Int, Str, Vec3
+from engine.core.fields import Bool, EntityRef, Enum, Field, Float, Int, Str, Vec3
 
 ALL_LAYERS = 0xFFFFFFFF
 COLLIDER_SHAPES = ("box", "sphere", "capsule", "cylinder", "hull", "mesh", "heightfield")

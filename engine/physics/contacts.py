@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Callable
 from panda3d.bullet import BulletWorld
 from panda3d.core import PandaNode
 
-from engine.scripting.behaviour import Behaviour
 from engine.physics.bodies import DYNAMIC, STATIC, TRIGGER, Body
 from engine.physics.events import Collision, CollisionEnded, TriggerEntered, TriggerExited
+from engine.scripting.behaviour import Behaviour
 
 if TYPE_CHECKING:
     from engine.core.world import World

@@ -8,8 +8,15 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from panda3d.bullet import (BulletConeTwistConstraint, BulletConstraint, BulletGenericConstraint,
-                            BulletHingeConstraint, BulletSliderConstraint, BulletSphericalConstraint, BulletWorld)
+from panda3d.bullet import (
+    BulletConeTwistConstraint,
+    BulletConstraint,
+    BulletGenericConstraint,
+    BulletHingeConstraint,
+    BulletSliderConstraint,
+    BulletSphericalConstraint,
+    BulletWorld,
+)
 from panda3d.core import LQuaternionf, Point3, TransformState, Vec3
 
 from engine.physics.bodies import DYNAMIC, KINEMATIC, STATIC, UNIT_SCALE, Body, report

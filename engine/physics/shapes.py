@@ -9,12 +9,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from panda3d.bullet import (BulletBoxShape, BulletCapsuleShape, BulletConvexHullShape, BulletCylinderShape,
-                            BulletShape, BulletSphereShape, BulletTriangleMesh, BulletTriangleMeshShape, ZUp)
+from panda3d.bullet import (
+    BulletBoxShape,
+    BulletCapsuleShape,
+    BulletConvexHullShape,
+    BulletCylinderShape,
+    BulletShape,
+    BulletSphereShape,
+    BulletTriangleMesh,
+    BulletTriangleMeshShape,
+    ZUp,
+)
 from panda3d.core import Filename, Geom, GeomNode, NodePath, PNMImage, PTA_int, PTA_LVecBase3f, TransformState, Vec3
 
-from engine.render.components import MeshRenderer
 from engine.physics.components import Collider
+from engine.render.components import MeshRenderer
 
 if TYPE_CHECKING:
     from engine.core.world import World

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from panda3d.bullet import BulletRigidBodyNode, BulletWorld
 from panda3d.core import PandaNode, Point3, Vec3, loadPrcFileData, unloadPrcFile
 
-from engine.scripting.behaviour import Behaviour
-from engine.render.components import MeshRenderer
 from engine.core.events import ComponentAdded, ComponentRemoved, EntityDestroyed, FieldChanged
+from engine.core.system import ORDER_PHYSICS, System
 from engine.physics.bodies import CHARACTER, DYNAMIC, TRIGGER, Body, BodyFactory, owner_of
 from engine.physics.character import CharacterMotor
 from engine.physics.components import ALL_LAYERS, CharacterController, Collider, Joint, RigidBody, Trigger
@@ -23,7 +22,8 @@ from engine.physics.joints import build_joint
 from engine.physics.layers import CollisionGroups
 from engine.physics.queries import PhysicsQueries, RayHit
 from engine.physics.shapes import ShapeSpec
-from engine.core.system import ORDER_PHYSICS, System
+from engine.render.components import MeshRenderer
+from engine.scripting.behaviour import Behaviour
 
 if TYPE_CHECKING:
     from panda3d.bullet import BulletConstraint

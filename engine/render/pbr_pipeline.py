@@ -56,7 +56,6 @@ def create_pipeline(base: Any, *, msaa_samples: int = 0) -> Any:
     """A simplepbr pipeline on a ShowBase's window, with shadows on; None if the GPU can't run it."""
     try:
         import simplepbr
-
         from panda3d.core import AntialiasAttrib
 
         install_shadow_fix()

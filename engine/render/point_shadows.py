@@ -11,8 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from panda3d.core import (PTA_LVecBase4f, BitMask32, CullFaceAttrib, FrameBufferProperties, LVecBase4f, NodePath, RenderState,
-                          SamplerState, Shader, ShaderAttrib, Texture)
+from panda3d.core import (
+    BitMask32,
+    CullFaceAttrib,
+    FrameBufferProperties,
+    LVecBase4f,
+    NodePath,
+    PTA_LVecBase4f,
+    RenderState,
+    SamplerState,
+    Shader,
+    ShaderAttrib,
+    Texture,
+)
 
 MAX_POINT_SHADOWS = 2
 POINT_SHADOW_PRIORITY = 1000  # above any light a world sets: shadowed point lights come first

@@ -4,18 +4,26 @@ Runs the same way with or without a screen: headless, the nodes exist but nothin
 """
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
-import logging
+from panda3d.core import (
+    AmbientLight,
+    DirectionalLight,
+    Fog,
+    Material,
+    NodePath,
+    PerspectiveLens,
+    PointLight,
+    Spotlight,
+    TransparencyAttrib,
+)
 
-from panda3d.core import (AmbientLight, DirectionalLight, Fog, Material, NodePath, PerspectiveLens, PointLight,
-                          Spotlight, TransparencyAttrib)
-
+from engine.core.events import ComponentAdded, ComponentRemoved, FieldChanged
+from engine.core.system import System
 from engine.packs.assets import AssetCache
 from engine.render.colors import srgb_to_linear
 from engine.render.components import Environment, Light, MeshRenderer
-from engine.core.events import ComponentAdded, ComponentRemoved, FieldChanged
-from engine.core.system import System
 
 if TYPE_CHECKING:
     from engine.core.world import World

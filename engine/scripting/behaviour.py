@@ -17,8 +17,8 @@ from engine.core.events import ComponentAdded, ComponentRemoved
 from engine.core.system import ORDER_SCRIPTS, System
 
 if TYPE_CHECKING:
-    from engine.scripting.script_loader import ScriptLoader
     from engine.core.world import World
+    from engine.scripting.script_loader import ScriptLoader
 
 log = logging.getLogger("storm.scripts")
 

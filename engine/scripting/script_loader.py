@@ -14,8 +14,8 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
-from engine.scripting.behaviour import Behaviour
 from engine.packs.content import ContentRegistry
+from engine.scripting.behaviour import Behaviour
 
 log = logging.getLogger("storm.scripts")
 SCRIPT_NAME = re.compile(r"^([a-z][a-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.([A-Za-z_][A-Za-z0-9_]*)$")

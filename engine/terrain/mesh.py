@@ -12,8 +12,17 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from panda3d.core import (Geom, GeomNode, GeomTriangles, GeomVertexArrayFormat, GeomVertexData, GeomVertexFormat,
-                          InternalName, Material, NodePath)
+from panda3d.core import (
+    Geom,
+    GeomNode,
+    GeomTriangles,
+    GeomVertexArrayFormat,
+    GeomVertexData,
+    GeomVertexFormat,
+    InternalName,
+    Material,
+    NodePath,
+)
 
 from engine.render.colors import srgb_to_linear
 

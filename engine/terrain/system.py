@@ -16,14 +16,14 @@ import numpy as np
 from panda3d.bullet import BulletRigidBodyNode
 from panda3d.core import NodePath, TransformState
 
-from engine.packs.assets import PLACEHOLDER_COLOR
-from engine.render.colors import srgb_to_linear
 from engine.core.events import ComponentAdded, ComponentRemoved, FieldChanged
+from engine.core.system import ORDER_PHYSICS, System
+from engine.packs.assets import PLACEHOLDER_COLOR
 from engine.physics.bodies import STATIC_FRICTION, STATIC_RESTITUTION
 from engine.physics.components import ALL_LAYERS
 from engine.physics.shapes import grid_mesh_shape
 from engine.physics.system import PhysicsSystem
-from engine.core.system import ORDER_PHYSICS, System
+from engine.render.colors import srgb_to_linear
 from engine.terrain.components import Terrain
 from engine.terrain.heightmap import Heightmap, HeightmapError, read_heightmap, sample_grid
 from engine.terrain.mesh import blend_colors, build_mesh, grid_normals

@@ -52,9 +52,9 @@ def _timed(fn: Callable[[], Any], cpu: list[float], wall: list[float]) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from engine.data.world_file import read_world
     from engine.host.app import App
     from engine.host.runtime import create_runtime
-    from engine.data.world_file import read_world
 
     width, height = (int(v) for v in args.size.lower().split("x"))
     world = read_world(args.world, create_runtime())

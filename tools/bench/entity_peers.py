@@ -34,8 +34,8 @@ def _headless_prc(window_type: str = "none") -> None:
 def setup_storm(count: int) -> Setup:
     """A Storm world from the standard runtime, one Behaviour per entity, driven by a headless App."""
     from engine.host.app import App
-    from engine.scripting.behaviour import Behaviour
     from engine.host.runtime import create_runtime
+    from engine.scripting.behaviour import Behaviour
 
     class Mover(Behaviour):
         """Moves its entity along X every tick, like the raw loop does for every node."""

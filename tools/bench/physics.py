@@ -27,9 +27,9 @@ if __package__ in (None, ""):                      # run as a script: make the r
 from panda3d.bullet import BulletBoxShape, BulletRigidBodyNode, BulletWorld  # noqa: E402
 from panda3d.core import NodePath, Vec3  # noqa: E402
 
+from engine.core.world import World  # noqa: E402
 from engine.physics import Collider, PhysicsSystem, RigidBody  # noqa: E402
 from engine.physics.bodies import STATIC_FRICTION, STATIC_RESTITUTION  # noqa: E402
-from engine.core.world import World  # noqa: E402
 from tools.bench.common import REPO_ROOT, emit, machine_info, progress, pyplot, save_figure  # noqa: E402
 
 GROUND_SIZE = (60.0, 60.0, 1.0)

@@ -13,10 +13,11 @@ from typing import Callable
 from panda3d.core import Point3, Quat, Vec3
 
 from engine.audio import AudioSource, AudioSystem
-from engine.scripting.behaviour import Behaviour
 from engine.core.component import Component
-from engine.core.fields import EntityRef, Field, Float, Str, Vec3 as Vec3Field
+from engine.core.fields import EntityRef, Field, Float, Str
+from engine.core.fields import Vec3 as Vec3Field
 from engine.physics import PhysicsSystem, Trigger, TriggerEntered, TriggerExited
+from engine.scripting.behaviour import Behaviour
 
 log = logging.getLogger("storm.scripts")
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
-from engine.scripting.behaviour import Behaviour
 from engine.core.fields import Field, Float, Vec3
+from engine.scripting.behaviour import Behaviour
 
 
 class Spinner(Behaviour):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from engine.scripting.behaviour import Behaviour
-from engine.camera.system import follow_view, heading_of, planar, turn_towards
 from engine.camera.components import FIRST_PERSON
+from engine.camera.system import follow_view, heading_of, planar, turn_towards
 from engine.core.fields import Field, Float
 from engine.physics.components import CharacterController
+from engine.scripting.behaviour import Behaviour
 
 
 class PlayerMover(Behaviour):
