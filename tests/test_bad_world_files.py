@@ -116,7 +116,7 @@ CASES = [
     Case("unknown field", _set(("entities", 2, "components", "MeshRenderer", "colour"), [1, 0, 0, 1]),
          f"{CRATE}.components.MeshRenderer.colour", "a field of MeshRenderer (model, color"),
     Case("out-of-range value", _set(("entities", 2, "components", "MeshRenderer", "color"), [2, 0, 0, 1]),
-         f"{CRATE}.components.MeshRenderer.color", "a list of 4 numbers, each a number in [0.0, 1.0]"),
+         f"{CRATE}.components.MeshRenderer.color", "a colour: a list of 4 numbers (red, green, blue, alpha), each in [0, 1]"),
     Case("bad enum value", _set(("entities", 2, "components", "Light", "kind"), "laser"),
          f"{CRATE}.components.Light.kind", "one of 'ambient', 'directional', 'point', 'spot'"),
     Case("missing asset", _set(("entities", 2, "components", "MeshRenderer", "model"), "base:models/gone.gltf"),

@@ -32,7 +32,7 @@ def test_fields_are_declared_once_in_order() -> None:
     ("brightness", "bright", "a number in [0, 10]"),
     ("brightness", float("nan"), "a number in [0, 10]"),
     ("mode", "dim", "one of 'on', 'off', 'blink'"),
-    ("tint", [1, 1, 1], "a list of 4 numbers, each a number in [0.0, 1.0]"),
+    ("tint", [1, 1, 1], "a colour: a list of 4 numbers (red, green, blue, alpha), each in [0, 1]"),
     ("model", "crate.glb", "a model asset id like 'pack:path'"),
     ("model", "base:../etc/passwd", "a model asset id like 'pack:path'"),
     ("target", -1, "an entity id (a whole number, 0 for none)"),

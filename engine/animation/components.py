@@ -35,4 +35,4 @@ class Animator(Component):
                     doc="degrees added to the model's heading (180 turns a model that faces -Y)")
     state = Field(Enum(("", *STATES)), "", doc="force a state; '' picks it from the motion", replicate=True)
     current = Field(Str(100), "idle", doc="the state (or one-shot clip) playing now, written by the system",
-                    editable=False, replicate=True)
+                    editable=False, saved=False, replicate=True)

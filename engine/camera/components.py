@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.core.component import Component
-from engine.core.fields import Bool, EntityRef, Enum, Field, Float, Int, Vec3
+from engine.core.fields import Bool, EntityRef, Enum, Field, Flags, Float, Int, Vec3
 from engine.physics.components import ALL_LAYERS
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class Camera(Component):
     collide = Field(Bool(), True,
                     doc="third person and orbit: pull the camera in front of walls between it and the target")
     collide_radius = Field(Float(0.0, 10.0), 0.2, doc="metres kept between the camera and a wall it was pulled to")
-    collide_mask = Field(Int(0, ALL_LAYERS), ALL_LAYERS, doc="bit i set: bodies on collision layer i block the camera")
+    collide_mask = Field(Flags(32), ALL_LAYERS, doc="bit i set: bodies on collision layer i block the camera")
     auto_rotate = Field(Float(-3600.0, 3600.0), 0.0,
                         doc="orbit: degrees per second the camera circles by itself (positive: counter-clockwise "
                             "seen from above)")

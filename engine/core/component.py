@@ -48,15 +48,27 @@ class Component:
             raise KeyError(f"{self.type_name} has no field {name!r}; fields are {', '.join(self.fields) or 'none'}")
         setattr(self, name, declared.type.validate(value))
 
-    def to_data(self, only_changed: bool = True) -> dict[str, Any]:
-        """Field values as JSON-ready data, in declaration order; defaults left out by default."""
+    def to_data(self, only_changed: bool = True, saved_only: bool = True) -> dict[str, Any]:
+        """Field values as JSON-ready data, in declaration order. Defaults are left out unless
+        ``only_changed`` is False; runtime state (fields declared ``saved=False``) unless
+        ``saved_only`` is False (undo records and snapshots keep it)."""
         out: dict[str, Any] = {}
         for name, declared in self.fields.items():
+            if saved_only and not declared.saved:
+                continue
             data = declared.type.to_data(getattr(self, name))
-            if only_changed and data == declared.type.to_data(declared.default):
+            if only_changed and data == declared.default_data:
                 continue
             out[name] = data
         return out
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> "Component":
+        """A component with these already validated runtime values (loaders validate once, in
+        the parse step; this skips a second check)."""
+        component = cls()
+        component.__dict__.update(values)
+        return component
 
     def field_values(self) -> Iterator[tuple[Field, Any]]:
         for name, declared in self.fields.items():

@@ -100,7 +100,7 @@ def check_fields(cls: type[Component], fields: Any, ctx: LoadContext, where: str
         raise DataError(ctx.source, f"{where}.{name}" if name else where, error.expected, error.got)
     if ctx.assets is not None:
         for name, declared in cls.fields.items():
-            if isinstance(declared.type, AssetRef):
+            if isinstance(declared.type, AssetRef) and getattr(probe, name) != "":
                 problem = ctx.assets.problem(getattr(probe, name), declared.type.kind)
                 if problem:
                     raise DataError(ctx.source, f"{where}.{name}", f"an asset that exists ({problem})",

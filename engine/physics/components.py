@@ -7,7 +7,7 @@ so one body can have several shapes.
 from __future__ import annotations
 
 from engine.core.component import Component
-from engine.core.fields import Bool, EntityRef, Enum, Field, Float, Int, Str, Vec3
+from engine.core.fields import AssetRef, Bool, EntityRef, Enum, Field, Flags, Float, Int, Replication, Vec3
 
 ALL_LAYERS = 0xFFFFFFFF
 COLLIDER_SHAPES = ("box", "sphere", "capsule", "cylinder", "hull", "mesh", "heightfield")
@@ -21,7 +21,7 @@ class RigidBody(Component):
     dynamic bodies out of their way; ``mass`` 0 (not kinematic) makes a static body.
     """
 
-    mass = Field(Float(0.0, 1e6), 1.0, doc="kilograms; 0 makes the body static")
+    mass = Field(Float(0.0, 1e6), 1.0, doc="0 makes the body static", unit="kg")
     friction = Field(Float(0.0, 100.0), 0.5, doc="surface friction coefficient")
     restitution = Field(Float(0.0, 1.0), 0.0, doc="bounciness: 0 absorbs, 1 bounces back fully")
     linear_damping = Field(Float(0.0, 1.0), 0.0, doc="fraction of linear speed lost per second")
@@ -46,9 +46,10 @@ class Collider(Component):
     height = Field(Float(0.0, 1e5), 1.0, doc="capsule (caps included) and cylinder height, along Z")
     offset = Field(Vec3(-1e5, 1e5), (0.0, 0.0, 0.0), doc="shape position in the entity's space")
     rotation = Field(Vec3(-360.0, 360.0), (0.0, 0.0, 0.0), doc="shape heading, pitch, roll in degrees")
-    heightfield = Field(Str(300), "", doc="heightfield: image asset id such as 'pack:terrain/height.png'")
-    layer = Field(Int(0, 31), 0, doc="the collision layer this body is on", replicate=True)
-    mask = Field(Int(0, ALL_LAYERS), ALL_LAYERS, doc="bit i set: collides with layer i", replicate=True)
+    heightfield = Field(AssetRef("image", allow_empty=True), "",
+                        doc="heightfield: image asset id such as 'pack:terrain/height.png'")
+    layer = Field(Int(0, 31), 0, doc="the collision layer this body is on", replicate=True, group="collision")
+    mask = Field(Flags(32), ALL_LAYERS, doc="bit i set: collides with layer i", replicate=True, group="collision")
     report_collisions = Field(Bool(), False, doc="emit Collision events for this body's contacts")
 
 
@@ -77,15 +78,17 @@ class CharacterController(Component):
     gravity_scale = Field(Float(-100.0, 100.0), 1.0, doc="multiplies the world's gravity")
     push_force = Field(Float(0.0, 1e6), 300.0, doc="newtons pushing dynamic bodies in the way (0: none)")
     layer = Field(Int(0, 31), 0, doc="the collision layer the character is on")
-    mask = Field(Int(0, ALL_LAYERS), ALL_LAYERS, doc="bit i set: collides with layer i")
-    move = Field(Vec3(-1e3, 1e3), (0.0, 0.0, 0.0), doc="desired direction (x, y); length above 1 is cut to 1")
+    mask = Field(Flags(32), ALL_LAYERS, doc="bit i set: collides with layer i")
+    move = Field(Vec3(-1e3, 1e3), (0.0, 0.0, 0.0), doc="desired direction (x, y); length above 1 is cut to 1",
+                 saved=False, group="input", replicate=Replication(0.01, "owner"))
     local = Field(Bool(), False, doc="move is relative to the entity's heading rather than the world")
-    run = Field(Bool(), False, doc="use run_speed")
-    jump = Field(Bool(), False, doc="jump on the next tick if grounded (the controller clears it)")
+    run = Field(Bool(), False, doc="use run_speed", saved=False, group="input", replicate=Replication(authority="owner"))
+    jump = Field(Bool(), False, doc="jump on the next tick if grounded (the controller clears it)", saved=False,
+                 group="input", replicate=Replication(authority="owner"))
     grounded = Field(Bool(), False, doc="standing on walkable ground (written by the controller)",
-                     editable=False, replicate=True)
+                     editable=False, saved=False, group="state", replicate=True)
     vertical_speed = Field(Float(-1e6, 1e6), 0.0, doc="current upward speed (written by the controller)",
-                           editable=False, replicate=True)
+                           editable=False, saved=False, group="state", unit="m/s", replicate=Replication(0.01))
 
 
 class Joint(Component):
@@ -96,7 +99,8 @@ class Joint(Component):
     """
 
     kind = Field(Enum(JOINT_KINDS), "hinge", doc="hinge, ball, fixed or slider")
-    target = Field(EntityRef(), 0, doc="the entity whose body this one is joined to (0: the world)")
+    target = Field(EntityRef(requires=("RigidBody",)), 0,
+                   doc="the entity whose body this one is joined to (0: the world)")
     anchor = Field(Vec3(-1e5, 1e5), (0.0, 0.0, 0.0), doc="joint point in this entity's space")
     axis = Field(Vec3(-1.0, 1.0), (0.0, 0.0, 1.0), doc="hinge or slider axis in this entity's space")
     limits = Field(Bool(), False, doc="apply limit_min and limit_max")

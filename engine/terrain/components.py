@@ -29,4 +29,4 @@ class Terrain(Component):
     blend_range = Field(Vector(2, 0.0, 1e5), (20.0, 35.0),
                         doc="where the blend goes from color to blend_color: degrees of slope, or metres of height")
     collide = Field(Bool(), True, doc="a static physics surface matching the drawn one")
-    layer = Field(Int(0, 31), 0, doc="collision layer of the surface (it collides with every layer)")
+    layer = Field(Int(0, 31), 0, doc="collision layer of the surface (it collides with every layer)", group="collision")

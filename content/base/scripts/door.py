@@ -14,7 +14,7 @@ from panda3d.core import Point3, Quat, Vec3
 
 from engine.audio import AudioSource, AudioSystem
 from engine.core.component import Component
-from engine.core.fields import EntityRef, Field, Float, Str
+from engine.core.fields import ComponentName, EntityRef, Field, Float
 from engine.core.fields import Vec3 as Vec3Field
 from engine.physics import PhysicsSystem, Trigger, TriggerEntered, TriggerExited
 from engine.scripting.behaviour import Behaviour
@@ -31,13 +31,13 @@ class TriggeredDoor(Behaviour):
     Changing ``trigger`` or ``opened_by`` while the world runs takes effect on the next update.
     """
 
-    trigger = Field(EntityRef(), 0, doc="the entity whose Trigger volume opens the door")
+    trigger = Field(EntityRef(requires=("Trigger",)), 0, doc="the entity whose Trigger volume opens the door")
     open_offset = Field(Vec3Field(-1e4, 1e4), (2.0, 0.0, 0.0),
                         doc="metres the door moves when open, along its own axes (its rotation, not its scale)")
     open_angle = Field(Float(-360.0, 360.0), 0.0, doc="degrees the door turns about its own up axis when open")
     speed = Field(Float(0.01, 1000.0), 2.0, doc="metres per second along open_offset")
     turn_speed = Field(Float(0.01, 36000.0), 90.0, doc="degrees per second while turning")
-    opened_by = Field(Str(200), "CharacterController",
+    opened_by = Field(ComponentName(), "CharacterController",
                       doc="component an entity needs to open the door, as named in world files "
                           "(e.g. 'base:player.PlayerMover'); empty: anything the trigger sees")
 
