@@ -1,7 +1,6 @@
 """Old files keep opening: schema-1 worlds and prefabs load, and save as the current schema."""
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,6 @@ import pytest
 from engine.camera.components import Camera
 from engine.core.errors import DataError
 from engine.data.migrations import CURRENT_VERSION, migrate
-from engine.data.prefabs import instances
 from engine.data.world_file import read_world, save_world
 from engine.host.runtime import Runtime
 from engine.render.components import MeshRenderer
@@ -21,7 +19,7 @@ V1_WORLD = DATA_DIR / "v1_village.world.json"
 V1_WORLD_MIGRATED = DATA_DIR / "v1_village.migrated.world.json"
 
 
-def test_schema_1_world_loads_and_saves_as_schema_2(runtime: Runtime, tmp_path: Path) -> None:
+def test_schema_1_world_loads_and_saves_as_the_current_schema(runtime: Runtime, tmp_path: Path) -> None:
     world = read_world(V1_WORLD, runtime)
     camera = world.get(1, Camera)
     assert camera is not None and camera.fov == 70
@@ -29,12 +27,12 @@ def test_schema_1_world_loads_and_saves_as_schema_2(runtime: Runtime, tmp_path: 
     assert tuple(world.node(2).getScale()) == pytest.approx((30, 30, 1))
     assert world.parent_of(3) == 2
     assert [c.type_name for c in world.components(3)] == ["MeshRenderer", "base:motion.Spinner"]
-    assert world.node(4).getX() == pytest.approx(3) and len(instances(world)[4].members) == 3
+    assert world.node(4).getX() == pytest.approx(3) and len(world.prefab_instances[4].members) == 3
     out = tmp_path / "village.world.json"
     save_world(world, out)
     assert out.read_bytes() == V1_WORLD_MIGRATED.read_bytes()
     saved = json.loads(out.read_text(encoding="utf-8"))
-    assert saved["storm_world"] == CURRENT_VERSION == 2
+    assert saved["storm_world"] == CURRENT_VERSION == 3
     assert saved["entities"][0]["transform"] == {"pos": [0, -12, 5], "hpr": [0, -20, 0]}
     assert saved["entities"][0]["components"] == {"Camera": {"fov": 70}}
 
@@ -52,19 +50,18 @@ def test_schema_1_prefab_loads_through_a_current_world(tmp_path: Path, tmp_pack:
         {"id": 1, "name": "Signpost", "prefab": tmp_pack.asset_id("prefabs/post.prefab.json"),
          "overrides": {"sign": {"MeshRenderer": {"color": [1, 0, 0, 1]}}}}]})
     world = read_world(path, pack_runtime)
-    sign = instances(world)[1].members["sign"]
+    sign = world.prefab_instances[1].members["sign"]
     assert tuple(world.node(1).getScale()) == pytest.approx((0.2, 0.2, 2))
     assert tuple(world.node(sign).getHpr()) == pytest.approx((45, 0, 0))
     mesh = world.get(sign, MeshRenderer)
     assert mesh is not None and tuple(mesh.color) == (1, 0, 0, 1) and mesh.model == "primitive:box"
 
 
-def test_migration_does_not_change_the_data_it_was_given() -> None:
+def test_migration_works_in_place_without_copying_the_file_data() -> None:
     data = json.loads(V1_WORLD.read_text(encoding="utf-8"))
-    before = copy.deepcopy(data)
     migrated = migrate(data, "world", "v1")
-    assert data == before
-    assert migrated["storm_world"] == 2 and migrated["entities"][2]["transform"] == {"pos": [1, 2, 0.5]}
+    assert migrated is data  # a big world is not held twice in memory
+    assert migrated["storm_world"] == 3 and migrated["entities"][2]["transform"] == {"pos": [1, 2, 0.5]}
 
 
 def _v1(entity: dict[str, Any]) -> dict[str, Any]:
@@ -78,10 +75,10 @@ def _v1(entity: dict[str, Any]) -> dict[str, Any]:
      "entities[1].components[1].type", "each component type once per entity"),
     (_v1({"id": 2, "pos": [1, 2, 3], "transform": {"pos": [0, 0, 0]}}), "entities[1].transform",
      "flat pos/hpr/scale or nothing in schema version 1"),
-    ({"storm_world": 0, "entities": []}, "storm_world", "a schema version from 1 to 2"),
-    ({"storm_world": "2", "entities": []}, "storm_world", "a schema version number (1 to 2)"),
-    ({"storm_world": True, "entities": []}, "storm_world", "a schema version number (1 to 2)"),
-    ({"storm_world": 2.0, "entities": []}, "storm_world", "a schema version number (1 to 2)"),
+    ({"storm_world": 0, "entities": []}, "storm_world", "a schema version from 1 to 3"),
+    ({"storm_world": "2", "entities": []}, "storm_world", "a schema version number (1 to 3)"),
+    ({"storm_world": True, "entities": []}, "storm_world", "a schema version number (1 to 3)"),
+    ({"storm_world": 2.0, "entities": []}, "storm_world", "a schema version number (1 to 3)"),
 ])
 def test_bad_old_files_name_the_place(runtime: Runtime, tmp_path: Path, data: Any, path: str, expected: str) -> None:
     file = write_json(tmp_path / "old.world.json", data)

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from engine.core.errors import DataError
+from engine.core.prefab_commands import InstantiatePrefab
 from engine.core.world import World
-from engine.data.entity_blocks import LoadContext
-from engine.data.prefabs import instances
 from engine.data.world_file import read_world, save_world, world_to_data
 from engine.host.runtime import Runtime
 from engine.render.components import Light, MeshRenderer
@@ -24,7 +23,7 @@ LAMP_GLOBE_COLOR = (1.0, 0.9, 0.5, 1.0)
 
 def member(world: World, root_name: str, key: str) -> int:
     """The entity playing prefab member ``key`` in the instance whose root is named ``root_name``."""
-    return instances(world)[world.find(root_name)].members[key]
+    return world.prefab_instances[world.find(root_name)].members[key]
 
 
 def color_of(world: World, eid: int) -> tuple[float, ...]:
@@ -115,7 +114,7 @@ def test_nested_members_are_addressed_outer_slash_inner(tmp_path: Path, tmp_pack
         {"id": 2, "name": "Row two", "prefab": row},
     ]})
     world = read_world(path, pack_runtime)
-    assert set(instances(world)[1].members) == {"row", "a", "a/pillar", "a/globe", "b", "b/pillar", "b/globe"}
+    assert set(world.prefab_instances[1].members) == {"row", "a", "a/pillar", "a/globe", "b", "b/pillar", "b/globe"}
     assert color_of(world, member(world, "Row one", "a/globe")) == pytest.approx((1, 0, 0, 1))  # from row file
     assert color_of(world, member(world, "Row one", "b/globe")) == pytest.approx((0, 1, 0, 1))  # from the world
     assert color_of(world, member(world, "Row two", "b/globe")) == pytest.approx(LAMP_GLOBE_COLOR)
@@ -163,13 +162,13 @@ def test_prefab_file_changes_reach_every_instance_that_did_not_override(tmp_path
 
 def test_a_prefab_placed_from_code_saves_as_an_instance(runtime: Runtime, tmp_path: Path) -> None:
     world = runtime.new_world(name="Placed")
-    ctx = LoadContext("editor", world.registry)
-    instance = runtime.prefabs.instantiate(world, LAMP, ctx, "placed lamp")
-    world.node(instance.root).setPos(1, 2, 0)
+    world.apply(InstantiatePrefab(LAMP, transform={"pos": [1, 2, 0]}))
+    instance = world.prefab_instances[1]
     save_world(world, tmp_path / "w.world.json")
     data = json.loads((tmp_path / "w.world.json").read_text(encoding="utf-8"))
-    assert data["entities"] == [{"id": instance.root, "name": "Pillar lamp", "prefab": LAMP,
-                                 "transform": {"pos": [1, 2, 0]}}]
+    assert data["entities"] == [{"id": 1, "name": "Pillar lamp", "prefab": LAMP,
+                                 "members": {"pillar": 2, "globe": 3}, "transform": {"pos": [1, 2, 0]}}]
+    assert instance.members == {"lamp": 1, "pillar": 2, "globe": 3}
     assert len(read_world(tmp_path / "w.world.json", runtime).entities()) == 3
 
 

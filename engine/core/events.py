@@ -42,6 +42,30 @@ class FieldChanged:
     field: str
 
 
+@dataclass(frozen=True)
+class TransformChanged:
+    """An entity's local transform was set by a command (simulation moves are not announced)."""
+
+    entity: int
+
+
+@dataclass(frozen=True)
+class EntityReparented:
+    """An entity moved under another parent (0: the world root)."""
+
+    entity: int
+    old_parent: int
+    parent: int
+
+
+@dataclass(frozen=True)
+class CommandApplied:
+    """A command was applied through ``World.apply`` (recorders, replication and the editor listen)."""
+
+    command: Any
+    inverse: Any
+
+
 class EventBus:
     """Publish/subscribe by event class. Handlers run synchronously, in subscription order."""
 

@@ -35,16 +35,18 @@ def f32(value: float) -> float:
     return 0.0 if out == 0.0 else out
 
 
-def _number(value: Any, expected: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FieldError(expected, value)
-    try:
-        number = float(value)
-    except OverflowError:
-        raise FieldError(expected, value) from None
-    if not math.isfinite(number):
-        raise FieldError(expected, value)
-    return number
+def _number(value: Any) -> float | None:
+    """The value as a finite float, or None when it is not a number JSON or a field allows."""
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is int or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
 
 
 class FieldType:
@@ -99,8 +101,9 @@ class Float(FieldType):
         return "a number"
 
     def validate(self, value: Any) -> float:
-        number = _number(value, self.describe())
-        if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
+        number = _number(value)
+        if number is None or (self.min is not None and number < self.min) or (
+                self.max is not None and number > self.max):
             raise FieldError(self.describe(), value)
         return number
 
@@ -229,11 +232,14 @@ class Vector(FieldType):
     def validate(self, value: Any) -> tuple[float, ...]:
         if not isinstance(value, (list, tuple)) or len(value) != self.length:
             raise FieldError(self.describe(), value)
-        bound = Float(self.min, self.max)
-        try:
-            return tuple(bound.validate(v) for v in value)
-        except FieldError:
-            raise FieldError(self.describe(), value) from None
+        low, high = self.min, self.max
+        out = []
+        for item in value:
+            number = _number(item)
+            if number is None or (low is not None and number < low) or (high is not None and number > high):
+                raise FieldError(self.describe(), value)
+            out.append(number)
+        return tuple(out)
 
     def to_data(self, value: Sequence[float]) -> list[float | int]:
         return [Float().to_data(v) for v in value]

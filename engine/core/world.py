@@ -9,14 +9,26 @@ import logging
 import queue
 import random
 import time
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from panda3d.core import NodePath
 
 from engine.core.component import Component, ComponentRegistry
-from engine.core.events import ComponentAdded, ComponentRemoved, EntityCreated, EntityDestroyed, EventBus, FieldChanged
+from engine.core.errors import StormError
+from engine.core.events import (
+    CommandApplied,
+    ComponentAdded,
+    ComponentRemoved,
+    EntityCreated,
+    EntityDestroyed,
+    EventBus,
+    FieldChanged,
+)
 from engine.core.prefab_instances import PrefabInstance
 from engine.core.system import System
+
+if TYPE_CHECKING:
+    from engine.core.commands import Command
 
 C = TypeVar("C", bound=Component)
 log = logging.getLogger("storm.world")
@@ -41,6 +53,7 @@ class World:
         self.settings: dict[str, Any] = {}
         self.origin = ""  # what the world was built from (a file's path and content hash); "" when built in code
         self.prefab_instances: dict[int, PrefabInstance] = {}  # by root entity
+        self.prefab_edits: dict[str, dict[str, Any]] = {}  # prefab asset -> member -> type -> values applied
         self.services: dict[str, Any] = {}
         self.system_ms: dict[str, float] = {}
         self._nodes: dict[int, NodePath] = {}
@@ -50,7 +63,7 @@ class World:
         self._queries: dict[tuple[type[Component], ...], list[tuple[Any, ...]]] = {}
         self._queries_by_type: dict[type[Component], set[tuple[type[Component], ...]]] = {}
         self._systems: list[System] = []
-        self._pending_destroy: list[int] = []
+        self._pending_destroy: dict[int, None] = {}  # insertion-ordered set
         self._inbox: "queue.SimpleQueue[Callable[[], None]]" = queue.SimpleQueue()
         self._next_id = 1
 
@@ -71,14 +84,18 @@ class World:
         self.events.emit(EntityCreated(eid))
         return eid
 
+    def next_id(self) -> int:
+        """The id the next automatically numbered entity gets."""
+        return self._next_id
+
     def reserve_ids(self, highest: int) -> None:
         """Make automatically numbered entities start above ``highest`` (ids a file will use)."""
         self._next_id = max(self._next_id, highest + 1)
 
     def destroy(self, eid: int) -> None:
         """Mark an entity (and its child entities) for destruction at the end of this tick."""
-        if eid in self._nodes and eid not in self._pending_destroy:
-            self._pending_destroy.append(eid)
+        if eid in self._nodes:
+            self._pending_destroy[eid] = None
 
     def exists(self, eid: int) -> bool:
         return eid in self._nodes
@@ -96,6 +113,11 @@ class World:
     def entities(self) -> list[int]:
         """All entity ids, in creation order."""
         return list(self._nodes)
+
+    def descendants(self, eid: int) -> list[int]:
+        """The entity's descendant entities, parents before their children."""
+        return [int(n.getTag(ENTITY_TAG)) for n in self._nodes[eid].findAllMatches(f"**/={ENTITY_TAG}")
+                if n != self._nodes[eid]]
 
     def parent_of(self, eid: int) -> int:
         """The id of the nearest ancestor entity, 0 when the parent is the world root."""
@@ -126,8 +148,9 @@ class World:
         return 0
 
     # -- components ---------------------------------------------------------------------------
-    def add(self, eid: int, component: C) -> C:
-        """Attach a component; replaces one of the same class."""
+    def add(self, eid: int, component: C, index: int | None = None) -> C:
+        """Attach a component (at ``index`` in the entity's component order, else last); replaces
+        one of the same class."""
         cls = type(component)
         store = self._store.get(cls)
         if store is None:
@@ -136,7 +159,11 @@ class World:
             self.remove(eid, cls)
         component.entity = eid
         store[eid] = component
-        self._entity_types[eid].append(cls)
+        types = self._entity_types[eid]
+        if index is None or index >= len(types):
+            types.append(cls)
+        else:
+            types.insert(max(0, index), cls)
         self._invalidate(cls)
         self.events.emit(ComponentAdded(eid, component))
         return component
@@ -167,10 +194,18 @@ class World:
         populated world feeds these to its handler to catch up."""
         return [ComponentAdded(eid, component) for eid in list(self._nodes) for component in self.components(eid)]
 
-    def set_field(self, eid: int, component: Component, field: str, value: Any) -> None:
-        """Validate and set a field, then tell listeners (renderers, editor, replication)."""
-        component.set_field(field, value)
+    def set_field(self, eid: int, component: Component, field: str, value: Any, validated: bool = False) -> None:
+        """Validate (unless the caller already did) and set a field, then tell listeners
+        (renderers, editor, replication)."""
+        if validated:
+            component.__dict__[field] = value
+        else:
+            component.set_field(field, value)
         self.events.emit(FieldChanged(eid, component, field))
+
+    def component_index(self, eid: int, cls: type[Component]) -> int:
+        """Where a component class is in the entity's component order."""
+        return self._entity_types[eid].index(cls)
 
     def query(self, *classes: type[Component]) -> list[tuple[Any, ...]]:
         """Rows ``(entity, component, ...)`` for entities having every class; cached until they change.
@@ -238,19 +273,43 @@ class World:
                 return system
         return None
 
-    def post(self, fn: Callable[[], None]) -> None:
-        """Thread-safe: run ``fn`` at the start of the next tick (workers hand results back here)."""
-        self._inbox.put(fn)
+    # -- commands -------------------------------------------------------------------------------
+    def apply(self, command: "Command") -> "Command":
+        """Apply an edit command now and return its inverse; a refused command raises
+        CommandError and leaves the world as it was."""
+        inverse = command.apply(self)
+        if self.events.has_subscribers(CommandApplied):
+            self.events.emit(CommandApplied(command, inverse))
+        return inverse
 
-    def tick(self, dt: float | None = None) -> None:
-        """Run one fixed tick: queued results, then every system in order, then deferred destroys."""
-        dt = 1.0 / self.tick_rate if dt is None else dt
+    def post(self, item: "Command | Callable[[], None]") -> None:
+        """Thread-safe: apply a command, or call ``fn``, at the start of the next tick (workers,
+        network peers and NPCs hand their results back here). One that fails is logged with what
+        it was, and the tick goes on."""
+        self._inbox.put(item)
+
+    def _run_posted(self) -> None:
         while True:
             try:
-                fn = self._inbox.get_nowait()
+                item = self._inbox.get_nowait()
             except queue.Empty:
-                break
-            fn()
+                return
+            try:
+                if callable(item):
+                    item()
+                else:
+                    self.apply(item)
+            except StormError as exc:
+                log.error("posted %s was refused: %s; the tick goes on", _describe(item), exc)
+            except Exception:  # noqa: BLE001 - one bad result must not stop the world
+                log.exception("posted %s raised; the tick goes on", _describe(item))
+
+    def tick(self, dt: float | None = None) -> None:
+        """Run one fixed tick: posted commands and results, then every system in order, then
+        deferred destroys."""
+        dt = 1.0 / self.tick_rate if dt is None else dt
+        if not self._inbox.empty():
+            self._run_posted()
         timings = self.system_ms
         clock = time.perf_counter
         for system in self._systems:
@@ -264,16 +323,19 @@ class World:
     def flush_destroyed(self) -> None:
         """Destroy the entities marked by ``destroy`` (children included), deepest first."""
         while self._pending_destroy:
-            pending, self._pending_destroy = self._pending_destroy, []
-            doomed: list[int] = []
-            for eid in pending:
-                if eid not in self._nodes or eid in doomed:
-                    continue
-                for child in self._nodes[eid].findAllMatches(f"**/={ENTITY_TAG}"):
-                    child_id = int(child.getTag(ENTITY_TAG))
-                    if child_id != eid and child_id not in doomed:
-                        doomed.append(child_id)
-                doomed.append(eid)
+            pending, self._pending_destroy = self._pending_destroy, {}
+            self.destroy_now(list(pending))
+
+    def destroy_now(self, eids: list[int]) -> None:
+        """Destroy entities and their descendants at once (commands; simulation code uses ``destroy``)."""
+        doomed: dict[int, None] = {}
+        for eid in eids:
+            if eid not in self._nodes or eid in doomed:
+                continue
+            for child_id in reversed(self.descendants(eid)):
+                doomed[child_id] = None
+            doomed[eid] = None
+        if doomed:
             for eid in doomed:
                 for cls in list(reversed(self._entity_types.get(eid, []))):
                     self.remove(eid, cls)
@@ -282,6 +344,7 @@ class World:
                 self.prefab_instances.pop(eid, None)
                 node = self._nodes.pop(eid)
                 self._entity_types.pop(eid, None)
+                self._pending_destroy.pop(eid, None)
                 if not node.isEmpty():
                     node.removeNode()
                 self.events.emit(EntityDestroyed(eid, name))
@@ -295,3 +358,10 @@ class World:
             system.detach(self)
         self._systems.clear()
 
+
+
+def _describe(item: Any) -> str:
+    """How the log names a posted item: the command as JSON-ish text, or the callable's name."""
+    if callable(item):
+        return f"callable {getattr(item, '__qualname__', repr(item))}"
+    return repr(item)

@@ -6,12 +6,11 @@ changes, and a test file of the old version beside the tests.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable
 
 from engine.core.errors import DataError
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 VERSION_KEYS = {"world": "storm_world", "prefab": "storm_prefab"}
 
 
@@ -46,7 +45,14 @@ def _v1_to_v2(data: dict[str, Any], source: str) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any], str], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """Version 3 keeps prefab members' ids in the instance block (``members``) and can remove
+    members and components of an instance; a version 2 file has neither, so its members get
+    ids when loaded (above the file's own) and keep them from the next save on."""
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any], str], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(data: Any, kind: str, source: str) -> dict[str, Any]:
@@ -62,8 +68,7 @@ def migrate(data: Any, kind: str, source: str) -> dict[str, Any]:
                                      "Storm, update Storm to open it", version)
     if version < 1:
         raise DataError(source, key, f"a schema version from 1 to {CURRENT_VERSION}", version)
-    if version < CURRENT_VERSION:
-        data = copy.deepcopy(data)
+    if version < CURRENT_VERSION:  # in place: loaders pass data they just parsed
         while version < CURRENT_VERSION:
             data = MIGRATIONS[version](data, source)
             version += 1

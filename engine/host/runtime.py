@@ -8,7 +8,8 @@ from engine.animation import AnimationSystem
 from engine.audio import AudioSystem, connect_collisions
 from engine.camera.system import CameraSystem
 from engine.core.world import World
-from engine.data.prefabs import PrefabLibrary
+from engine.data.prefab_files import PrefabLibrary
+from engine.data.prefab_service import PrefabService
 from engine.host.builtins import builtin_registry
 from engine.input import InputSystem, open_actions
 from engine.packs.assets import AssetCache
@@ -42,6 +43,7 @@ class Runtime:
         """An empty World with the standard systems (input, scripts, physics, audio, render sync)."""
         world = World(seed=seed, tick_rate=tick_rate, name=name, registry=self.registry())
         world.services["runtime"] = self
+        world.services["prefabs"] = PrefabService(self.prefabs)
         world.add_system(InputSystem(open_actions(self.content, per_user=self.per_user_input)))
         world.add_system(ScriptSystem(self.scripts))
         world.add_system(PhysicsSystem())

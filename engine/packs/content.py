@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from engine.core.asset_ids import PACK_NAME, parse_asset_id
 from engine.core.errors import DataError

@@ -1,0 +1,126 @@
+"""Undo and redo: a History applies commands to a World and keeps named steps.
+
+Each step holds the command that undoes it. Undo applies that and keeps what comes back (the
+command that redoes it), so redo recreates exactly what undo removed, ids included. Continuous
+edits (a drag, a slider) merge into one step when they edit the same thing under the same
+merge key; ``end_merge`` (mouse released) closes the step.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from engine.core.commands import Command
+
+if TYPE_CHECKING:
+    from engine.core.world import World
+
+log = logging.getLogger("storm.history")
+
+
+@dataclass
+class Step:
+    """One undoable step: its name, what undoes it, and the last command done in it."""
+
+    name: str
+    undo: Command
+    redo: Command
+    merge_key: str = ""
+
+
+class History:
+    """Undo/redo over one World; ``dirty`` says whether it differs from what was last saved."""
+
+    def __init__(self, world: "World", limit: int = 1000) -> None:
+        self.world = world
+        self.limit = limit
+        self._undo: list[Step] = []
+        self._redo: list[Step] = []
+        self._open_merge = ""
+        self._saved_at: int | None = 0  # len(_undo) when saved; None: that state is gone
+        self.message = ""
+
+    def do(self, command: Command, name: str = "", merge: str = "") -> Command:
+        """Apply a command as a new step (or fold it into the open step with the same ``merge``
+        key); returns its inverse. A refused command raises CommandError and records nothing."""
+        inverse = self.world.apply(command)
+        label = name or str(command)
+        last = self._undo[-1] if self._undo else None
+        if (merge and last is not None and not self._redo and last.merge_key == merge
+                and self._open_merge == merge and last.redo.merges_with(command)):
+            last.redo, last.name = command, label
+            if self._saved_at == len(self._undo):
+                self._saved_at = None  # the saved state was the step's end, which just moved
+        else:
+            if self._saved_at is not None and self._saved_at > len(self._undo):
+                self._saved_at = None  # the saved state was undone and is now unreachable
+            self._undo.append(Step(label, inverse, command, merge))
+            if len(self._undo) > self.limit:
+                del self._undo[0]
+                if self._saved_at is not None:
+                    self._saved_at = self._saved_at - 1 if self._saved_at > 0 else None
+        self._open_merge = merge
+        self._redo.clear()
+        self.message = f"did {label}"
+        return inverse
+
+    def end_merge(self) -> None:
+        """Close the open merge step: the next command starts a step of its own."""
+        self._open_merge = ""
+
+    def undo(self) -> str | None:
+        """Undo the last step; returns its name, or None (and says so) when there is nothing to undo."""
+        self._open_merge = ""
+        if not self._undo:
+            self.message = "nothing to undo"
+            log.info("nothing to undo")
+            return None
+        step = self._undo[-1]
+        redo = self.world.apply(step.undo)
+        self._undo.pop()
+        self._redo.append(Step(step.name, step.undo, redo, step.merge_key))
+        self.message = f"undid {step.name}"
+        return step.name
+
+    def redo(self) -> str | None:
+        """Redo the last undone step; returns its name, or None (and says so) when there is none."""
+        self._open_merge = ""
+        if not self._redo:
+            self.message = "nothing to redo"
+            log.info("nothing to redo")
+            return None
+        step = self._redo[-1]
+        undo = self.world.apply(step.redo)
+        self._redo.pop()
+        self._undo.append(Step(step.name, undo, step.redo, step.merge_key))
+        self.message = f"redid {step.name}"
+        return step.name
+
+    def mark_saved(self) -> None:
+        """The world as it is now was saved: not dirty until the next change."""
+        self._saved_at = len(self._undo)
+
+    @property
+    def dirty(self) -> bool:
+        return self._saved_at is None or self._saved_at != len(self._undo)
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo_names(self) -> list[str]:
+        """Names of the steps that can be undone, oldest first."""
+        return [step.name for step in self._undo]
+
+    def redo_names(self) -> list[str]:
+        """Names of the steps that can be redone, next first."""
+        return [step.name for step in reversed(self._redo)]
+
+    def clear(self) -> None:
+        self._undo.clear()
+        self._redo.clear()
+        self._open_merge = ""
+        self._saved_at = None

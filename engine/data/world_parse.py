@@ -1,0 +1,182 @@
+"""The parse step of loading a world: migrated file data in, plain checked data out.
+
+read (json_text) -> migrate (migrations) -> parse (here: every check, prefabs expanded, ids
+given to every member) -> build (world_build). Nothing after this step can find a problem in
+the file, so a World is only built from data that is known to be good.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from engine.core.entity_specs import EntitySpec, SpecError, check_values
+from engine.core.errors import DataError
+from engine.core.fields import MAX_ENTITY_ID, EntityRef
+from engine.core.world_settings import WorldSettings
+from engine.data.entity_blocks import LoadContext, expect_keys, parse_block, parse_name
+from engine.data.prefab_expand import expand_instance
+from engine.data.prefab_files import PrefabLibrary
+
+log = logging.getLogger("storm.files")
+
+WORLD_KEYS = ("storm_world", "name", "settings", "entities")
+ENTITY_KEYS = ("id", "name", "parent", "prefab", "transform", "components", "members", "overrides", "removed")
+
+
+@dataclass
+class WorldSpec:
+    """A parsed world file: its name, settings and every entity (prefab members included)."""
+
+    name: str
+    settings: WorldSettings
+    entities: list[EntitySpec]
+    highest_id: int
+
+
+def parse_world(data: dict[str, Any], ctx: LoadContext, prefabs: PrefabLibrary) -> WorldSpec:
+    """Check migrated world data completely and expand its prefab instances."""
+    source = ctx.source
+    expect_keys(data, WORLD_KEYS, ctx, "")
+    name = parse_name(data.get("name", ""), ctx, "name")
+    settings = _settings(data.get("settings", {}), ctx)
+    blocks = data.get("entities", [])
+    if not isinstance(blocks, list):
+        raise DataError(source, "entities", "a list of entity objects", blocks)
+    taken = _check_ids(blocks, source)
+    next_free = [max(taken, default=0) + 1]
+
+    def allocate() -> int:
+        while next_free[0] in taken:
+            next_free[0] += 1
+        taken.add(next_free[0])
+        return next_free[0]
+
+    specs: list[EntitySpec] = []
+    for index, block in enumerate(blocks):
+        label = _label(index, block)
+        expect_keys(block, ENTITY_KEYS, ctx, label)
+        if "prefab" in block:
+            specs.extend(_instance(block, label, ctx, prefabs, allocate))
+            continue
+        for key in ("overrides", "members", "removed"):
+            if key in block:
+                raise DataError(source, f"{label}.{key}", f"{key} only on a prefab instance")
+        parsed = parse_block(block, ctx, label)
+        specs.append(EntitySpec(block["id"], parsed.name, block.get("parent", 0), parsed.transform, parsed.components))
+    _check_parents(specs, blocks, source)
+    _check_refs(specs, ctx)
+    return WorldSpec(name, settings, specs, max(taken, default=0))
+
+
+def _settings(data: Any, ctx: LoadContext) -> WorldSettings:
+    try:
+        values = check_values(WorldSettings, data, "settings")
+    except SpecError as exc:
+        got = data.get(exc.path.split(".", 1)[-1]) if isinstance(data, dict) else data
+        raise DataError(ctx.source, exc.path, exc.message.rsplit(", got ", 1)[0], got) from None
+    return WorldSettings.from_values(values)  # type: ignore[return-value]
+
+
+def _label(index: int, block: Any) -> str:
+    """How errors name an entity block: ``entities[2](Crate)``, or ``entities[2]`` when it has no name."""
+    name = block.get("name") if isinstance(block, dict) else None
+    return f"entities[{index}]({name})" if isinstance(name, str) and name else f"entities[{index}]"
+
+
+def _entity_id(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and 0 < value <= MAX_ENTITY_ID
+
+
+def _check_ids(blocks: list[Any], source: str) -> set[int]:
+    """Every id in the file (entities and the members of prefab instances) once, parents whole numbers."""
+    taken: set[int] = set()
+    for index, block in enumerate(blocks):
+        where = _label(index, block)
+        if not isinstance(block, dict):
+            raise DataError(source, where, "an entity object", block)
+        eid = block.get("id")
+        if not _entity_id(eid):
+            raise DataError(source, f"{where}.id", f"a whole number from 1 to {MAX_ENTITY_ID}", eid)
+        if eid in taken:
+            raise DataError(source, f"{where}.id", "an id no other entity in the file has", eid)
+        taken.add(eid)
+        parent = block.get("parent", 0)
+        if isinstance(parent, bool) or not isinstance(parent, int):
+            raise DataError(source, f"{where}.parent", "the id of another entity in this file", parent)
+        members = block.get("members", {})
+        if not isinstance(members, dict):
+            raise DataError(source, f"{where}.members", "an object mapping member keys to entity ids", members)
+        for key, member in members.items():
+            if not _entity_id(member):
+                raise DataError(source, f"{where}.members.{key}", f"a whole number from 1 to {MAX_ENTITY_ID}", member)
+            if member in taken:
+                raise DataError(source, f"{where}.members.{key}", "an id no other entity in the file has", member)
+            taken.add(member)
+    return taken
+
+
+def _instance(block: dict[str, Any], label: str, ctx: LoadContext, prefabs: PrefabLibrary, allocate: Any) -> list[EntitySpec]:
+    if "components" in block:
+        raise DataError(ctx.source, f"{label}.components", "no components beside a prefab (use overrides)")
+    specs = expand_instance(prefabs, block["prefab"], ctx, f"{label}.prefab", root_id=block["id"],
+                            parent=block.get("parent", 0), member_ids=block.get("members", {}), allocate=allocate,
+                            overrides=block.get("overrides", {}), overrides_path=f"{label}.overrides",
+                            removed=block.get("removed"), removed_path=f"{label}.removed")
+    root = specs[0]
+    parsed = parse_block({k: v for k, v in block.items() if k in ("name", "transform")}, ctx, label)
+    if "name" in block:
+        root.name = parsed.name
+    if parsed.transform is not None:
+        base = root.transform
+        over = parsed.transform
+        root.transform = over if base is None else type(over)(
+            over.pos if over.pos is not None else base.pos, over.hpr if over.hpr is not None else base.hpr,
+            over.scale if over.scale is not None else base.scale)
+    return specs
+
+
+def _check_parents(specs: list[EntitySpec], blocks: list[dict[str, Any]], source: str) -> None:
+    """Parents exist, and no parent chain loops (each entity walked once: linear in the file)."""
+    by_id = {spec.id: spec for spec in specs}
+    where = {block["id"]: _label(index, block) for index, block in enumerate(blocks)}
+    for spec in specs:
+        if spec.parent and spec.parent not in by_id:
+            raise DataError(source, f"{where.get(spec.id, spec.id)}.parent", "the id of another entity in this file",
+                            spec.parent)
+    done: set[int] = set()
+    for spec in specs:
+        chain: list[int] = []
+        on_chain: set[int] = set()
+        current = spec.id
+        while current and current not in done:
+            if current in on_chain:
+                raise DataError(source, f"{where.get(spec.id, spec.id)}.parent", "a parent chain without a loop",
+                                by_id[spec.id].parent)
+            chain.append(current)
+            on_chain.add(current)
+            current = by_id[current].parent
+        done.update(chain)
+
+
+def _check_refs(specs: list[EntitySpec], ctx: LoadContext) -> None:
+    """Entity references point at entities of this file that have what the field requires:
+    an error when validating, a warning (the world still loads) otherwise."""
+    types = {spec.id: {c.cls.type_name for c in spec.components} for spec in specs}
+    for spec in specs:
+        for component in spec.components:
+            for name, value in component.values.items():
+                kind = component.cls.fields[name].type
+                if not isinstance(kind, EntityRef) or not value:
+                    continue
+                problem = ""
+                if value not in types:
+                    problem = "the id of an entity in this world"
+                elif any(t not in types[value] for t in kind.requires):
+                    problem = f"an entity with {' and '.join(kind.requires)}"
+                if problem:
+                    path = f"entity {spec.id}({spec.name}).{component.cls.type_name}.{name}"
+                    if ctx.assets is not None:
+                        raise DataError(ctx.source, path, problem, value)
+                    log.warning("%s: %s: expected %s, got %s", ctx.source, path, problem, value)
+
