@@ -118,8 +118,8 @@ def need_component(world: "World", eid: int, type_name: Any, command: Command) -
 
 # -- JSON -----------------------------------------------------------------------------------------
 def command_to_json(command: Command) -> dict[str, Any]:
-    """The command as JSON-ready data: ``{"type": "SetFields", ...its fields}``."""
-    out: dict[str, Any] = {"type": command.kind}
+    """The command as JSON-ready data: ``{"command": "SetFields", ...its fields}``."""
+    out: dict[str, Any] = {"command": command.kind}
     for item in fields(command):  # type: ignore[arg-type]
         value = getattr(command, item.name)
         if isinstance(value, list) and value and isinstance(value[0], Command):
@@ -140,15 +140,15 @@ def command_from_json(data: Any, source: str = "command") -> Command:
 def _from_json(data: Any, path: str, depth: int) -> Command:
     if depth > 32:
         raise CommandError(path, "transactions nested at most 32 deep")
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise CommandError(path, "an object with a \"type\" naming a command")
-    cls = COMMAND_TYPES.get(data["type"])
+    if not isinstance(data, dict) or not isinstance(data.get("command"), str):
+        raise CommandError(path, "an object with a \"command\" naming a command type")
+    cls = COMMAND_TYPES.get(data["command"])
     if cls is None or cls is Command:
-        raise CommandError(path, f"a command type ({', '.join(sorted(COMMAND_TYPES))}), got {data['type']!r}")
+        raise CommandError(path, f"a command type ({', '.join(sorted(COMMAND_TYPES))}), got {data['command']!r:.80}")
     declared = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
-        if key == "type":
+        if key == "command":
             continue
         if key not in declared:
             raise CommandError(f"{path}.{key}", f"a field of {cls.kind} ({', '.join(declared)})")

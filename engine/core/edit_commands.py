@@ -31,13 +31,12 @@ MAX_NAME = 200
 
 def check_refs(world: "World", cls: type[Component], values: dict[str, Any], command: Command,
                pending: set[int] = frozenset()) -> None:  # type: ignore[assignment]
-    """Entity references must point at existing entities that have what the field requires."""
+    """An entity reference to an existing entity must point at one that has what the field
+    requires. (A reference may dangle: its target can be destroyed later, as in files.)"""
     for name, value in values.items():
         kind = cls.fields[name].type
-        if not isinstance(kind, EntityRef) or not value or value in pending:
+        if not isinstance(kind, EntityRef) or not value or value in pending or not world.exists(value):
             continue
-        if not world.exists(value):
-            raise CommandError(command, f"{cls.type_name}.{name}: no entity {value} to refer to")
         if kind.requires:
             has = {type(c).type_name for c in world.components(value)}
             missing = [t for t in kind.requires if t not in has]
@@ -64,6 +63,7 @@ class CreateEntity(Command):
     """
 
     entities: list[Any] = field(default_factory=list)
+    check: bool = True  # False: an undo record, put back as it was (references are not checked again)
 
     @classmethod
     def new(cls, name: str = "", parent: int = 0, components: dict[str, dict[str, Any]] | None = None,
@@ -84,7 +84,7 @@ class CreateEntity(Command):
             specs = [spec_from_json(data, world.registry, f"entities[{i}]") for i, data in enumerate(records)]
         except SpecError as exc:
             raise CommandError(self, str(exc)) from None
-        check_specs(world, specs, self)
+        check_specs(world, specs, self, self.check)
         build_entities(world, specs)
         roots = [s.id for s in specs if s.parent not in {t.id for t in specs}]
         if len(roots) == 1:
@@ -97,7 +97,7 @@ class CreateEntity(Command):
         return f"CreateEntity({len(self.entities) if isinstance(self.entities, list) else '?'} entities, {name!r})"
 
 
-def check_specs(world: "World", specs: list[EntitySpec], command: Command) -> None:
+def check_specs(world: "World", specs: list[EntitySpec], command: Command, refs: bool = True) -> None:
     """Ids free and unique, parents known, member records pointing at instances, references valid."""
     ids: set[int] = set()
     for spec in specs:
@@ -111,7 +111,8 @@ def check_specs(world: "World", specs: list[EntitySpec], command: Command) -> No
         ids.add(spec.id)
     for spec in specs:
         for component in spec.components:
-            check_refs(world, component.cls, component.values, command, ids)
+            if refs:
+                check_refs(world, component.cls, component.values, command, ids)
 
 
 @dataclass
@@ -133,7 +134,7 @@ class DestroyEntity(Command):
                 if instance is not None:
                     instance.removed.add(spec.member_of[1])
         world.destroy_now([eid])
-        return CreateEntity(records)
+        return CreateEntity(records, check=False)
 
 
 @dataclass
@@ -144,6 +145,7 @@ class AddComponent(Command):
     type: str = ""
     values: dict[str, Any] = field(default_factory=dict)
     index: int | None = None
+    check: bool = True  # False: an undo record (references are not checked again)
 
     def apply(self, world: "World") -> Command:
         eid = need_entity(world, self.entity, self)
@@ -154,7 +156,8 @@ class AddComponent(Command):
             values = check_values(cls, self.values, self.type)
         except SpecError as exc:
             raise CommandError(self, str(exc)) from None
-        check_refs(world, cls, values, self)
+        if self.check:
+            check_refs(world, cls, values, self)
         if self.index is not None and (isinstance(self.index, bool) or not isinstance(self.index, int) or self.index < 0):
             raise CommandError(self, f"an index of 0 or more, got {self.index!r}")
         world.add(eid, cls.from_values(values), self.index)
@@ -174,7 +177,7 @@ class RemoveComponent(Command):
         index = world.component_index(eid, type(component))
         data = component.to_data(only_changed=True, saved_only=False)
         world.remove(eid, type(component))
-        return AddComponent(eid, self.type, data, index)
+        return AddComponent(eid, self.type, data, index, check=False)
 
 
 @dataclass
@@ -184,6 +187,7 @@ class SetFields(Command):
     entity: int = 0
     type: str = ""
     values: dict[str, Any] = field(default_factory=dict)
+    check: bool = True  # False: an undo record (references are not checked again)
 
     def apply(self, world: "World") -> Command:
         eid = need_entity(world, self.entity, self)
@@ -193,13 +197,14 @@ class SetFields(Command):
             values = check_values(cls, self.values, self.type)
         except SpecError as exc:
             raise CommandError(self, str(exc)) from None
-        check_refs(world, cls, values, self)
+        if self.check:
+            check_refs(world, cls, values, self)
         fields = cls.fields
         state = component.__dict__
         old = {name: fields[name].type.to_data(state[name]) for name in values}
         for name, value in values.items():
             world.set_field(eid, component, name, value, validated=True)
-        return SetFields(eid, self.type, old)
+        return SetFields(eid, self.type, old, check=False)
 
     def merges_with(self, other: Command) -> bool:
         return (isinstance(other, SetFields) and other.entity == self.entity and other.type == self.type

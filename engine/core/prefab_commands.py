@@ -22,7 +22,7 @@ from engine.core.edit_commands import (
     SetTransform,
     check_specs,
 )
-from engine.core.entity_specs import EntitySpec, TransformSpec, build_entities, member_index
+from engine.core.entity_specs import EntitySpec, TransformSpec, build_entities, member_index, transform_data
 from engine.core.errors import StormError
 from engine.core.prefab_instances import PrefabInstance
 
@@ -117,7 +117,9 @@ class RevertOverride(Command):
         if self.type == "transform" or (not self.type and eid != instance.root):
             if eid != instance.root:
                 parts = {p: base["transform"].get(p, TRANSFORM_DEFAULTS[p]) for p in TRANSFORM_DEFAULTS}
-                steps.append(SetTransform(eid, parts["pos"], parts["hpr"], parts["scale"]))
+                current = transform_data(world.node(eid))
+                if any(current.get(p, TRANSFORM_DEFAULTS[p]) != v for p, v in parts.items()):
+                    steps.append(SetTransform(eid, parts["pos"], parts["hpr"], parts["scale"]))
         if not self.type and eid != instance.root and world.name_of(eid) != base["name"]:
             steps.append(Rename(eid, base["name"]))
         types = [self.type] if self.type and self.type != "transform" else \
