@@ -23,11 +23,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("storm.scripts")
 
 
+INPUT_FOR_SERVICE = "input_for"  # the input system's ``actions_for(entity)``
+
+
 class Behaviour(Component):
-    """Base class of script components. ``self.node`` is the entity's NodePath, ``self.world`` its World."""
+    """Base class of script components. ``self.node`` is the entity's NodePath, ``self.world`` its
+    World and ``self.actions`` the input actions of the player who owns the entity."""
 
     world: "World"
     node: NodePath
+
+    @property
+    def actions(self) -> Any:
+        """This tick's input actions of the entity's owner (its InputOwner's player, else the local
+        player): ``self.actions.vector("move")``. None in a world without an input system."""
+        actions_for = self.world.services.get(INPUT_FOR_SERVICE)
+        return actions_for(self.entity) if actions_for is not None else None
 
     def on_start(self) -> None:
         """Called once, at the start of the first tick after the behaviour was added."""
