@@ -21,7 +21,7 @@ PROMISED = {
     "CharacterController", "Collider", "RigidBody", "Trigger", "Joint", "ALL_LAYERS", "PhysicsSystem", "RayHit",
     "TriggerEntered", "TriggerExited", "Collision", "CollisionEnded", "trigger_occupants",
     "AudioSource", "AudioListener", "AudioSystem", "play_sound",
-    "MeshRenderer", "Light", "Environment", "Animator",
+    "MeshRenderer", "Light", "Environment", "Animator", "AnimationSystem",
     "Camera", "CameraView", "FIXED", "FIRST_PERSON", "THIRD_PERSON", "ORBIT", "active_camera", "follow_view",
     "forward", "heading_of", "planar", "turn_towards", "wrap_degrees",
 }
