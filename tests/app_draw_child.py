@@ -30,6 +30,7 @@ FALLING = {"storm_world": 2, "name": "falling", "entities": [
     {"id": 2, "name": "Ball", "transform": {"pos": [0, 0, 10]},
      "components": {"RigidBody": {"mass": 1}, "Collider": {"shape": "sphere"},
                     "MeshRenderer": {"model": "primitive:sphere"}}},
+    {"id": 3, "name": "Hat", "parent": 2, "transform": {"pos": [0, 0, 0.6]}, "components": {"MeshRenderer": {}}},
 ]}
 SESSION = {"storm_world": 2, "name": "session", "entities": [
     {"id": 1, "name": "Ground", "transform": {"pos": [0, 0, -0.5]},
@@ -100,7 +101,8 @@ def between_ticks(app: App, runtime: Runtime) -> dict[str, Any]:
     drawn_camera = app.base.camera.getPos(world.root)
     return {"ticks": ticks, "tick_count": world.tick_count, "alpha": app.clock.alpha,
             "z_before": before[0], "z_after": after[0], "z_drawn": ball.find("mesh").getZ(world.root),
-            "z_twin": twin.node(2).getZ(twin.root), "camera_before": list(before[1]), "camera_after": list(after[1]),
+            "z_twin": twin.node(2).getZ(twin.root), "hat_z_drawn": world.node(3).find("mesh").getZ(world.root),
+            "hat_z": world.node(3).getZ(world.root), "camera_before": list(before[1]), "camera_after": list(after[1]),
             "camera_drawn": list(drawn_camera)}
 
 

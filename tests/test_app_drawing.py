@@ -48,6 +48,8 @@ def test_a_falling_body_is_drawn_between_its_last_two_ticks_while_its_node_stays
     assert before - after > 0.02                              # it is falling
     assert between["z_drawn"] == pytest.approx(before + (after - before) * alpha, abs=1e-5)
     assert after == between["z_twin"]                         # the entity node: exactly where a world without an App is
+    assert between["hat_z"] == pytest.approx(after + 0.6, abs=1e-5)                 # a child entity rides along,
+    assert between["hat_z_drawn"] == pytest.approx(between["z_drawn"] + 0.6, abs=1e-5)  # and so is drawn with it
 
 
 def test_the_camera_is_drawn_between_its_last_two_ticks_too(seen: dict[str, Any]) -> None:

@@ -81,9 +81,12 @@ class DrawInterpolator:
         self._previous = previous
 
     def settle(self, world: World) -> None:
-        """After a frame's ticks: note where the followed entities are now and find their drawn nodes."""
+        """After a frame's ticks: note where the followed entities are now and find the drawn nodes
+        of those that moved in the last tick."""
         root = world.root
-        current = {eid: world.node(eid).getTransform(root) for eid in self._previous if world.exists(eid)}
+        previous = self._previous
+        current = {eid: world.node(eid).getTransform(root) for eid in previous if world.exists(eid)}
+        current = {eid: now for eid, now in current.items() if now != previous[eid]}   # resting bodies: nothing to do
         self._current = current
         visuals = []
         for eid in current:
@@ -91,7 +94,7 @@ class DrawInterpolator:
             while stack:
                 for child in stack.pop().getChildren():
                     if child.hasTag(ENTITY_TAG):
-                        if int(child.getTag(ENTITY_TAG)) not in current:
+                        if int(child.getTag(ENTITY_TAG)) not in previous:
                             stack.append(child)        # a child entity rides along: its drawn nodes move too
                     elif not isinstance(child.node(), BulletBodyNode):
                         visuals.append(_Visual(child, eid, child.getTransform()))
@@ -99,20 +102,14 @@ class DrawInterpolator:
 
     def apply(self, world: World, alpha: float) -> None:
         """Move the drawn nodes to ``alpha`` of the way from the previous tick to the current one."""
-        corrections = {}
-        for eid, current in self._current.items():
-            previous = self._previous.get(eid)
-            if previous is not None and previous != current:
-                corrections[eid] = (blend(previous, current, alpha), current)
+        corrections = {eid: (blend(self._previous[eid], current, alpha), current)
+                       for eid, current in self._current.items()}
         self._corrections = corrections
         root = world.root
         for visual in self._visuals:
             if visual.node.isEmpty():
                 continue
-            correction = corrections.get(visual.entity)
-            if correction is None:
-                visual.node.setTransform(visual.base)
-                continue
+            correction = corrections[visual.entity]
             parent = visual.node.getParent().getTransform(root)
             net = parent.compose(visual.base)
             visual.node.setTransform(parent.invertCompose(self._shift(correction, net)))
