@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     except StormError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl+C outside the run loop (which stops cleanly by itself)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

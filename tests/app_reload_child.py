@@ -31,7 +31,9 @@ def main() -> None:
     pipeline = app.pipeline
     seen["second"] = {"exposure": pipeline.exposure, "fog": pipeline.enable_fog,
                       "fov": round(app.base.camLens.getFov()[0], 3),
-                      "camera_under_second": app.base.camera.getParent() == second.node(1),
+                      "camera_in_second": app.base.camera.getParent() == second.root,
+                      "camera_at_second_camera": (app.base.camera.getPos(second.root)
+                                                  - second.node(1).getPos(second.root)).length() < 1e-6,
                       "first_shown": first.root.hasParent()}
     env_map = pipeline.env_map
     environment = second.get(2, second.registry.resolve("Environment"))

@@ -47,10 +47,11 @@ def make_pack(root: Path, name: str, code: bool, scripts: dict[str, str]) -> Pat
     return pack
 
 
-def world_with(tmp_path: Path, components: dict, code: bool = True):  # type: ignore[no-untyped-def]
-    content = ContentRegistry()
-    content.add_pack(make_pack(tmp_path, "mod", code, {"counting": COUNTER}))
-    runtime = create_runtime(content)
+def world_with(tmp_path: Path, components: dict, code: bool = True, runtime=None):  # type: ignore[no-untyped-def]
+    if runtime is None:
+        content = ContentRegistry()
+        content.add_pack(make_pack(tmp_path, "mod", code, {"counting": COUNTER}))
+        runtime = create_runtime(content)
     data = {"storm_world": 2, "entities": [{"id": 1, "name": "thing", "components": components}]}
     world = load_world_data(data, str(tmp_path / "test.world.json"), runtime)
     world.events_log = []  # type: ignore[attr-defined]
@@ -95,7 +96,7 @@ def test_hot_reload_swaps_code_and_keeps_state(tmp_path: Path) -> None:
     stat = script.stat()
     os.utime(script, (stat.st_atime, stat.st_mtime + 5))
     system = world.system(ScriptSystem)
-    system.hot_reload(runtime.scripts.reload_changed())
+    system.check_reloads()
     world.tick()
     assert world.node(1).getX() == pytest.approx(14)  # state (count=4) kept, new code adds 10
     assert world.events_log == [("start", 1)]
@@ -122,9 +123,48 @@ def test_hot_reload_that_adds_a_field_gives_live_behaviours_its_default(tmp_path
                                       "    step = Field(Float(0, 100), 1.0)\n    bonus = Field(Float(0, 100), 3.0)\n"))
     stat = script.stat()
     os.utime(script, (stat.st_atime, stat.st_mtime + 5))
-    world.system(ScriptSystem).hot_reload(runtime.scripts.reload_changed())
+    world.system(ScriptSystem).check_reloads()
     from engine.data.world_file import world_to_data
 
     counter = world.components(1)[0]
     assert counter.bonus == 3.0
     assert world_to_data(world)["entities"][0]["components"]["mod:counting.Counter"] == {}
+
+
+def edit_counter(tmp_path: Path, factor: int, later: float) -> None:
+    """Make Counter add ``step * factor`` per tick, with a file time ``later`` seconds on."""
+    script = tmp_path / "mod" / "scripts" / "counting.py"
+    script.write_text(COUNTER.replace("self.count += self.step", f"self.count += self.step * {factor}"))
+    stat = script.stat()
+    os.utime(script, (stat.st_atime, stat.st_mtime + later))
+
+
+def test_every_world_of_a_runtime_runs_the_reloaded_code_and_keeps_its_state(tmp_path: Path) -> None:
+    first, runtime = world_with(tmp_path, {"mod:counting.Counter": {}})
+    second, _ = world_with(tmp_path, {"mod:counting.Counter": {"step": 2.0}}, runtime=runtime)
+    for world in (first, second):
+        for _ in range(4):
+            world.tick()
+    edit_counter(tmp_path, 10, later=5)
+    for world in (first, second):      # the first one notices the change at its tick-30 check
+        for _ in range(27):
+            world.tick()
+    assert first.node(1).getX() == pytest.approx(30 * 1 + 10)    # 30 ticks of old code, then one of new
+    assert second.node(1).getX() == pytest.approx(30 * 2 + 20)
+    assert first.events_log == [("start", 1)] and second.events_log == [("start", 1)]
+
+
+def test_a_world_that_missed_several_reloads_applies_them_in_order(tmp_path: Path) -> None:
+    first, runtime = world_with(tmp_path, {"mod:counting.Counter": {}})
+    second, _ = world_with(tmp_path, {"mod:counting.Counter": {}}, runtime=runtime)
+    first.tick()
+    second.tick()
+    edit_counter(tmp_path, 10, later=5)
+    assert first.system(ScriptSystem).check_reloads() == 1
+    edit_counter(tmp_path, 100, later=10)
+    assert first.system(ScriptSystem).check_reloads() == 1
+    assert second.system(ScriptSystem).check_reloads() == 2      # old -> middle -> newest
+    assert second.system(ScriptSystem).check_reloads() == 0
+    second.tick()
+    assert second.node(1).getX() == pytest.approx(1 + 100)
+    assert type(second.components(1)[0]) is type(first.components(1)[0])

@@ -2,7 +2,15 @@
 from __future__ import annotations
 
 import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
+from typing import IO
 
 import pytest
 from panda3d.core import Filename, PNMImage
@@ -10,6 +18,7 @@ from panda3d.core import Filename, PNMImage
 from tests.screenshots import HEIGHT, ROOT, WIDTH, entity, project, rgb, run_main
 
 DEMO = ROOT / "worlds" / "demo.world.json"
+PROGRESS = re.compile(r"^ +\d+\.\d s: \d+ ticks, \d+ frames, \d+\.\d fps$")
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +103,47 @@ def test_replaying_a_file_that_is_not_a_recording_names_it(tmp_path: Path) -> No
     bogus.write_text("hello\n")
     result = run_main("replay", str(DEMO), str(bogus))
     assert result.returncode == 2 and str(bogus) in result.stderr and "Traceback" not in result.stderr
+
+
+def read_lines(stream: IO[str], into: queue.Queue[str | None]) -> None:
+    """Hand each line of ``stream`` to ``into``, then None at its end."""
+    for line in stream:
+        into.put(line)
+    into.put(None)
+
+
+def test_storm_with_no_arguments_and_no_display_plays_the_demo_until_ctrl_c(tmp_path: Path) -> None:
+    """What a newcomer does first: ``./storm`` on a machine without a display, then Ctrl+C."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    with open(tmp_path / "stderr.txt", "w+", encoding="utf-8") as stderr:
+        process = subprocess.Popen([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env, text=True,
+                                   stdout=subprocess.PIPE, stderr=stderr)
+        lines: queue.Queue[str | None] = queue.Queue()
+        assert process.stdout is not None
+        reader = threading.Thread(target=read_lines, args=(process.stdout, lines), daemon=True)
+        reader.start()
+        seen: list[str] = []
+        try:
+            while not any(PROGRESS.search(line) for line in seen):   # each wait is bounded
+                try:
+                    line = lines.get(timeout=240)
+                except queue.Empty:
+                    pytest.fail(f"no progress line within 240 s; stdout so far: {seen}")
+                assert line is not None, f"main.py ended before a progress line: {seen}"
+                seen.append(line)
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=120) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        reader.join(timeout=30)
+        while not lines.empty():
+            seen.append(lines.get() or "")
+        stderr.seek(0)
+        errors = stderr.read()
+    out = "".join(seen)
+    assert "Traceback" not in errors and "Traceback" not in out, errors[-3000:]
+    assert "playing world 'Storm demo'" in out and "demo.world.json" in out and "(offscreen 1280x720" in out
+    assert "until Ctrl+C" in out
+    assert "stopped (Ctrl+C)" in out and "played" in out and "(offscreen)" in out

@@ -288,7 +288,7 @@ def test_hot_reloading_door_py_gives_its_trigger_handlers_the_new_code(tmp_path:
     script.write_text(source.replace(strict, "event.entity == self.entity"))   # now anything opens it
     stat = script.stat()
     os.utime(script, (stat.st_atime, stat.st_mtime + 5))
-    world.system(ScriptSystem).hot_reload(runtime.scripts.reload_changed())
+    world.system(ScriptSystem).check_reloads()
     run(world, 120)                                                 # the crate lands in the trigger
     assert abs(world.node(7).getZ() - 0.5) < 0.05
     assert door_of(world, "mod:door.TriggeredDoor").is_open

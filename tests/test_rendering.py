@@ -204,8 +204,8 @@ def reloaded() -> dict[str, Any]:
 
 def test_a_second_world_brings_its_own_camera_and_environment(reloaded: dict[str, Any]) -> None:
     assert reloaded["pbr"] is True
-    assert reloaded["second"] == {"exposure": -2.0, "fog": False, "fov": 70.0, "camera_under_second": True,
-                                  "first_shown": False}
+    assert reloaded["second"] == {"exposure": -2.0, "fog": False, "fov": 70.0, "camera_in_second": True,
+                                  "camera_at_second_camera": True, "first_shown": False}
 
 
 def test_runtime_changes_to_lens_and_exposure_apply_without_refiltering_the_sky(reloaded: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """A real window under Xvfb, driven by real X keyboard and pointer events (XTEST): W walks the
-player forward and releasing it stops; moving the mouse turns the third-person camera."""
+player forward and releasing it stops; moving the mouse turns the third-person camera; closing the
+window ends the run."""
 from __future__ import annotations
 
 import json
@@ -64,3 +65,7 @@ def test_releasing_w_stops_the_move_action(played: dict[str, object]) -> None:
 def test_moving_the_mouse_turns_the_camera(played: dict[str, object]) -> None:
     assert played["mouse_looks"] is True
     assert abs(played["camera_turned_deg"]) > 1.0, played  # type: ignore[arg-type]
+
+
+def test_closing_the_window_ends_the_run(played: dict[str, object]) -> None:
+    assert played["closed"] == {"stopped_by": "window closed", "window_closed": True}

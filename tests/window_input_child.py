@@ -1,5 +1,6 @@
 """Run by tests/test_window_input.py inside an Xvfb display: a real window, real X key and pointer
-events sent through the XTEST extension, and what the game did with them, printed as JSON.
+events sent through the XTEST extension, and what the game did with them, printed as JSON; then
+the window manager's close request, which ends ``App.run``.
 
 Every wait is bounded by a frame count; nothing sleeps.
 """
@@ -9,7 +10,7 @@ import json
 import sys
 from typing import Callable
 
-from Xlib import XK, X
+from Xlib import XK, X, protocol
 from Xlib import display as xdisplay
 from Xlib.ext import xtest
 
@@ -86,6 +87,14 @@ def main() -> int:
         app.step(FRAME)
     yaw_after = camera_system.rig(3).yaw
     result["camera_turned_deg"] = round(yaw_after - yaw_before, 3)
+
+    window = x.create_resource_object("window", app.base.win.getWindowHandle().getIntHandle())
+    protocols, delete = x.intern_atom("WM_PROTOCOLS"), x.intern_atom("WM_DELETE_WINDOW")
+    window.send_event(protocol.event.ClientMessage(window=window, client_type=protocols,
+                                                   data=(32, [delete, X.CurrentTime, 0, 0, 0])))
+    x.sync()                                   # what a window manager sends when the close button is clicked
+    report = app.run(frames=PATIENCE, say=None)
+    result["closed"] = {"stopped_by": report.stopped_by, "window_closed": app.window_closed()}
     app.close()
     print(json.dumps(result))
     return 0

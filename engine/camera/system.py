@@ -3,7 +3,7 @@
 Each moving camera has a ``CameraRig``: yaw, pitch, the point it follows and its current
 distance. That is runtime state, not saved: it starts from the camera entity's own heading and
 pitch (first person: the target's heading) and is turned by the ``look`` action on the camera that
-is the view. Everything here is per-tick arithmetic, Bullet rays and the fixed ``dt``, so a replay
+is the view, read from the input owner of the entity it follows. Everything here is per-tick arithmetic, Bullet rays and the fixed ``dt``, so a replay
 places cameras exactly as the session did. Behaviours find the camera that follows their entity
 with ``follow_view(world, entity)``. See docs/camera.md.
 """
@@ -193,12 +193,13 @@ class CameraSystem(System):
 
     @staticmethod
     def _look(world: "World", view: int) -> tuple[float, float]:
-        """This tick's look input, for the camera that is the view (when it takes look input)."""
+        """This tick's look input, for the camera that is the view (when it takes look input): from
+        the input owner of the entity it follows (the camera's own owner when it follows none)."""
         camera = world.get(view, Camera) if view else None
-        actions = world.services.get("input")
-        if camera is None or actions is None or camera.mode not in MOVING_MODES or camera.look_sensitivity <= 0:
+        system = world.system(InputSystem)
+        if camera is None or system is None or camera.mode not in MOVING_MODES or camera.look_sensitivity <= 0:
             return 0.0, 0.0
-        return actions.vector(LOOK_ACTION)
+        return system.actions_for(camera.target or view).vector(LOOK_ACTION)
 
     @staticmethod
     def _turn(rig: CameraRig, camera: Camera, look: tuple[float, float], dt: float) -> None:

@@ -1,4 +1,6 @@
-"""The App: runs a World in a window, offscreen (EGL buffer) or headless, on a fixed tick."""
+"""The App: runs a World in a window, offscreen (EGL buffer) or headless, on a fixed tick, and
+draws it from a view provider (the active Camera entity by default), moving entities drawn
+between ticks (``interpolation.py``). The run loop itself is in ``run_loop.py``."""
 from __future__ import annotations
 
 import logging
@@ -7,19 +9,21 @@ import sys
 import time
 from pathlib import Path
 
-from panda3d.core import Filename, PNMImage, loadPrcFileData
+from panda3d.core import Filename, GraphicsWindow, PNMImage, loadPrcFileData
 
-from engine.camera.components import Camera, active_camera
 from engine.core.clock import FixedClock
 from engine.core.errors import StormError
 from engine.core.world import World
+from engine.host.interpolation import DrawInterpolator
+from engine.host.run_loop import PROGRESS_SECONDS, RunReport, Say, run_frames, say_to_stdout
+from engine.host.view import DEFAULT_TRANSFORM, ActiveCameraView, View, ViewProvider
 from engine.input import InputSystem
 from engine.render.colors import srgb_to_linear
 from engine.render.system import RenderSystem
 
 log = logging.getLogger("storm.app")
 MODES = ("window", "offscreen", "headless")
-DEFAULT_CAMERA_POS = (0.0, -20.0, 8.0)
+CLOSE_REQUEST_EVENT = "storm-window-close-request"
 
 
 def pick_mode(requested: str = "auto") -> str:
@@ -55,6 +59,7 @@ class App:
 
     def __init__(self, mode: str = "auto", size: tuple[int, int] = (1280, 720), title: str = "Storm") -> None:
         self.mode = pick_mode(mode)
+        self.size = size
         _configure(self.mode, size, title)
         from direct.showbase.ShowBase import ShowBase
 
@@ -64,10 +69,17 @@ class App:
             self.mode = "headless"
         if self.base.camera is None:  # headless: keep a camera node so camera logic runs the same way
             self.base.camera = self.base.render.attachNewNode("camera")
+        self._close_requested = False
+        if isinstance(self.base.win, GraphicsWindow):  # closing asks us (we stop, then close), not sys.exit
+            self.base.win.setCloseRequestEvent(CLOSE_REQUEST_EVENT)
+            self.base.accept(CLOSE_REQUEST_EVENT, self._on_close_request)
         self.world: World | None = None
         self.clock: FixedClock | None = None
         self.overlay = None
-        self._camera_entity = -1
+        self.view_provider: ViewProvider = ActiveCameraView()
+        self.interpolator = DrawInterpolator()
+        self._interpolate = True
+        self._view_entity = 0
         self._lens_settings: tuple[float, float, float] | None = None
         self._environment_version = -1
         self._sky_light_key: tuple | None = None
@@ -89,7 +101,8 @@ class App:
         if self.world is not None and self.world is not world:
             self._unload()
         self.world = world
-        self._camera_entity, self._lens_settings, self._environment_version = -1, None, -1
+        self._view_entity, self._lens_settings, self._environment_version = 0, None, -1
+        self.interpolator.reset()
         self._point_lights = (-1, [])
         self.clock = FixedClock(world.tick_rate)
         world.root.reparentTo(self.base.render)
@@ -107,17 +120,38 @@ class App:
             self.input_source = PandaInputSource(self.base, system.actions)
             system.set_source(self.input_source)
         self.base.disableMouse()
+        self.base.camera.reparentTo(world.root)
         self._sync_view()
+
+    # -- what is drawn --------------------------------------------------------------------------
+    def set_view_provider(self, provider: ViewProvider | None) -> None:
+        """Draw from ``provider``'s view from the next frame on (None: the active Camera entity again)."""
+        self.view_provider = provider if provider is not None else ActiveCameraView()
+        if self.world is not None:
+            self._place_view()
+
+    @property
+    def interpolate(self) -> bool:
+        """Draw moving entities between their last two ticks (on by default); the simulation is the
+        same either way."""
+        return self._interpolate
+
+    @interpolate.setter
+    def interpolate(self, on: bool) -> None:
+        self._interpolate = bool(on)
+        if not on:
+            self.interpolator.reset()
 
     def _sync_view(self) -> None:
         """Bring what the renderer shows in line with the world: camera and lens, environment, point shadows."""
-        self._bind_camera()
+        self._place_view()
         self._apply_environment()
         self._follow_point_shadows()
 
     def _unload(self) -> None:
         """Take the shown world off the screen (the world itself lives on)."""
         assert self.world is not None
+        self.interpolator.reset()
         self.base.camera.reparentTo(self.base.render)
         self.world.root.detachNode()
         if self.input_source is not None:
@@ -161,62 +195,67 @@ class App:
         version, lights = self._point_lights
         self.point_shadows.sync(self.world.root, lights, version)
 
-    def _bind_camera(self) -> None:
-        """View through the active Camera entity, with its lens; rebinds when either changes."""
+    def _place_view(self) -> None:
+        """Put the App's camera where the view provider says, with its lens (set only when it changed)."""
         assert self.world is not None
-        eid = active_camera(self.world)
-        component = self.world.get(eid, Camera) if eid else None
-        lens_settings = (component.fov, component.near, component.far) if component is not None else None
-        lens = self.base.camLens
-        if lens is not None and lens_settings is not None and lens_settings != self._lens_settings:
-            lens.setFov(component.fov)  # type: ignore[union-attr]
-            lens.setNearFar(lens_settings[1], lens_settings[2])
-        self._lens_settings = lens_settings
-        if eid == self._camera_entity:
-            return
-        self._camera_entity = eid
+        view: View | None = self.view_provider.view(self.world)
         camera = self.base.camera
-        if eid:
-            camera.reparentTo(self.world.node(eid))
-            camera.setPosHpr(0, 0, 0, 0, 0, 0)
-        else:
-            camera.reparentTo(self.base.render)
-            camera.setPos(*DEFAULT_CAMERA_POS)
-            camera.lookAt(0, 0, 0)
+        self._view_entity = view.entity if view is not None else 0
+        if view is None:
+            camera.setTransform(self.world.root, DEFAULT_TRANSFORM)
+            self._lens_settings = None
+            return
+        transform = self.interpolator.drawn(view.entity, view.transform) if view.entity else view.transform
+        camera.setTransform(self.world.root, transform)
+        lens_settings = (view.fov, view.near, view.far)
+        lens = self.base.camLens
+        if lens is not None and lens_settings != self._lens_settings:
+            lens.setFov(view.fov)
+            lens.setNearFar(view.near, view.far)
+        self._lens_settings = lens_settings
 
+    # -- running --------------------------------------------------------------------------------
     def step(self, frame_seconds: float) -> int:
         """Advance the simulation by a frame's worth of time, then draw one frame; returns ticks run."""
         assert self.world is not None and self.clock is not None
         start = time.perf_counter()
+        world, interpolator = self.world, self.interpolator if self._interpolate else None
         ticks = self.clock.advance(frame_seconds)
+        if ticks and interpolator is not None:
+            interpolator.restore()               # the simulation sees only what it made
         for _ in range(ticks):
-            self.world.tick(self.clock.dt)
-            actions = self.world.services.get("input")
+            if interpolator is not None:
+                interpolator.remember(world, (self._view_entity,))
+            world.tick(self.clock.dt)
+            actions = world.services.get("input")
             if self.overlay is not None and actions is not None and actions.pressed("toggle_profiler"):
                 self.overlay.toggle()
+        if interpolator is not None:
+            if ticks:
+                interpolator.settle(world)
+            interpolator.apply(world, self.clock.alpha)
         self._sync_view()
         self.base.taskMgr.step()
         if self.overlay is not None:
             self.overlay.update((time.perf_counter() - start) * 1000.0)
         return ticks
 
-    def run(self, frames: int | None = None, fps: float = 60.0) -> None:
-        """Run until the window closes, or for ``frames`` frames of ``1/fps`` simulated seconds each.
+    def run(self, frames: int | None = None, fps: float = 60.0, *, progress_seconds: float = PROGRESS_SECONDS,
+            say: Say | None = say_to_stdout) -> RunReport:
+        """Run until the window is closed, Ctrl+C, or ``frames`` frames of ``1/fps`` simulated seconds
+        each (reproducible: simulated time does not depend on how fast this machine draws). Says what
+        it runs and, every ``progress_seconds``, how far it got (``say=None``: quiet)."""
+        if self.world is None:
+            raise StormError("nothing to run: load a world first (App.load)")
+        return run_frames(self, frames, fps, progress_seconds, say)
 
-        With a frame count the run is reproducible: simulated time does not depend on how fast
-        this machine draws.
-        """
-        if frames is not None:
-            for _ in range(frames):
-                self.step(1.0 / fps)
-            return
-        last = time.perf_counter()
-        while self.base.win is None or not self.base.win.isClosed():
-            now = time.perf_counter()
-            self.step(now - last)
-            last = now
-            if self.base.win is None:
-                time.sleep(max(0.0, 1.0 / self.world.tick_rate - (time.perf_counter() - now)))  # type: ignore[union-attr]
+    def window_closed(self) -> bool:
+        """The window was asked to close (or is gone); never true offscreen or headless."""
+        win = self.base.win
+        return self._close_requested or (isinstance(win, GraphicsWindow) and win.isClosed())
+
+    def _on_close_request(self) -> None:
+        self._close_requested = True
 
     def screenshot(self, path: Path | str) -> Path:
         """Render a fresh frame and write it as an image; needs a mode that renders."""

@@ -5,12 +5,13 @@ from engine.animation.components import Animator
 from engine.audio.components import AudioListener, AudioSource
 from engine.camera.components import Camera
 from engine.core.component import ComponentRegistry
+from engine.input.components import InputOwner
 from engine.physics.components import PHYSICS_COMPONENTS
 from engine.render.components import Environment, Light, MeshRenderer
 from engine.terrain.components import Terrain
 
 BUILTIN_COMPONENTS = (MeshRenderer, Light, Environment, Camera, Animator, Terrain, AudioSource, AudioListener,
-                      *PHYSICS_COMPONENTS)
+                      InputOwner, *PHYSICS_COMPONENTS)
 
 
 def builtin_registry() -> ComponentRegistry:
@@ -21,5 +22,6 @@ def builtin_registry() -> ComponentRegistry:
     return registry
 
 
-__all__ = ["Animator", "AudioListener", "AudioSource", "Camera", "Environment", "Light", "MeshRenderer", "Terrain",
+__all__ = ["Animator", "AudioListener", "AudioSource", "Camera", "Environment", "InputOwner", "Light", "MeshRenderer",
+           "Terrain",
            "BUILTIN_COMPONENTS", "builtin_registry"]

@@ -1,25 +1,19 @@
 """The pieces a running world shares: content packs, assets, scripts and prefabs, and the
-factory that builds a World with the engine's standard systems."""
+factory that builds a World with the systems of the tick table (``system_table.py``)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Iterable
 
-from engine.animation import AnimationSystem
-from engine.audio import AudioSystem, connect_collisions
-from engine.camera.system import CameraSystem
+from engine.core.component import ComponentRegistry
 from engine.core.world import World
 from engine.data.prefab_files import PrefabLibrary
 from engine.data.prefab_service import PrefabService
 from engine.host.builtins import builtin_registry
-from engine.input import InputSystem, open_actions
+from engine.host.system_table import GAME, STANDARD_SYSTEMS, SystemFactory, SystemSpec
 from engine.packs.assets import AssetCache
 from engine.packs.content import ContentRegistry, default_content
-from engine.physics import PhysicsSystem
-from engine.physics.events import Collision
-from engine.render.system import RenderSystem
-from engine.scripting.behaviour import ScriptSystem
 from engine.scripting.script_loader import ScriptLoader
-from engine.terrain import TerrainSystem
 
 
 @dataclass
@@ -32,27 +26,40 @@ class Runtime:
     prefabs: PrefabLibrary
     audio: str = "null"  # "openal" for a game with speakers; "null" records what would play
     per_user_input: bool = True  # apply this user's saved key rebindings
+    systems: list[SystemSpec] = field(default_factory=lambda: list(STANDARD_SYSTEMS))
 
-    def registry(self):  # type: ignore[no-untyped-def]
+    def registry(self) -> ComponentRegistry:
         """A component registry with the built-ins and script behaviours from code packs."""
         registry = builtin_registry()
         registry.add_resolver(self.scripts.resolve)
         return registry
 
-    def new_world(self, *, seed: int = 0, tick_rate: float = 60.0, name: str = "world") -> World:
-        """An empty World with the standard systems (input, scripts, physics, audio, render sync)."""
+    def add_system(self, factory: SystemFactory, order: int, profiles: Iterable[str] = (GAME,),
+                   name: str = "") -> SystemSpec:
+        """Give every world made from now on (of one of ``profiles``) a system built by
+        ``factory(runtime, world)``, run at ``order`` in the tick (see ``engine.core.system``'s
+        ORDER_* numbers: input 100, scripts 200, physics 300, ...)."""
+        spec = SystemSpec(name or getattr(factory, "__name__", "system"), factory, int(order), frozenset(profiles))
+        if not spec.profiles:
+            raise ValueError(f"system {spec.name!r}: name at least one profile (e.g. {GAME!r})")
+        self.systems.append(spec)
+        return spec
+
+    def profiles(self) -> list[str]:
+        """The profiles some system row names, sorted."""
+        return sorted({profile for spec in self.systems for profile in spec.profiles})
+
+    def new_world(self, *, seed: int = 0, tick_rate: float = 60.0, name: str = "world", profile: str = GAME) -> World:
+        """An empty World with the systems of ``profile``: ``game`` (input, scripts, physics, terrain,
+        camera, animation, render sync, audio) or ``server`` (input, scripts, physics, terrain)."""
+        if profile not in self.profiles():
+            raise ValueError(f"unknown world profile {profile!r}; expected one of {', '.join(self.profiles())}")
         world = World(seed=seed, tick_rate=tick_rate, name=name, registry=self.registry())
         world.services["runtime"] = self
         world.services["prefabs"] = PrefabService(self.prefabs)
-        world.add_system(InputSystem(open_actions(self.content, per_user=self.per_user_input)))
-        world.add_system(ScriptSystem(self.scripts))
-        world.add_system(PhysicsSystem())
-        world.add_system(TerrainSystem())
-        world.add_system(CameraSystem())
-        world.add_system(AnimationSystem(self.assets))
-        world.add_system(RenderSystem(self.assets))
-        world.add_system(AudioSystem(self.content, device=self.audio))
-        connect_collisions(world, Collision)
+        for spec in self.systems:
+            if profile in spec.profiles:
+                world.add_system(spec.build(self, world))
         return world
 
 

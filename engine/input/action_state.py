@@ -1,8 +1,9 @@
-"""The actions behaviours read each tick (``world.services["input"]``), and where they come from.
+"""The actions behaviours read each tick (``self.actions``: their entity's input owner's; the local
+player's are also ``world.services["input"]``), and where they come from.
 
 Behaviours read actions, never keys::
 
-    actions = self.world.services["input"]
+    actions = self.actions
     if actions.pressed("jump"): ...
     x, y = actions.vector("move")
 

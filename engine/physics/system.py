@@ -14,7 +14,7 @@ from panda3d.core import PandaNode, Point3, Vec3, loadPrcFileData, unloadPrcFile
 
 from engine.core.events import ComponentAdded, ComponentRemoved, EntityDestroyed, FieldChanged
 from engine.core.system import ORDER_PHYSICS, System
-from engine.physics.bodies import CHARACTER, DYNAMIC, TRIGGER, Body, BodyFactory, owner_of
+from engine.physics.bodies import CHARACTER, DYNAMIC, KINEMATIC, TRIGGER, Body, BodyFactory, owner_of
 from engine.physics.character import CharacterMotor
 from engine.physics.components import ALL_LAYERS, CharacterController, Collider, Joint, RigidBody, Trigger
 from engine.physics.contacts import COLLISION_METHODS, ContactTracker, defines
@@ -356,3 +356,15 @@ class PhysicsSystem(System):
                 rotation: Sequence[float] = (0.0, 0.0, 0.0), triggers: bool = False) -> list[int]:
         self._ready()
         return self.queries.overlap(shape, center, layers, rotation=rotation, triggers=triggers)
+
+    # -- drawing between ticks ------------------------------------------------------------------
+    def moving_bodies(self) -> list[int]:
+        """Entities whose bodies can move from tick to tick (dynamic, kinematic, character), by id;
+        what a renderer interpolates. Recomputed only after bodies were rebuilt or dropped (a
+        rebuild makes a new ``_characters`` list, a drop shrinks ``_bodies``), so static bodies
+        cost nothing per tick."""
+        cached = getattr(self, "_moving", None)
+        if cached is None or cached[0] is not self._characters or cached[1] != len(self._bodies):
+            moving = [eid for eid, body in sorted(self._bodies.items()) if body.kind in (DYNAMIC, KINEMATIC, CHARACTER)]
+            self._moving = cached = (self._characters, len(self._bodies), moving)
+        return cached[2]

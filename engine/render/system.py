@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("storm.render")
 from engine.render.point_shadows import MAX_POINT_SHADOWS, POINT_SHADOW_PRIORITY, SHADOW_CAMERAS  # noqa: E402
 
+ORDER_RENDER_SYNC = 900  # after the whole simulation: the nodes drawn this frame follow the tick
+
 
 class RenderSystem(System):
     """Builds and updates the nodes behind MeshRenderer, Light and Environment components (the view
@@ -41,7 +43,7 @@ class RenderSystem(System):
     """
 
     name = "render_sync"
-    order = 900
+    order = ORDER_RENDER_SYNC
 
     def __init__(self, assets: AssetCache) -> None:
         self.assets = assets

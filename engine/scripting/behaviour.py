@@ -23,11 +23,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("storm.scripts")
 
 
+INPUT_FOR_SERVICE = "input_for"  # the input system's ``actions_for(entity)``
+
+
 class Behaviour(Component):
-    """Base class of script components. ``self.node`` is the entity's NodePath, ``self.world`` its World."""
+    """Base class of script components. ``self.node`` is the entity's NodePath, ``self.world`` its
+    World and ``self.actions`` the input actions of the player who owns the entity."""
 
     world: "World"
     node: NodePath
+
+    @property
+    def actions(self) -> Any:
+        """This tick's input actions of the entity's owner (its InputOwner's player, else the local
+        player): ``self.actions.vector("move")``. None in a world without an input system."""
+        actions_for = self.world.services.get(INPUT_FOR_SERVICE)
+        return actions_for(self.entity) if actions_for is not None else None
 
     def on_start(self) -> None:
         """Called once, at the start of the first tick after the behaviour was added."""
@@ -53,9 +64,12 @@ class ScriptSystem(System):
         self._starting: list[Behaviour] = []
         self._updates: list[Callable[[float], None]] = []
         self._dirty = False
+        self._swaps_seen = 0
 
     def attach(self, world: "World") -> None:
         self._world = world
+        if self.loader is not None:
+            self._swaps_seen = self.loader.generation  # classes resolved from now on are the newest
         self.listen(world, {ComponentAdded: self._on_added, ComponentRemoved: self._on_removed})
 
     def detach(self, world: "World") -> None:
@@ -86,7 +100,7 @@ class ScriptSystem(System):
 
     def update(self, world: "World", dt: float) -> None:
         if self.loader is not None and world.tick_count % self.reload_every_ticks == 0:
-            self.hot_reload(self.loader.reload_changed())
+            self.check_reloads()
         if self._starting:
             starting, self._starting = self._starting, []
             for behaviour in starting:
@@ -104,6 +118,16 @@ class ScriptSystem(System):
                 break
             except Exception:  # noqa: BLE001 - a broken script must not stop the world
                 self._fail(update.__self__, "on_update")  # type: ignore[union-attr]
+
+    def check_reloads(self) -> int:
+        """Reload changed script files through the loader (shared by every world of a runtime) and
+        apply each swap this world has not applied yet, oldest first; returns how many."""
+        if self.loader is None:
+            return 0
+        self.loader.reload_changed()
+        self._swaps_seen, swaps = self.loader.swaps_since(self._swaps_seen)
+        self.hot_reload(swaps)
+        return len(swaps)
 
     def hot_reload(self, swaps: list[tuple[type, type]]) -> None:
         """Swap reloaded classes into the world; live behaviours keep their state."""

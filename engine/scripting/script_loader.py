@@ -3,6 +3,10 @@
 A name ``base:doors.Door`` means the class ``Door`` in ``content/base/scripts/doors.py``;
 ``base:ai.guard.Guard`` means ``scripts/ai/guard.py``. Only packs whose manifest says
 ``"code": true`` may provide scripts.
+
+One loader serves every world of a runtime, so reloads go into a numbered log of swaps
+(``swaps_since``): each world's ScriptSystem applies the entries it has not seen yet, in order,
+whichever world happened to notice the changed file first.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from engine.packs.content import ContentRegistry
 from engine.scripting.behaviour import Behaviour
 
 log = logging.getLogger("storm.scripts")
+Swap = tuple[type[Behaviour], type[Behaviour]]  # (old class, new class)
 SCRIPT_NAME = re.compile(r"^([a-z][a-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.([A-Za-z_][A-Za-z0-9_]*)$")
 
 
@@ -28,6 +33,7 @@ class ScriptLoader:
         self.content = content
         self._modules: dict[str, tuple[ModuleType, Path, float]] = {}
         self._classes: dict[str, type[Behaviour]] = {}
+        self._swap_log: list[Swap] = []
         self.errors: list[str] = []
 
     def resolve(self, name: str) -> type[Behaviour] | None:
@@ -75,9 +81,20 @@ class ScriptLoader:
         spec.loader.exec_module(module)
         return module
 
-    def reload_changed(self) -> list[tuple[type[Behaviour], type[Behaviour]]]:
-        """Reload modules whose files changed; returns (old class, new class) pairs to swap in."""
-        swaps: list[tuple[type[Behaviour], type[Behaviour]]] = []
+    @property
+    def generation(self) -> int:
+        """How many swaps the log holds: a world that starts now has seen them all."""
+        return len(self._swap_log)
+
+    def swaps_since(self, seen: int) -> tuple[int, list[Swap]]:
+        """The swaps logged after the first ``seen`` ones, oldest first (old -> new chains in the
+        order they happened), and the count to pass next time."""
+        return len(self._swap_log), self._swap_log[seen:]
+
+    def reload_changed(self) -> list[Swap]:
+        """Reload modules whose files changed; logs and returns the (old class, new class) pairs
+        to swap in. Worlds should read ``swaps_since`` instead: this returns each swap once."""
+        swaps: list[Swap] = []
         for key, (module, path, mtime) in list(self._modules.items()):
             try:
                 current = path.stat().st_mtime
@@ -88,7 +105,7 @@ class ScriptLoader:
             swaps += self.reload(key, current)
         return swaps
 
-    def reload(self, key: str, mtime: float | None = None) -> list[tuple[type[Behaviour], type[Behaviour]]]:
+    def reload(self, key: str, mtime: float | None = None) -> list[Swap]:
         """Re-run one module; on error the old code keeps running and the error is logged."""
         module, path, old_mtime = self._modules[key]
         stamp = mtime if mtime is not None else path.stat().st_mtime
@@ -101,7 +118,7 @@ class ScriptLoader:
             self._modules[key] = (module, path, stamp)
             return []
         self._modules[key] = (fresh, path, stamp)
-        swaps = []
+        swaps: list[Swap] = []
         for name, old in list(self._classes.items()):
             if not name.startswith(key + "."):
                 continue
@@ -110,6 +127,7 @@ class ScriptLoader:
                 new.type_name = name
                 self._classes[name] = new
                 swaps.append((old, new))
+        self._swap_log += swaps
         return swaps
 
     def loaded(self) -> dict[str, type[Behaviour]]:

@@ -12,12 +12,20 @@ from typing import Callable
 
 from panda3d.core import Point3, Quat, Vec3
 
-from engine.audio import AudioSource, AudioSystem
-from engine.core.component import Component
-from engine.core.fields import ComponentName, EntityRef, Field, Float
-from engine.core.fields import Vec3 as Vec3Field
-from engine.physics import PhysicsSystem, Trigger, TriggerEntered, TriggerExited
-from engine.scripting.behaviour import Behaviour
+from engine.api import (
+    Behaviour,
+    Component,
+    ComponentName,
+    EntityRef,
+    Field,
+    Float,
+    Trigger,
+    TriggerEntered,
+    TriggerExited,
+    play_sound,
+    trigger_occupants,
+)
+from engine.api import Vec3 as Vec3Field
 
 log = logging.getLogger("storm.scripts")
 
@@ -76,9 +84,7 @@ class TriggeredDoor(Behaviour):
             self._head(False)
 
     def _occupants(self) -> set[int]:
-        physics = self.world.system(PhysicsSystem)
-        body = physics.body(self.trigger) if physics is not None else None
-        return set(body.inside) if body is not None else set()
+        return trigger_occupants(self.world, self.trigger)
 
     def _stop_listening(self) -> None:
         for unsubscribe in getattr(self, "_unsubscribe", ()):
@@ -117,9 +123,7 @@ class TriggeredDoor(Behaviour):
         self.opening = opening
         if opening:
             self.open_count += 1
-        audio = self.world.system(AudioSystem)
-        if audio is not None and self.world.has(self.entity, AudioSource):
-            audio.play(self.entity)
+        play_sound(self.world, self.entity)
 
     # -- moving ---------------------------------------------------------------------------------
     def on_update(self, dt: float) -> None:

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import math
 
-from engine.core.fields import Field, Float, Vec3
-from engine.scripting.behaviour import Behaviour
+from engine.api import Behaviour, Field, Float, Vec3
 
 
 class Spinner(Behaviour):

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import math
 
-from engine.camera.components import FIRST_PERSON
-from engine.camera.system import follow_view, heading_of, planar, turn_towards
-from engine.core.fields import Field, Float
-from engine.physics.components import CharacterController
-from engine.scripting.behaviour import Behaviour
+from engine.api import (
+    FIRST_PERSON,
+    Behaviour,
+    CharacterController,
+    Field,
+    Float,
+    follow_view,
+    heading_of,
+    planar,
+    turn_towards,
+)
 
 
 class PlayerMover(Behaviour):
-    """Reads the ``move``, ``run``, ``jump`` and ``look`` actions; never raw keys.
+    """Reads the ``move``, ``run``, ``jump`` and ``look`` actions of the entity's input owner (its
+    InputOwner's player, else the local player); never raw keys.
 
     With a first- or third-person Camera whose target is this entity, ``move`` is relative to
     the camera's yaw: first person, the camera turns the player (its yaw is the heading); third
@@ -26,7 +33,7 @@ class PlayerMover(Behaviour):
                        doc="third-person camera: degrees per second the player turns to face where it walks")
 
     def on_update(self, dt: float) -> None:
-        actions = self.world.services.get("input")
+        actions = self.actions
         controller = self.world.get(self.entity, CharacterController)
         if actions is None or controller is None:
             return
