@@ -15,7 +15,7 @@ from panda3d.core import NodePath
 
 from engine.core.component import Component, ComponentRegistry
 from engine.core.errors import FieldError
-from engine.core.fields import MAX_ENTITY_ID, Vector, f32
+from engine.core.fields import MAX_ENTITY_ID, EntityRef, Vector, f32
 from engine.core.prefab_instances import PrefabInstance
 
 if TYPE_CHECKING:
@@ -198,6 +198,8 @@ def _values(component: Component) -> dict[str, Any]:
 def remap_specs(specs: Iterable[EntitySpec], ids: Mapping[int, int]) -> list[EntitySpec]:
     """Copies of ``specs`` with entity ids (own, parents, entity-reference fields) mapped through
     ``ids``; ids not in the mapping stay. This is the one mapper copies and prefabs use."""
+    specs = list(specs)
+    classes = {c.cls.type_name: c.cls for spec in specs for c in spec.components}
     out = []
     for spec in specs:
         components = []
@@ -210,6 +212,14 @@ def remap_specs(specs: Iterable[EntitySpec], ids: Mapping[int, int]) -> list[Ent
             instance = spec.instance.clone()
             instance.root = ids.get(instance.root, instance.root)
             instance.members = {key: ids.get(eid, eid) for key, eid in instance.members.items()}
+            for entry in instance.template.values():
+                for type_name, data in entry["components"].items():
+                    cls = classes.get(type_name)
+                    if cls is not None:
+                        for name in data:
+                            declared = cls.fields.get(name)
+                            if declared is not None and isinstance(declared.type, EntityRef):
+                                data[name] = declared.type.remap(data[name], ids)
         member_of = (ids.get(spec.member_of[0], spec.member_of[0]), spec.member_of[1]) if spec.member_of else None
         out.append(EntitySpec(ids.get(spec.id, spec.id), spec.name, ids.get(spec.parent, spec.parent), spec.transform,
                               components, instance, member_of))

@@ -294,7 +294,8 @@ class ComponentName(FieldType):
         return value
 
     def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "maxLength": 200}
+        pattern = COMPONENT_NAME.pattern
+        return {"type": "string", "maxLength": 200, "pattern": f"^$|{pattern}" if self.allow_empty else pattern}
 
 
 ASSET_KINDS = ("model", "image", "sound", "prefab", "world", "actions", "any")
@@ -330,7 +331,8 @@ class AssetRef(FieldType):
         return value
 
     def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": "^[a-z][a-z0-9_]*:.+$", "maxLength": 300}
+        pattern = "^[a-z][a-z0-9_]*:[^\\\\]+$"
+        return {"type": "string", "pattern": f"^$|{pattern}" if self.allow_empty else pattern, "maxLength": 300}
 
 
 MAX_ENTITY_ID = 2**31 - 1
