@@ -82,6 +82,30 @@ class AudioSystem(System):
         if self._owns_device:
             self.device.close()
 
+    # -- snapshots ------------------------------------------------------------------------------
+    def save_state(self, world: "World") -> dict[str, Any]:
+        """Per source: when it was last hit, where it was and how fast it moved, whether it was
+        sounding; the sources waiting for their first tick; where the listener was."""
+        slots = {eid: (slot.last_hit, slot.last_position, slot.velocity, eid in self._active)
+                 for eid, slot in self._slots.items()}
+        return {"slots": slots, "starting": [slot.source.entity for slot in self._starting],
+                "active": list(self._active), "listener": self._listener_last}
+
+    def load_state(self, world: "World", state: dict[str, Any] | None) -> None:
+        """Sounds started after the snapshot stop; ones playing then and still playing go on (one
+        that has ended since does not start again)."""
+        if state is None:
+            return
+        saved = state["slots"]
+        for eid, slot in self._slots.items():
+            last_hit, last_position, velocity, sounding = saved.get(eid, (-math.inf, None, _ZERO, False))
+            slot.last_hit, slot.last_position, slot.velocity = last_hit, last_position, velocity
+            if not sounding and slot.voice is not None and slot.voice.playing():
+                slot.voice.stop()
+        self._active = {eid: self._slots[eid] for eid in state["active"] if eid in self._slots}
+        self._starting = [self._slots[eid] for eid in state["starting"] if eid in self._slots]
+        self._listener_last = state["listener"]
+
     def _on_added(self, event: ComponentAdded) -> None:
         if isinstance(event.component, AudioSource):
             old = self._slots.pop(event.entity, None)

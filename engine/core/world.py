@@ -9,7 +9,7 @@ import logging
 import queue
 import random
 import time
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from panda3d.core import NodePath
 
@@ -17,6 +17,9 @@ from engine.core.component import Component, ComponentRegistry
 from engine.core.events import ComponentAdded, ComponentRemoved, EntityCreated, EntityDestroyed, EventBus, FieldChanged
 from engine.core.prefab_instances import PrefabInstance
 from engine.core.system import System
+
+if TYPE_CHECKING:
+    from engine.core.snapshot import WorldSnapshot
 
 C = TypeVar("C", bound=Component)
 log = logging.getLogger("storm.world")
@@ -285,6 +288,23 @@ class World:
                 if not node.isEmpty():
                     node.removeNode()
                 self.events.emit(EntityDestroyed(eid, name))
+
+    # -- snapshots ----------------------------------------------------------------------------------
+    def snapshot(self) -> "WorldSnapshot":
+        """An exact in-memory copy of this world's state, between ticks (see engine/core/snapshot.py).
+
+        A sync point: systems put their own state into canonical form first (physics rebuilds its
+        Bullet world; contacts lose their warm starting for one tick)."""
+        from engine.core.snapshot import take_snapshot
+
+        return take_snapshot(self)
+
+    def restore(self, snapshot: "WorldSnapshot") -> None:
+        """Put this world back to ``snapshot`` (taken from it, or from a world of the same origin);
+        raises SnapshotError, changing nothing, for a snapshot of another origin."""
+        from engine.core.snapshot_restore import restore_snapshot
+
+        restore_snapshot(self, snapshot)
 
     def close(self) -> None:
         """Detach systems and remove every entity."""

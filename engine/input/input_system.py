@@ -88,6 +88,16 @@ class InputSystem(System):
         self._warned.add(key)
         return True
 
+    # -- snapshots ------------------------------------------------------------------------------
+    def save_state(self, world: "World") -> Any:
+        """The action values of the tick just run (what behaviours read until the next tick) and the
+        buttons then held (what the next tick's pressed and released are measured against)."""
+        return self.actions.save_state()
+
+    def load_state(self, world: "World", state: Any) -> None:
+        if state is not None:
+            self.actions.load_state(state)
+
     # -- recording ------------------------------------------------------------------------------
     def start_recording(self) -> "Recorder":
         """Record this tick's action values from the next tick on; ``stop_recording`` hands them back."""
