@@ -38,6 +38,7 @@ class _Slot:
     last_hit: float = -math.inf
     last_position: Vec3 | None = None
     velocity: Vec3 = _ZERO
+    plays: int = 0                 # times started: tells a snapshot restore which sounds began since
 
 
 class AudioSystem(System):
@@ -84,25 +85,29 @@ class AudioSystem(System):
 
     # -- snapshots ------------------------------------------------------------------------------
     def save_state(self, world: "World") -> dict[str, Any]:
-        """Per source: when it was last hit, where it was and how fast it moved, whether it was
-        sounding; the sources waiting for their first tick; where the listener was."""
-        slots = {eid: (slot.last_hit, slot.last_position, slot.velocity, eid in self._active)
+        """Per source: when it was last hit (the collision cooldown), where it was and how fast it
+        moved, how often it was started and whether it was sounding; the sources waiting for their
+        first tick; where the listener was."""
+        slots = {eid: (slot.last_hit, slot.last_position, slot.velocity, slot.plays, eid in self._active)
                  for eid, slot in self._slots.items()}
         return {"slots": slots, "starting": [slot.source.entity for slot in self._starting],
-                "active": list(self._active), "listener": self._listener_last}
+                "listener": self._listener_last}
 
     def load_state(self, world: "World", state: dict[str, Any] | None) -> None:
-        """Sounds started after the snapshot stop; ones playing then and still playing go on (one
-        that has ended since does not start again)."""
+        """Sounds started since the snapshot stop; one sounding then and not started again since
+        plays on (a sound that has ended since does not start again)."""
         if state is None:
             return
-        saved = state["slots"]
+        self._active = {}
         for eid, slot in self._slots.items():
-            last_hit, last_position, velocity, sounding = saved.get(eid, (-math.inf, None, _ZERO, False))
-            slot.last_hit, slot.last_position, slot.velocity = last_hit, last_position, velocity
-            if not sounding and slot.voice is not None and slot.voice.playing():
+            last_hit, position, velocity, plays, sounding = state["slots"].get(eid, (-math.inf, None, _ZERO, -1, False))
+            slot.last_hit, slot.last_position, slot.velocity = last_hit, position, velocity
+            if slot.voice is None or not slot.voice.playing():
+                continue
+            if sounding and slot.plays == plays:
+                self._active[eid] = slot
+            else:
                 slot.voice.stop()
-        self._active = {eid: self._slots[eid] for eid in state["active"] if eid in self._slots}
         self._starting = [self._slots[eid] for eid in state["starting"] if eid in self._slots]
         self._listener_last = state["listener"]
 
@@ -225,6 +230,7 @@ class AudioSystem(System):
             min_distance=source.min_distance, max_distance=max(source.min_distance, source.max_distance), cause=cause)
         assert slot.voice is not None
         slot.voice.play(request)
+        slot.plays += 1
         self._active[entity] = slot
         return True
 

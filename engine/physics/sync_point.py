@@ -102,7 +102,7 @@ def apply(system: "PhysicsSystem", state: PhysicsState) -> None:
     assert tracker is not None
     for eid, body in system._bodies.items():
         body.inside = set(state.inside.get(eid, ()))
-    live = set(system._bodies)
+    live = {body.entity for body in system._by_node.values()}     # static surfaces of other systems too
     tracker._touching = {pair for pair in state.touching if pair[0] in live and pair[1] in live}
     tracker._outbox = list(state.outbox)
     rebuild(system, state)
