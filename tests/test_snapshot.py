@@ -20,7 +20,16 @@ from engine.host.runtime import create_runtime
 from engine.input import InputSystem, ScriptedSource
 from engine.input.actions import ActionFrame
 from engine.packs.json_text import dumps_canonical
-from engine.physics import Collider, Collision, CollisionEnded, PhysicsSystem, RigidBody, TriggerEntered, TriggerExited
+from engine.physics import (
+    Collider,
+    Collision,
+    CollisionEnded,
+    Joint,
+    PhysicsSystem,
+    RigidBody,
+    TriggerEntered,
+    TriggerExited,
+)
 from engine.render.components import MeshRenderer
 from tests.conftest import DEMO_WORLD
 
@@ -295,3 +304,60 @@ def test_the_random_source_tick_count_and_clock_come_back() -> None:
     world.restore(snapshot)
     assert (world.tick_count, world.time) == (10, clock)
     assert [world.random.random() for _ in range(5)] == draws
+
+
+def test_joints_keep_their_frames_and_broken_state_and_swing_on_identically() -> None:
+    world = World()
+    physics = world.add_system(PhysicsSystem())
+
+    def box(name: str, pos: tuple[float, float, float], **fields: Any) -> int:
+        eid = world.create_entity(name)
+        world.node(eid).setPos(*pos)
+        world.add(eid, RigidBody(**fields))
+        world.add(eid, Collider(size=(0.5, 0.5, 0.5)))
+        return eid
+
+    def ticks(count: int, snapshot_every: int = 0) -> None:
+        for tick in range(count):
+            if snapshot_every and tick % snapshot_every == 0:
+                world.snapshot()
+            world.tick(DT)
+
+    hinged = box("hinged", (0.0, 0.0, 5.0))
+    world.add(hinged, Joint(kind="hinge", anchor=(-1.0, 0.0, 0.0), axis=(0.0, 1.0, 0.0), limits=True,
+                            limit_min=-30.0, limit_max=30.0))
+    bob = box("bob", (3.0, 5.0, 10.0))
+    world.add(bob, Joint(kind="ball", anchor=(-3.0, 0.0, 0.0)))
+    hanging = box("hanging", (0.0, 10.0, 5.0), mass=5.0)
+    world.add(hanging, Joint(kind="fixed", anchor=(0.0, 0.0, 1.0), break_impulse=3.0))
+    ticks(120, snapshot_every=7)                 # snapshots while swinging do not move the hinge's limits
+    assert abs(world.node(hinged).getR()) == pytest.approx(30.0, abs=3.0)   # resting on its limit
+    assert world.node(hanging).getZ() == pytest.approx(5.0, abs=0.01)
+    snapshot = world.snapshot()
+
+    physics.apply_impulse(hanging, (0.0, 0.0, -200.0))       # breaks the fixed joint
+    ticks(125)
+    fell_to = world.node(hanging).getPos()
+    assert fell_to.z < 0.0
+    world.restore(snapshot)
+    physics.apply_impulse(hanging, (0.0, 0.0, -200.0))
+    ticks(5)
+    broken = world.snapshot()                                # the joint stays broken through it
+    ticks(120)
+    assert (world.node(hanging).getPos() - fell_to).length() < 1e-4
+    first = exact_state_of_bodies(world)
+    world.restore(broken)
+    ticks(120)
+    assert exact_state_of_bodies(world) == first             # and through a restore; swings go on alike
+    world.restore(snapshot)
+    ticks(120)
+    assert world.node(hanging).getZ() == pytest.approx(5.0, abs=0.05)   # whole again: it holds
+
+
+def exact_state_of_bodies(world: World) -> dict[int, tuple[float, ...]]:
+    physics = world.system(PhysicsSystem)
+    out = {}
+    for eid in world.entities():
+        node = physics.body(eid).node
+        out[eid] = (*flat(world.node(eid).getMat()), *node.getLinearVelocity(), *node.getAngularVelocity())
+    return out

@@ -9,7 +9,7 @@ then the World's own counters, and last every system's ``load_state``.
 from __future__ import annotations
 
 from operator import is_
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from engine.core.component import Component
 from engine.core.errors import StormError
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from engine.core.world import World
 
 _MISSING = object()
+MAX_DESTROY_ROUNDS = 4
 
 
 class SnapshotError(StormError):
@@ -52,17 +53,9 @@ def restore_snapshot(world: "World", snap: WorldSnapshot) -> None:
 
 
 def _current_classes(world: "World", snap: WorldSnapshot) -> dict[type[Component], type[Component]]:
-    """Saved class -> the class to use now: a hot-reloaded script's registered replacement."""
-    out = {}
-    for cls in snap.field_names:
-        now = world.registry.get(cls.type_name)
-        out[cls] = now if now is not None and now.type_name == cls.type_name else cls
-    for types in snap.types.values():
-        for cls in types:
-            if cls not in out:
-                now = world.registry.get(cls.type_name)
-                out[cls] = now if now is not None else cls
-    return out
+    """Saved class -> the class to use now: the one this World registers under the same name (a
+    hot-reloaded script's new class, or another runtime's copy of a pack script), else itself."""
+    return {cls: world.registry.get(cls.type_name) or cls for cls in snap.field_names}
 
 
 # -- entities ---------------------------------------------------------------------------------------
@@ -81,9 +74,13 @@ def _restore_entities(world: "World", snap: WorldSnapshot) -> None:
             misplaced.append(eid)
             node.reparentTo(root)          # out of any subtree about to be destroyed
     world._pending_destroy = []
-    for eid in [e for e in nodes if e not in snap.parents]:
-        world.destroy(eid)
-    world.flush_destroyed()
+    for _ in range(MAX_DESTROY_ROUNDS):           # an on_destroy may make entities of its own
+        doomed = [eid for eid in nodes if eid not in snap.parents]
+        if not doomed:
+            break
+        for eid in doomed:
+            world.destroy(eid)
+        world.flush_destroyed()
     recreated = []
     for eid in snap.ids:
         if eid not in nodes:
@@ -182,22 +179,27 @@ def _restore_order(world: "World", snap: WorldSnapshot, classes: dict[type[Compo
     nodes = world._nodes
     if list(nodes) != list(snap.ids):
         for table in (world._nodes, world._names, world._entity_types):
-            ordered = [(eid, table[eid]) for eid in snap.ids if eid in table]
-            table.clear()
-            table.update(ordered)
+            _reorder(table, snap.ids)
     for saved_cls, saved in snap.values.items():
         cls = classes[saved_cls]
         store = world._store.get(cls)
         if store is not None and list(store) != list(saved):
-            ordered_store = {eid: store[eid] for eid in saved if eid in store}
-            store.clear()
-            store.update(ordered_store)
+            _reorder(store, saved)
             world._invalidate(cls)
     for parent, order in snap.child_order.items():
         node = nodes[parent]
         if entity_children(node) != order:
             for child in order:
                 nodes[child].reparentTo(node)      # to the end of the children, one after another
+
+
+def _reorder(table: dict[int, Any], order: Iterable[int]) -> None:
+    """Put a dict's keys in ``order`` in place; keys not in it (made by a script while the restore
+    ran) go last."""
+    ordered = {eid: table[eid] for eid in order if eid in table}
+    ordered.update(table)
+    table.clear()
+    table.update(ordered)
 
 
 def _restore_systems(world: "World", snap: WorldSnapshot) -> None:
