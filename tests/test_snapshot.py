@@ -15,7 +15,7 @@ from engine.audio import AudioSource, AudioSystem
 from engine.core.errors import StormError
 from engine.core.events import FieldChanged
 from engine.core.world import World
-from engine.data.world_file import read_world, save_world, world_to_data
+from engine.data.world_file import load_world_data, read_world, save_world, world_to_data
 from engine.host.runtime import create_runtime
 from engine.input import InputSystem, ScriptedSource
 from engine.input.actions import ActionFrame
@@ -161,6 +161,24 @@ def test_a_snapshot_goes_into_another_world_loaded_from_the_same_file() -> None:
     again = recorded_play(fresh, 600, 300, spawn_and_remove)
     for key in original:
         assert again[key] == original[key], key
+
+
+def test_a_snapshot_of_a_world_at_rest_leaves_its_file_as_it_was() -> None:
+    """What the editor's Play does before the first tick: nothing in the file may change."""
+    entities = [{"id": 1, "name": "Ground", "transform": {"pos": [0, 0, -0.5]},
+                 "components": {"Collider": {"size": [60, 60, 1]}}},
+                {"id": 2, "name": "Tilted crate", "transform": {"pos": [0, 0, 3], "hpr": [30, 10, 5]},
+                 "components": {"RigidBody": {}, "Collider": {}}},
+                {"id": 3, "name": "Long crate", "transform": {"pos": [3, 0, 0.5], "hpr": [33.3, 0, 0],
+                                                              "scale": [1, 2, 1]},
+                 "components": {"RigidBody": {}, "Collider": {}}}]
+    world = load_world_data({"storm_world": 2, "entities": entities}, "crates.world.json", create_runtime())
+    before = saved_text(world)
+    snapshot = world.snapshot()
+    assert saved_text(world) == before
+    play(world, 0, 60)
+    world.restore(snapshot)
+    assert saved_text(world) == before
 
 
 def test_restore_undoes_entities_and_components_made_or_removed_since() -> None:

@@ -76,9 +76,19 @@ class PhysicsState:
 
 
 def settle_nodes(system: "PhysicsSystem") -> None:
-    """Move every awake dynamic body's node to Bullet's own transform of it (not the one-step-late
-    interpolated one): a zero-length variable step only synchronises motion states."""
+    """Move every moving dynamic body's node to Bullet's own transform of it (not the one-step-late
+    interpolated one): a zero-length variable step only synchronises motion states. Bodies that
+    stand still keep their node's transform exactly (Panda3D writes back a position and a
+    quaternion, which would round a heading written in the file in its last digit)."""
+    still = []
+    for body in system._bodies.values():
+        node = body.node
+        if body.kind == DYNAMIC and not (any(node.getLinearVelocity()) or any(node.getAngularVelocity())):
+            still.append((body.path, body.path.getTransform()))
     system.bullet.doPhysics(0.0, 0, 1.0)
+    for path, transform in still:
+        if path.getTransform() != transform:
+            path.setTransform(transform)
 
 
 def capture(system: "PhysicsSystem") -> PhysicsState:
