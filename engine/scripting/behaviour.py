@@ -57,8 +57,9 @@ class Behaviour(Component):
     def load_state(self, state: dict[str, Any]) -> None:
         """Put back what ``save_state`` returned: plain-data attributes set since are removed, the
         saved ones set to copies (the snapshot stays reusable); live objects are left alone.
-        Called on restore instead of ``on_start`` for a behaviour that had started: one that keeps
-        live objects (event subscriptions, say) overrides this to set them up again."""
+        Called on every restore, on the same object or on a new one that replaces a behaviour
+        destroyed since (which gets no ``on_start``): a behaviour that keeps live objects (event
+        subscriptions, say) overrides this to set them up again when they are missing."""
         fields = self.fields
         for name in [n for n, v in self.__dict__.items()
                      if n not in state and n not in fields and n not in NOT_STATE and copy_plain(v) is not NOT_PLAIN]:
