@@ -11,8 +11,19 @@ import jsonschema
 import pytest
 
 from engine.core.component import Component
-from engine.core.fields import (AssetRef, Color, ColorType, ComponentName, EntityRef, Field, Flags, Float, Int,
-                                Replication, Vec3)
+from engine.core.fields import (
+    AssetRef,
+    Color,
+    ColorType,
+    ComponentName,
+    EntityRef,
+    Field,
+    Flags,
+    Float,
+    Int,
+    Replication,
+    Vec3,
+)
 from engine.core.schema import arguments_schema, component_schema
 from engine.data.world_file import read_world, save_world
 from engine.host.builtins import BUILTIN_COMPONENTS

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.core.edit_commands import (AddComponent, CreateEntity, DestroyEntity, Duplicate, RemoveComponent,
-                                       SetFields)
+from engine.core.edit_commands import AddComponent, CreateEntity, DestroyEntity, Duplicate, RemoveComponent, SetFields
 from engine.core.entity_specs import capture_subtree, remap_specs
 from engine.core.prefab_commands import InstantiatePrefab, RevertOverride
 from engine.core.world import World

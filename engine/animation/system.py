@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from panda3d.core import AnimControl, NodePath, Point3
 
 from engine.animation.components import CLIP_FIELDS, Animator
+from engine.animation.snapshot_state import load_animators, save_animators
 from engine.core.events import ComponentAdded, ComponentRemoved, FieldChanged
 from engine.core.system import ORDER_ANIMATION, System
 from engine.packs.assets import AssetCache
@@ -91,6 +92,13 @@ class AnimationSystem(System):
         for eid in list(self._live):
             self._drop(eid)
         self._world = None
+
+    def save_state(self, world: "World") -> dict:
+        return save_animators(self._live)
+
+    def load_state(self, world: "World", state: dict | None) -> None:
+        if state is not None:
+            load_animators(self, state)
 
     def _added(self, event: ComponentAdded) -> None:
         if isinstance(event.component, Animator):

@@ -38,6 +38,7 @@ class _Slot:
     last_hit: float = -math.inf
     last_position: Vec3 | None = None
     velocity: Vec3 = _ZERO
+    plays: int = 0                 # times started: tells a snapshot restore which sounds began since
 
 
 class AudioSystem(System):
@@ -81,6 +82,34 @@ class AudioSystem(System):
         self._starting.clear()
         if self._owns_device:
             self.device.close()
+
+    # -- snapshots ------------------------------------------------------------------------------
+    def save_state(self, world: "World") -> dict[str, Any]:
+        """Per source: when it was last hit (the collision cooldown), where it was and how fast it
+        moved, how often it was started and whether it was sounding; the sources waiting for their
+        first tick; where the listener was."""
+        slots = {eid: (slot.last_hit, slot.last_position, slot.velocity, slot.plays, eid in self._active)
+                 for eid, slot in self._slots.items()}
+        return {"slots": slots, "starting": [slot.source.entity for slot in self._starting],
+                "listener": self._listener_last}
+
+    def load_state(self, world: "World", state: dict[str, Any] | None) -> None:
+        """Sounds started since the snapshot stop; one sounding then and not started again since
+        plays on (a sound that has ended since does not start again)."""
+        if state is None:
+            return
+        self._active = {}
+        for eid, slot in self._slots.items():
+            last_hit, position, velocity, plays, sounding = state["slots"].get(eid, (-math.inf, None, _ZERO, -1, False))
+            slot.last_hit, slot.last_position, slot.velocity = last_hit, position, velocity
+            if slot.voice is None or not slot.voice.playing():
+                continue
+            if sounding and slot.plays == plays:
+                self._active[eid] = slot
+            else:
+                slot.voice.stop()
+        self._starting = [self._slots[eid] for eid in state["starting"] if eid in self._slots]
+        self._listener_last = state["listener"]
 
     def _on_added(self, event: ComponentAdded) -> None:
         if isinstance(event.component, AudioSource):
@@ -201,6 +230,7 @@ class AudioSystem(System):
             min_distance=source.min_distance, max_distance=max(source.min_distance, source.max_distance), cause=cause)
         assert slot.voice is not None
         slot.voice.play(request)
+        slot.plays += 1
         self._active[entity] = slot
         return True
 

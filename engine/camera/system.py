@@ -123,6 +123,20 @@ class CameraSystem(System):
         self._rigs.clear()
         self._problems.clear()
 
+    def save_state(self, world: "World") -> dict[str, Any]:
+        """Each moving camera's yaw, pitch, smoothed point and distance, the problems already
+        reported, and whether the player let go of the pointer."""
+        rigs = {eid: (rig.mode, rig.yaw, rig.pitch, tuple(rig.pivot), rig.distance) for eid, rig in self._rigs.items()}
+        return {"rigs": rigs, "problems": dict(self._problems), "released": self._released}
+
+    def load_state(self, world: "World", state: dict[str, Any] | None) -> None:
+        if state is None:
+            return
+        self._rigs = {eid: CameraRig(mode, yaw, pitch, Point3(*pivot), distance)
+                      for eid, (mode, yaw, pitch, pivot, distance) in state["rigs"].items()}
+        self._problems = dict(state["problems"])
+        self._released = state["released"]
+
     def _on_removed(self, event: ComponentRemoved) -> None:
         if isinstance(event.component, Camera):
             self._rigs.pop(event.entity, None)

@@ -29,6 +29,7 @@ from engine.core.system import System
 
 if TYPE_CHECKING:
     from engine.core.commands import Command
+    from engine.core.snapshot import WorldSnapshot
 
 C = TypeVar("C", bound=Component)
 log = logging.getLogger("storm.world")
@@ -348,6 +349,23 @@ class World:
                 if not node.isEmpty():
                     node.removeNode()
                 self.events.emit(EntityDestroyed(eid, name))
+
+    # -- snapshots ----------------------------------------------------------------------------------
+    def snapshot(self) -> "WorldSnapshot":
+        """An exact in-memory copy of this world's state, between ticks (see engine/core/snapshot.py).
+
+        A sync point: systems put their own state into canonical form first (physics rebuilds its
+        Bullet world; contacts lose their warm starting for one tick)."""
+        from engine.core.snapshot import take_snapshot
+
+        return take_snapshot(self)
+
+    def restore(self, snapshot: "WorldSnapshot") -> None:
+        """Put this world back to ``snapshot`` (taken from it, or from a world of the same origin);
+        raises SnapshotError, changing nothing, for a snapshot of another origin."""
+        from engine.core.snapshot_restore import restore_snapshot
+
+        restore_snapshot(self, snapshot)
 
     def close(self) -> None:
         """Detach systems and remove every entity."""

@@ -118,6 +118,16 @@ class Actions:
         self._held = held
         self._frame = frame
 
+    def save_state(self) -> tuple[ActionFrame, frozenset[str], frozenset[str], frozenset[str]]:
+        """This tick's values and the buttons held, pressed and released (a World snapshot keeps them)."""
+        frame = self._frame
+        return (ActionFrame(frame.held, dict(frame.axes), dict(frame.vectors)), self._held, self._pressed,
+                self._released)
+
+    def load_state(self, state: tuple[ActionFrame, frozenset[str], frozenset[str], frozenset[str]]) -> None:
+        frame, self._held, self._pressed, self._released = state
+        self._frame = ActionFrame(frame.held, dict(frame.axes), dict(frame.vectors))
+
     # -- rebinding ------------------------------------------------------------------------------
     def rebind(self, action: str, old: str, new: str, save: bool = True) -> None:
         """Bind ``new`` where ``action`` used ``old`` and (by default) save it for this user.

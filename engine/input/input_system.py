@@ -166,6 +166,19 @@ class InputSystem(System):
         self._warned.add(key)
         return True
 
+    # -- snapshots ------------------------------------------------------------------------------
+    def save_state(self, world: "World") -> Any:
+        """Each player's action values of the tick just run (what behaviours read until the next
+        tick) and the buttons then held (what the next tick's pressed and released are measured
+        against). Sources are not state: they are where input comes from."""
+        return {player: entry.actions.save_state() for player, entry in self._players.items()}
+
+    def load_state(self, world: "World", state: Any) -> None:
+        if not state:
+            return
+        for player, saved in state.items():
+            self._player(player).actions.load_state(saved)
+
     # -- recording (the local player) -----------------------------------------------------------
     def start_recording(self) -> "Recorder":
         """Record the local player's action values from the next tick on; ``stop_recording`` hands them back."""

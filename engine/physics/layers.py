@@ -34,13 +34,23 @@ class CollisionGroups:
         group = len(self._combos)
         self._combos.append(key)
         self._index[key] = group
-        for other, (other_layer, other_mask, other_trigger) in enumerate(self._combos):
+        self._set_flags(group)
+        self._query_cache.clear()
+        return group
+
+    def bind(self, world: BulletWorld) -> None:
+        """Serve another Bullet world (a snapshot's fresh one): the same groups, the same table."""
+        self._world = world
+        for group in range(len(self._combos)):
+            self._set_flags(group)
+
+    def _set_flags(self, group: int) -> None:
+        layer, mask, trigger = self._combos[group]
+        for other, (other_layer, other_mask, other_trigger) in enumerate(self._combos[:group + 1]):
             collide = bool(mask >> other_layer & 1) and bool(other_mask >> layer & 1)
             if trigger and other_trigger:
                 collide = False
             self._world.setGroupCollisionFlag(group, other, collide)
-        self._query_cache.clear()
-        return group
 
     def nearest_group(self, layer: int) -> int:
         """A taken group on the same layer (or group 0) for when no new group can be made."""

@@ -22,6 +22,7 @@ from engine.physics.joints import build_joint
 from engine.physics.layers import CollisionGroups
 from engine.physics.queries import PhysicsQueries, RayHit
 from engine.physics.shapes import ShapeSpec
+from engine.physics.sync_point import PhysicsState, apply, capture, rebuild, settle_nodes
 from engine.render.components import MeshRenderer
 from engine.scripting.behaviour import Behaviour
 
@@ -95,6 +96,30 @@ class PhysicsSystem(System):
         self._by_node.clear()
         self._characters, self._triggers = [], []
         self._world = None
+
+    # -- snapshots: a sync point (see sync_point.py) -------------------------------------------
+    def save_state(self, world: "World") -> PhysicsState:
+        """Capture what Bullet knows beyond the components, then rebuild Bullet from that capture
+        alone, exactly as ``load_state`` will: contacts lose their warm starting for one tick."""
+        self._ready()
+        settle_nodes(self)
+        state = capture(self)
+        rebuild(self, state)
+        return state
+
+    def load_state(self, world: "World", state: PhysicsState | None) -> None:
+        if state is not None:
+            self._ready()
+            apply(self, state)
+
+    def _use_bullet(self, bullet: BulletWorld) -> None:
+        """Switch every helper to another Bullet world (the sync point's fresh one)."""
+        self.bullet = bullet
+        self.groups.bind(bullet)
+        self.queries._bullet = bullet
+        for helper in (self._factory, self._motor, self._tracker):
+            if helper is not None:
+                helper.bullet = bullet
 
     # -- change tracking ------------------------------------------------------------------------
     def _on_added(self, event: ComponentAdded) -> None:

@@ -14,6 +14,7 @@ from panda3d.core import NodePath
 
 from engine.core.component import Component
 from engine.core.events import ComponentAdded, ComponentRemoved
+from engine.core.plain_data import NOT_PLAIN, copy_plain
 from engine.core.system import ORDER_SCRIPTS, System
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from engine.scripting.script_loader import ScriptLoader
 
 log = logging.getLogger("storm.scripts")
+NOT_STATE = frozenset(("entity", "world", "node"))   # attributes every behaviour has, never its own state
 
 
 INPUT_FOR_SERVICE = "input_for"  # the input system's ``actions_for(entity)``
@@ -48,6 +50,33 @@ class Behaviour(Component):
 
     def on_destroy(self) -> None:
         """Called when the behaviour or its entity is removed."""
+
+    def save_state(self) -> dict[str, Any]:
+        """This behaviour's own attributes (not its fields) for a World snapshot: by default a copy of
+        every plain-data attribute (numbers, strings, bools, None, Point3/Vec3/Quat, and tuples,
+        lists, dicts and sets of those); live objects (nodes, subscriptions, classes) are skipped."""
+        fields = self.fields
+        state = {}
+        for name, value in self.__dict__.items():
+            if name in fields or name in NOT_STATE:
+                continue
+            copied = copy_plain(value)
+            if copied is not NOT_PLAIN:
+                state[name] = copied
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Put back what ``save_state`` returned: plain-data attributes set since are removed, the
+        saved ones set to copies (the snapshot stays reusable); live objects are left alone.
+        Called on every restore, on the same object or on a new one that replaces a behaviour
+        destroyed since (which gets no ``on_start``): a behaviour that keeps live objects (event
+        subscriptions, say) overrides this to set them up again when they are missing."""
+        fields = self.fields
+        for name in [n for n, v in self.__dict__.items()
+                     if n not in state and n not in fields and n not in NOT_STATE and copy_plain(v) is not NOT_PLAIN]:
+            del self.__dict__[name]
+        for name, value in state.items():
+            self.__dict__[name] = copy_plain(value)
 
 
 class ScriptSystem(System):
@@ -160,3 +189,40 @@ class ScriptSystem(System):
 
     def live_count(self) -> int:
         return len(self._live)
+
+    # -- snapshots ------------------------------------------------------------------------------
+    def save_state(self, world: "World") -> dict[str, Any]:
+        """Which behaviours have started (in update order), which are waiting to start, and each
+        one's own ``save_state``; keyed by (entity, type name)."""
+        started = [(b.entity, b.type_name) for b in self._live.values()]
+        starting = [(b.entity, b.type_name) for b in self._starting]
+        states = {}
+        for behaviour in [*self._live.values(), *self._starting]:
+            try:
+                states[(behaviour.entity, behaviour.type_name)] = behaviour.save_state()
+            except Exception:  # noqa: BLE001 - a broken script must not stop the snapshot
+                log.exception("script %s on entity %d raised in save_state; its own state is not kept",
+                              behaviour.type_name, behaviour.entity)
+        return {"started": started, "starting": starting, "states": states}
+
+    def load_state(self, world: "World", state: dict[str, Any] | None) -> None:
+        """Started behaviours get their state back without ``on_start``; one that had not started
+        at the snapshot but has since is stopped (``on_destroy``) and starts again next tick."""
+        if state is None:
+            return
+        present = {(b.entity, b.type_name): b for b in [*self._live.values(), *self._starting]}
+        was_started = set(state["started"])
+        for key, behaviour in present.items():
+            if key not in was_started and id(behaviour) in self._live:
+                self._call(behaviour, "on_destroy")
+        self._live = {id(b): b for b in (present.get(key) for key in state["started"]) if b is not None}
+        self._starting = [b for b in (present.get(key) for key in state["starting"]) if b is not None]
+        for key, behaviour in present.items():
+            saved = state["states"].get(key)
+            if saved is None:
+                continue
+            try:
+                behaviour.load_state(saved)
+            except Exception:  # noqa: BLE001
+                self._fail(behaviour, "load_state")
+        self._dirty = True

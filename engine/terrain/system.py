@@ -86,6 +86,19 @@ class TerrainSystem(System):
         if isinstance(event.component, Terrain):
             self._on_added(ComponentAdded(event.entity, event.component))
 
+    def save_state(self, world: "World") -> None:
+        """A snapshot is a sync point: each surface's Bullet placement counts as up to date (the
+        PhysicsSystem reads it from the node again)."""
+        self._settle()
+
+    def load_state(self, world: "World", state: None) -> None:
+        self._settle()
+
+    def _settle(self) -> None:
+        for built in self._built.values():
+            if built.body_path is not None:
+                built.placed = built.body_path.getNetTransform()
+
     def rebuild(self, eid: int) -> None:
         """Build an entity's terrain again, reading its image from disk again (after changing fields
         without ``World.set_field``, or after a new heightmap was written)."""

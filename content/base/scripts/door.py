@@ -8,7 +8,7 @@ hinge), eased in and out, one fixed tick at a time. See docs/level-pieces.md.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Any, Callable
 
 from panda3d.core import Point3, Quat, Vec3
 
@@ -63,6 +63,21 @@ class TriggeredDoor(Behaviour):
     def on_destroy(self) -> None:
         self._stop_listening()
 
+    def load_state(self, state: dict[str, Any]) -> None:
+        """After a snapshot restore: the plain state (openness, who is inside...) comes back through
+        the default hook; the live parts are set up again to match it without side effects: the
+        opener type, and the trigger subscriptions, which a watching door without a problem has."""
+        super().load_state(state)
+        watching = getattr(self, "_watching", None)
+        if watching is None:
+            return                             # not started at the snapshot: on_start comes next
+        self._opener = self.world.registry.get(watching[1]) if watching[1] else None
+        listening = not self.problem
+        if listening and not getattr(self, "_unsubscribe", None):
+            self._subscribe()
+        elif not listening:
+            self._stop_listening()
+
     def _watch(self) -> None:
         """Check ``trigger`` and ``opened_by`` as they are now and listen to that trigger; whoever
         is already inside it counts, so the door opens or closes to match."""
@@ -73,15 +88,18 @@ class TriggeredDoor(Behaviour):
         self._inside = set()
         self._stop_listening()
         if not self.problem and self._trigger_ok():
-            bus = self.world.events
-            # looked up on the class at each event, so a hot reload's new code handles them
-            self._unsubscribe = [bus.subscribe(TriggerEntered, lambda event: self._entered(event)),
-                                 bus.subscribe(TriggerExited, lambda event: self._exited(event))]
+            self._subscribe()
             self._inside = {eid for eid in self._occupants() if eid != self.entity and self._opens(eid)}
         if self._inside and not was_occupied:
             self._head(True)
         elif was_occupied and not self._inside:
             self._head(False)
+
+    def _subscribe(self) -> None:
+        bus = self.world.events
+        # looked up on the class at each event, so a hot reload's new code handles them
+        self._unsubscribe = [bus.subscribe(TriggerEntered, lambda event: self._entered(event)),
+                             bus.subscribe(TriggerExited, lambda event: self._exited(event))]
 
     def _occupants(self) -> set[int]:
         return trigger_occupants(self.world, self.trigger)
