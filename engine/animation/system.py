@@ -85,7 +85,8 @@ class AnimationSystem(System):
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, world: "World") -> None:
         self._world = world
-        self.listen(world, {ComponentAdded: self._added, ComponentRemoved: self._removed, FieldChanged: self._changed})
+        self.listen(world, {ComponentAdded: self._added, ComponentRemoved: self._removed, FieldChanged: self._changed},
+                    (Animator,))
 
     def detach(self, world: "World") -> None:
         self.stop_listening()

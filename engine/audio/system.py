@@ -70,7 +70,7 @@ class AudioSystem(System):
             runtime = world.services.get("runtime")
             self.content = runtime.content if runtime is not None else default_content()
         self.listen(world, {ComponentAdded: self._on_added, ComponentRemoved: self._on_removed,
-                            FieldChanged: self._on_changed})
+                            FieldChanged: self._on_changed}, (AudioSource,))
 
     def detach(self, world: "World") -> None:
         self.stop_listening()

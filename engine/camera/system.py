@@ -107,7 +107,7 @@ class CameraSystem(System):
     def attach(self, world: "World") -> None:
         self._world = world
         self.listen(world, {ComponentRemoved: self._on_removed, EntityDestroyed: self._on_destroyed,
-                            FieldChanged: self._on_changed})
+                            FieldChanged: self._on_changed}, (Camera,))
 
     def detach(self, world: "World") -> None:
         self.stop_listening()

@@ -33,10 +33,12 @@ def check_refs(world: "World", cls: type[Component], values: dict[str, Any], com
                pending: set[int] = frozenset()) -> None:  # type: ignore[assignment]
     """An entity reference to an existing entity must point at one that has what the field
     requires. (A reference may dangle: its target can be destroyed later, as in files.)"""
-    for name, value in values.items():
-        kind = cls.fields[name].type
-        if not isinstance(kind, EntityRef) or not value or value in pending or not world.exists(value):
+    for name in cls.entity_ref_fields:
+        value = values.get(name)
+        if not value or value in pending or not world.exists(value):
             continue
+        kind = cls.fields[name].type
+        assert isinstance(kind, EntityRef)
         if kind.requires:
             has = {type(c).type_name for c in world.components(value)}
             missing = [t for t in kind.requires if t not in has]

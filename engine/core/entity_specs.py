@@ -50,6 +50,9 @@ class TransformSpec:
     scale: Vec | None = None
 
     def apply(self, node: NodePath) -> None:
+        if self.pos is not None and self.hpr is not None and self.scale is not None:
+            node.setPosHprScale(*self.pos, *self.hpr, *self.scale)
+            return
         if self.pos is not None:
             node.setPos(*self.pos)
         if self.hpr is not None:
@@ -78,6 +81,15 @@ class TransformSpec:
         """Check an ``{"pos": [...], "hpr": [...], "scale": [...]}`` object; raises SpecError."""
         if not isinstance(data, dict):
             raise SpecError(path, "an object with pos, hpr and/or scale")
+        validate = TRANSFORM_VECTOR.validate
+        if len(data) == 3 and "pos" in data and "hpr" in data and "scale" in data:  # the usual, fast
+            try:
+                pos, hpr, scale = validate(data["pos"]), validate(data["hpr"]), validate(data["scale"])
+            except FieldError:
+                pass  # the loop below names the part
+            else:
+                if 0.0 not in scale:
+                    return cls(pos, hpr, scale)  # type: ignore[arg-type]
         values: dict[str, Vec] = {}
         for key, value in data.items():
             if key not in TRANSFORM_KEYS:
@@ -131,17 +143,17 @@ def build_entities(world: "World", specs: Sequence[EntitySpec]) -> None:
     Parents are either in ``specs`` or already in the world. Components are added last, so
     systems reacting to them see the finished hierarchy.
     """
-    nodes = []
+    later = []
     for spec in specs:
-        parent = spec.parent if spec.parent and world.exists(spec.parent) else 0
+        parent = spec.parent
+        if parent and not world.exists(parent):
+            later.append(spec)
+            parent = 0
         world.create_entity(spec.name, parent, spec.id)
-        node = world.node(spec.id)
         if spec.transform is not None:
-            spec.transform.apply(node)
-        nodes.append(node)
-    for spec, node in zip(specs, nodes):
-        if spec.parent and node.getParent() == world.root:
-            node.reparentTo(world.node(spec.parent))
+            spec.transform.apply(world.node(spec.id))
+    for spec in later:  # parents listed after their children
+        world.node(spec.id).reparentTo(world.node(spec.parent))
     for spec in specs:
         if spec.instance is not None:
             world.prefab_instances[spec.id] = spec.instance

@@ -67,27 +67,43 @@ class CommandApplied:
 
 
 class EventBus:
-    """Publish/subscribe by event class. Handlers run synchronously, in subscription order."""
+    """Publish/subscribe by event class. Handlers run synchronously, in subscription order.
+
+    A handler may ask for component events (those with a ``component``) of some component
+    classes only; the bus then calls it for those alone, from a dispatch list it keeps per
+    (event class, component class), so a world with many systems pays for the ones that care.
+    """
 
     def __init__(self) -> None:
-        self._handlers: dict[type, list[Callable[[Any], None]]] = defaultdict(list)
+        self._handlers: dict[type, list[tuple[Callable[[Any], None], tuple[type, ...] | None]]] = defaultdict(list)
+        self._plans: dict[Any, list[Callable[[Any], None]]] = {}
 
-    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> Callable[[], None]:
-        """Call ``handler`` for each event of ``event_type``; returns a function that unsubscribes."""
-        self._handlers[event_type].append(handler)
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None],
+                  only: tuple[type, ...] | None = None) -> Callable[[], None]:
+        """Call ``handler`` for each event of ``event_type`` (with ``only``: whose ``component`` is
+        an instance of one of those classes); returns a function that unsubscribes."""
+        entry = (handler, tuple(only) if only is not None else None)
+        self._handlers[event_type].append(entry)
+        self._plans.clear()
 
         def unsubscribe() -> None:
             handlers = self._handlers.get(event_type, [])
-            if handler in handlers:
-                handlers.remove(handler)
+            if entry in handlers:
+                handlers.remove(entry)
+                self._plans.clear()
 
         return unsubscribe
 
     def emit(self, event: Any) -> None:
-        handlers = self._handlers.get(type(event))
-        if handlers:
-            for handler in list(handlers):
-                handler(event)
+        kind = type(event)
+        component = getattr(event, "component", None)
+        key = (kind, type(component))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = [handler for handler, only in self._handlers.get(kind, ())
+                                       if only is None or isinstance(component, only)]
+        for handler in plan:
+            handler(event)
 
     def has_subscribers(self, event_type: type) -> bool:
         return bool(self._handlers.get(event_type))

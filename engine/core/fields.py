@@ -242,7 +242,7 @@ class Vector(FieldType):
         return tuple(out)
 
     def to_data(self, value: Sequence[float]) -> list[float | int]:
-        return [Float().to_data(v) for v in value]
+        return [int(v) if v.is_integer() and abs(v) < 2**53 else v for v in map(float, value)]
 
     def json_schema(self) -> dict[str, Any]:
         return {"type": "array", "items": _bounds({"type": "number"}, self.min, self.max),

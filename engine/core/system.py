@@ -41,17 +41,22 @@ class System:
         """Put back what ``save_state`` returned; ``World.restore`` calls it after the world's
         entities, components and transforms are back."""
 
-    def listen(self, world: "World", handlers: Mapping[type, Callable[[Any], None]]) -> None:
+    def listen(self, world: "World", handlers: Mapping[type, Callable[[Any], None]],
+               components: tuple[type, ...] | None = None) -> None:
         """Subscribe ``handlers`` (event type -> callable) to the world's events until
-        ``stop_listening``. A ComponentAdded handler first receives every component already in
-        the world, so a system added to a populated world catches up."""
-        from engine.core.events import ComponentAdded
+        ``stop_listening``; ``components`` limits component events (added, removed, field
+        changed) to those component classes. A ComponentAdded handler first receives every
+        matching component already in the world, so a system added to a populated world catches up."""
+        from engine.core.events import ComponentAdded, ComponentRemoved, FieldChanged
 
-        self._subscriptions = [world.events.subscribe(kind, handler) for kind, handler in handlers.items()]
+        filtered = (ComponentAdded, ComponentRemoved, FieldChanged)
+        self._subscriptions = [world.events.subscribe(kind, handler, components if kind in filtered else None)
+                               for kind, handler in handlers.items()]
         added = handlers.get(ComponentAdded)
         if added is not None:
             for event in world.existing_components():
-                added(event)
+                if components is None or isinstance(event.component, components):
+                    added(event)
 
     def stop_listening(self) -> None:
         """End the subscriptions ``listen`` made (safe to call twice)."""

@@ -41,6 +41,8 @@ class EntityBlock:
 
 def expect_keys(block: dict[str, Any], allowed: Iterable[str], ctx: LoadContext, path: str) -> None:
     allowed = tuple(allowed)
+    if len(block) <= len(allowed) and all(key in allowed for key in block):
+        return
     for key in block:
         if key not in allowed:
             raise DataError(ctx.source, f"{path}.{key}" if path else key, f"one of the keys {', '.join(allowed)}", key)
@@ -49,6 +51,8 @@ def expect_keys(block: dict[str, Any], allowed: Iterable[str], ctx: LoadContext,
 def parse_name(value: Any, ctx: LoadContext, path: str) -> str:
     if not isinstance(value, str) or len(value) > MAX_NAME:
         raise DataError(ctx.source, path, f"a string of at most {MAX_NAME} characters", value)
+    if value.isascii():
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

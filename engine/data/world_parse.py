@@ -92,26 +92,28 @@ def _check_ids(blocks: list[Any], source: str) -> set[int]:
     """Every id in the file (entities and the members of prefab instances) once, parents whole numbers."""
     taken: set[int] = set()
     for index, block in enumerate(blocks):
-        where = _label(index, block)
         if not isinstance(block, dict):
-            raise DataError(source, where, "an entity object", block)
+            raise DataError(source, _label(index, block), "an entity object", block)
         eid = block.get("id")
-        if not _entity_id(eid):
-            raise DataError(source, f"{where}.id", f"a whole number from 1 to {MAX_ENTITY_ID}", eid)
-        if eid in taken:
-            raise DataError(source, f"{where}.id", "an id no other entity in the file has", eid)
+        if not _entity_id(eid) or eid in taken:
+            expected = "an id no other entity in the file has" if _entity_id(eid) else \
+                f"a whole number from 1 to {MAX_ENTITY_ID}"
+            raise DataError(source, f"{_label(index, block)}.id", expected, eid)
         taken.add(eid)
         parent = block.get("parent", 0)
-        if isinstance(parent, bool) or not isinstance(parent, int):
-            raise DataError(source, f"{where}.parent", "the id of another entity in this file", parent)
-        members = block.get("members", {})
+        if type(parent) is not int:
+            raise DataError(source, f"{_label(index, block)}.parent", "the id of another entity in this file", parent)
+        members = block.get("members")
+        if members is None:
+            continue
         if not isinstance(members, dict):
-            raise DataError(source, f"{where}.members", "an object mapping member keys to entity ids", members)
+            raise DataError(source, f"{_label(index, block)}.members", "an object mapping member keys to entity ids",
+                            members)
         for key, member in members.items():
-            if not _entity_id(member):
-                raise DataError(source, f"{where}.members.{key}", f"a whole number from 1 to {MAX_ENTITY_ID}", member)
-            if member in taken:
-                raise DataError(source, f"{where}.members.{key}", "an id no other entity in the file has", member)
+            if not _entity_id(member) or member in taken:
+                expected = "an id no other entity in the file has" if _entity_id(member) else \
+                    f"a whole number from 1 to {MAX_ENTITY_ID}"
+                raise DataError(source, f"{_label(index, block)}.members.{key}", expected, member)
             taken.add(member)
     return taken
 
@@ -139,11 +141,14 @@ def _instance(block: dict[str, Any], label: str, ctx: LoadContext, prefabs: Pref
 def _check_parents(specs: list[EntitySpec], blocks: list[dict[str, Any]], source: str) -> None:
     """Parents exist, and no parent chain loops (each entity walked once: linear in the file)."""
     by_id = {spec.id: spec for spec in specs}
-    where = {block["id"]: _label(index, block) for index, block in enumerate(blocks)}
+
+    def where(eid: int) -> str:
+        index = next((i for i, block in enumerate(blocks) if block["id"] == eid), None)
+        return _label(index, blocks[index]) if index is not None else f"entity {eid}"
+
     for spec in specs:
         if spec.parent and spec.parent not in by_id:
-            raise DataError(source, f"{where.get(spec.id, spec.id)}.parent", "the id of another entity in this file",
-                            spec.parent)
+            raise DataError(source, f"{where(spec.id)}.parent", "the id of another entity in this file", spec.parent)
     done: set[int] = set()
     for spec in specs:
         chain: list[int] = []
@@ -151,7 +156,7 @@ def _check_parents(specs: list[EntitySpec], blocks: list[dict[str, Any]], source
         current = spec.id
         while current and current not in done:
             if current in on_chain:
-                raise DataError(source, f"{where.get(spec.id, spec.id)}.parent", "a parent chain without a loop",
+                raise DataError(source, f"{where(spec.id)}.parent", "a parent chain without a loop",
                                 by_id[spec.id].parent)
             chain.append(current)
             on_chain.add(current)
@@ -162,13 +167,21 @@ def _check_parents(specs: list[EntitySpec], blocks: list[dict[str, Any]], source
 def _check_refs(specs: list[EntitySpec], ctx: LoadContext) -> None:
     """Entity references point at entities of this file that have what the field requires:
     an error when validating, a warning (the world still loads) otherwise."""
-    types = {spec.id: {c.cls.type_name for c in spec.components} for spec in specs}
+    ref_fields: dict[type, list[str]] = {}
+    types: dict[int, set[str]] | None = None
     for spec in specs:
         for component in spec.components:
-            for name, value in component.values.items():
-                kind = component.cls.fields[name].type
-                if not isinstance(kind, EntityRef) or not value:
+            names = ref_fields.get(component.cls)
+            if names is None:
+                names = ref_fields[component.cls] = [n for n, f in component.cls.fields.items()
+                                                     if isinstance(f.type, EntityRef)]
+            for name in names:
+                value = component.values.get(name)
+                if not value:
                     continue
+                if types is None:
+                    types = {s.id: {c.cls.type_name for c in s.components} for s in specs}
+                kind = component.cls.fields[name].type
                 problem = ""
                 if value not in types:
                     problem = "the id of an entity in this world"

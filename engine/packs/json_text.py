@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,13 @@ class _DuplicateKey(ValueError):
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):  # rare: find the key that came twice
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
     return out
 
 
@@ -30,7 +33,7 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-MAX_INT_DIGITS = 300  # larger integers do not fit in a float; no field can hold them
+MAX_INT_DIGITS = 4300  # Python's own default limit; far larger than any number a field can hold
 
 
 def _parse_int(text: str) -> int:
@@ -41,14 +44,19 @@ def _parse_int(text: str) -> int:
 
 def parse_json(text: str, source: str) -> Any:
     """Parse JSON text; raises DataError naming the line and column of a syntax error."""
+    # Python itself refuses integers of over 4300 digits (int_max_str_digits) quickly; only when
+    # that limit was lifted does each integer need the (slower) check of ours.
+    limit = sys.get_int_max_str_digits()
+    int_check = {"parse_int": _parse_int} if limit == 0 or limit > MAX_INT_DIGITS else {}
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant,
-                          parse_int=_parse_int)
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, **int_check)
     except json.JSONDecodeError as exc:
         raise DataError(source, f"line {exc.lineno} column {exc.colno}", f"valid JSON ({exc.msg})") from None
     except _DuplicateKey as exc:
         raise DataError(source, "", f"each key once per object (key {exc.args[0]!r} appears twice)") from None
     except ValueError as exc:
+        if "integer string conversion" in str(exc):
+            raise DataError(source, "", f"valid JSON (a number of at most {MAX_INT_DIGITS} digits)") from None
         raise DataError(source, "", f"valid JSON ({exc})") from None
     except RecursionError:
         raise DataError(source, "", "JSON nested less deeply") from None

@@ -83,7 +83,8 @@ class PhysicsSystem(System):
         self._tracker = ContactTracker(world, self.bullet, self._bodies, self._by_node)
         self._sync_gravity()
         self.listen(world, {ComponentAdded: self._on_added, ComponentRemoved: self._on_removed,
-                            FieldChanged: self._on_changed, EntityDestroyed: self._on_destroyed})
+                            FieldChanged: self._on_changed, EntityDestroyed: self._on_destroyed},
+                    (*BODY_COMPONENTS, Joint, Behaviour, MeshRenderer))
 
     def detach(self, world: "World") -> None:
         self.stop_listening()

@@ -34,6 +34,8 @@ from engine.render.point_shadows import MAX_POINT_SHADOWS, POINT_SHADOW_PRIORITY
 ORDER_RENDER_SYNC = 900  # after the whole simulation: the nodes drawn this frame follow the tick
 
 
+WHITE = (1.0, 1.0, 1.0, 1.0)
+
 class RenderSystem(System):
     """Builds and updates the nodes behind MeshRenderer, Light and Environment components (the view
     comes from ``engine.camera.components.active_camera``).
@@ -49,6 +51,8 @@ class RenderSystem(System):
         self.assets = assets
         self._world: "World | None" = None
         self._meshes: dict[int, NodePath] = {}
+        self._materials: dict[tuple[float, float], Material] = {}
+        self._styles: dict[int, tuple[tuple[float, ...], bool]] = {}  # the colour and visibility each mesh shows
         self._lights: dict[int, NodePath] = {}
         self._environments: dict[int, Environment] = {}
         self._sky: NodePath | None = None
@@ -60,7 +64,8 @@ class RenderSystem(System):
 
     def attach(self, world: "World") -> None:
         self._world = world
-        self.listen(world, {ComponentAdded: self._added, ComponentRemoved: self._removed, FieldChanged: self._changed})
+        self.listen(world, {ComponentAdded: self._added, ComponentRemoved: self._removed, FieldChanged: self._changed},
+                    (MeshRenderer, Light, Environment))
 
     def detach(self, world: "World") -> None:
         self.stop_listening()
@@ -86,6 +91,7 @@ class RenderSystem(System):
         component = event.component
         if isinstance(component, MeshRenderer):
             node = self._meshes.pop(event.entity, None)
+            self._styles.pop(event.entity, None)
             if node is not None:
                 node.removeNode()
         elif isinstance(component, Light):
@@ -122,28 +128,45 @@ class RenderSystem(System):
         node.setName("mesh")
         if not self.assets.failed(mesh.model):
             if mesh.model.startswith("primitive:"):
-                material = Material("primitive")
-                material.setBaseColor((1.0, 1.0, 1.0, 1.0))
-                material.setRoughness(mesh.roughness)
-                material.setMetallic(mesh.metallic)
-                node.setMaterial(material, 1)
+                node.setMaterial(self._material(mesh.roughness, mesh.metallic), 1)
         if not mesh.cast_shadows:
             node.hide(SHADOW_CAMERAS)
         self._meshes[eid] = node
-        self._restyle_mesh(eid, mesh)
+        self._restyle_mesh(eid, mesh, fresh=True)
 
-    def _restyle_mesh(self, eid: int, mesh: MeshRenderer) -> None:
-        """Apply tint, transparency and visibility to the mesh node in place."""
+    def _material(self, roughness: float, metallic: float) -> Material:
+        """One shared Material per (roughness, metallic): never changed after it is made (a field
+        change builds the mesh again with the material for the new values)."""
+        key = (roughness, metallic)
+        material = self._materials.get(key)
+        if material is None:
+            material = self._materials[key] = Material("primitive")
+            material.setBaseColor((1.0, 1.0, 1.0, 1.0))
+            material.setRoughness(roughness)
+            material.setMetallic(metallic)
+        return material
+
+    def _restyle_mesh(self, eid: int, mesh: MeshRenderer, fresh: bool = False) -> None:
+        """Apply tint, transparency and visibility to the mesh node in place (``fresh``: a node just
+        made, which is opaque and shown already)."""
         node = self._meshes.get(eid)
         if node is None:
             return
-        if not self.assets.failed(mesh.model):
-            node.setColorScale(*srgb_to_linear(mesh.color))
-            node.setTransparency(TransparencyAttrib.M_alpha if mesh.color[3] < 1.0 else TransparencyAttrib.M_none)
-        if mesh.visible:
-            node.show()
-        else:
-            node.hide()
+        old_color, old_visible = (WHITE, True) if fresh else self._styles.get(eid, (None, None))
+        color, visible = mesh.color, mesh.visible
+        if color != old_color and not self.assets.failed(mesh.model):
+            if color != WHITE:
+                node.setColorScale(*srgb_to_linear(color))
+            else:
+                node.clearColorScale()
+            if old_color is None or (color[3] < 1.0) != (old_color[3] < 1.0):
+                node.setTransparency(TransparencyAttrib.M_alpha if color[3] < 1.0 else TransparencyAttrib.M_none)
+        if visible != old_visible:
+            if visible:
+                node.show()
+            else:
+                node.hide()
+        self._styles[eid] = (color, visible)
 
     def _build_light(self, eid: int, light: Light) -> None:
         assert self._world is not None

@@ -99,7 +99,7 @@ class ScriptSystem(System):
         self._world = world
         if self.loader is not None:
             self._swaps_seen = self.loader.generation  # classes resolved from now on are the newest
-        self.listen(world, {ComponentAdded: self._on_added, ComponentRemoved: self._on_removed})
+        self.listen(world, {ComponentAdded: self._on_added, ComponentRemoved: self._on_removed}, (Behaviour,))
 
     def detach(self, world: "World") -> None:
         self.stop_listening()

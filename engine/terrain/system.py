@@ -64,7 +64,7 @@ class TerrainSystem(System):
     def attach(self, world: "World") -> None:
         self._world = world
         self.listen(world, {ComponentAdded: self._on_added, ComponentRemoved: self._on_removed,
-                            FieldChanged: self._on_changed})
+                            FieldChanged: self._on_changed}, (Terrain,))
 
     def detach(self, world: "World") -> None:
         self.stop_listening()

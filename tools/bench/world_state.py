@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "bench": "world_state", "entities": count,
         "load_10k_ms": round(load, 1), "raw_load_10k_ms": round(raw, 1), "load_ratio_vs_raw": ratio(load, raw),
-        "load_server_profile_ms": round(server_ms, 1),
+        "load_server_profile_ms": round(server_ms, 1), "load_server_ratio_vs_raw": ratio(server_ms, raw),
         "snapshot_10k_ms": round(snapshot_ms, 2), "restore_10k_ms": round(moved_restore_ms, 2),
         "restore_unchanged_10k_ms": round(restore_ms, 2),
         "command_us": round(command_us, 2),
