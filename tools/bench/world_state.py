@@ -175,12 +175,20 @@ def _plot(summary: dict[str, Any]) -> None:
                     [summary["raw_load_10k_ms"], summary["load_server_profile_ms"], summary["load_10k_ms"]],
                     color=["#999999", "#6a9fd4", "#2a6fb0"])
     left.bar_label(bars, fmt="%.0f ms")
+    goal = summary["raw_load_10k_ms"] * summary["goals"]["load_ratio_vs_raw"]
+    left.axhline(goal, color="#c0392b", linestyle="--", linewidth=1)
+    left.text(-0.4, goal, " goal: 3x the floor", color="#c0392b", va="bottom", fontsize=8)
+    left.set_ylim(0, max(goal, summary["load_10k_ms"]) * 1.18)
     left.set_title(f"load a {summary['entities']:,}-entity world file")
     left.set_ylabel("ms (median)")
     bars = right.bar(["snapshot", "restore\n(a tenth moved)", "restore\n(unchanged)"],
                      [summary["snapshot_10k_ms"], summary["restore_10k_ms"], summary["restore_unchanged_10k_ms"]],
                      color=["#2a6fb0", "#6a9fd4", "#a9c8e8"])
     right.bar_label(bars, fmt="%.1f ms")
+    right.axhline(summary["goals"]["snapshot_10k_ms"], color="#c0392b", linestyle="--", linewidth=1)
+    right.text(-0.4, summary["goals"]["snapshot_10k_ms"], " snapshot goal 50 ms (restore: 300 ms)", color="#c0392b",
+               va="bottom", fontsize=8)
+    right.set_ylim(0, max(summary["goals"]["snapshot_10k_ms"], summary["restore_10k_ms"]) * 1.2)
     right.set_title("snapshot and restore of that world")
     figure.suptitle(f"Storm world state, {summary['machine']['cpus']} CPUs; command apply+undo "
                     f"{summary['command_us']:.1f} us", fontsize=9)
