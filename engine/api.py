@@ -30,6 +30,7 @@ from engine.core.edit_commands import (
     CreateEntity,
     DestroyEntity,
     Duplicate,
+    Paste,
     RemoveComponent,
     Rename,
     Reparent,
@@ -89,7 +90,7 @@ __all__ = [
     "AssetRef", "Bool", "Color", "ComponentName", "EntityRef", "Enum", "Flags", "Float", "Int", "Replication", "Str",
     "Vec3", "Vector",
     # edits from outside the simulation (world.apply / world.post)
-    "AddComponent", "Command", "CommandError", "CreateEntity", "DestroyEntity", "Duplicate", "InstantiatePrefab",
+    "AddComponent", "Command", "CommandError", "CreateEntity", "DestroyEntity", "Duplicate", "InstantiatePrefab", "Paste",
     "RemoveComponent", "Rename", "Reparent", "SetFields", "SetTransform", "Transaction",
     # input
     "Actions", "InputOwner",

@@ -113,3 +113,20 @@ def test_an_argument_list_schema_requires_every_argument() -> None:
     assert validator.is_valid({"target": 3, "speed": 2})
     assert not validator.is_valid({"target": 3})
     assert not validator.is_valid({"target": 3, "speed": 2, "shout": True})
+
+
+def test_a_field_that_would_hide_an_engine_attribute_is_refused_at_once() -> None:
+    from engine.scripting.behaviour import Behaviour
+
+    with pytest.raises(TypeError) as info:
+        class Clash(Behaviour):  # noqa: F841 - the class statement is what is tested
+            node = Field(Float(), 0.0)
+    assert "field 'node' would hide Behaviour.node" in str(info.value)
+
+    class Base(Behaviour):
+        speed = Field(Float(), 1.0)
+
+    class Faster(Base):  # redeclaring a field of a base is fine
+        speed = Field(Float(), 2.0)
+
+    assert Faster().speed == 2.0

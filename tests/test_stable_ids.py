@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.core.edit_commands import AddComponent, CreateEntity, DestroyEntity, Duplicate, RemoveComponent, SetFields
+from engine.core.edit_commands import (AddComponent, CreateEntity, DestroyEntity, Duplicate, Paste, RemoveComponent,
+                                       SetFields, copy_records)
 from engine.core.entity_specs import capture_subtree, remap_specs
 from engine.core.prefab_commands import InstantiatePrefab, RevertOverride
 from engine.core.world import World
@@ -113,6 +114,20 @@ def test_references_inside_a_copy_point_at_the_copies(runtime: Runtime) -> None:
     specs = {s.name: s for s in remap_specs(capture_subtree(world, 1), {1: 100, 2: 101})}
     assert specs["Frame"].id == 100 and specs["Wheel"].id == 101 and specs["Wheel"].parent == 100
     assert next(c for c in specs["Wheel"].components if c.cls is Joint).values["target"] == 100
+
+
+def test_a_pasted_subtree_gets_new_ids_and_points_at_itself(runtime: Runtime) -> None:
+    world = runtime.new_world()
+    world.apply(CreateEntity.new("Frame", entity=1, components={"RigidBody": {}, "Collider": {}}))
+    world.apply(CreateEntity.new("Wheel", entity=2, parent=1, components={"RigidBody": {}, "Joint": {"target": 1}}))
+    world.apply(CreateEntity.new("Shelf", entity=3))
+    clipboard = json.loads(json.dumps(copy_records(world, 1)))  # as a clipboard would keep it
+    undo = world.apply(Paste(clipboard, parent=3))
+    pasted = {world.name_of(eid): eid for eid in world.entities() if eid > 3}
+    assert world.parent_of(pasted["Frame"]) == 3 and world.parent_of(pasted["Wheel"]) == pasted["Frame"]
+    assert world.get(pasted["Wheel"], Joint).target == pasted["Frame"]
+    world.apply(undo)
+    assert sorted(world.entities()) == [1, 2, 3]
 
 
 @pytest.fixture

@@ -118,7 +118,7 @@ class CameraSystem(System):
         self._world = None
 
     def reset(self) -> None:
-        """Forget every camera's yaw, pitch and followed point (after restoring a snapshot):
+        """Forget every camera's yaw, pitch and followed point (a view jump, a teleport):
         each starts again from its entity's transform on the next tick."""
         self._rigs.clear()
         self._problems.clear()

@@ -28,6 +28,11 @@ class Component:
             collected.update(getattr(base, "fields", {}))
         for name, value in list(vars(cls).items()):
             if isinstance(value, Field):
+                taken = next((base for base in cls.__mro__[1:]
+                              if name in vars(base) or name in vars(base).get("__annotations__", {})), None)
+                if taken is not None and taken is not object:
+                    raise TypeError(f"{cls.__qualname__}: field {name!r} would hide {taken.__name__}.{name}; "
+                                    "give the field another name")
                 collected[name] = value
                 # Values live in instance dicts; a class attribute of the same name would keep
                 # CPython from specialising attribute access (measured 2x slower in query loops).

@@ -316,6 +316,40 @@ class Duplicate(Command):
         return world.apply(CreateEntity([spec_to_json(s) for s in specs]))
 
 
+def copy_records(world: "World", root: int) -> list[dict[str, Any]]:
+    """An entity and its subtree as JSON records, for a clipboard (``Paste`` puts them back)."""
+    return [spec_to_json(spec) for spec in capture_subtree(world, root)]
+
+
+@dataclass
+class Paste(Command):
+    """Create a copy of clipboard records (``copy_records``) under ``parent`` with new ids; entity
+    references inside the pasted subtree point at the pasted entities, the rest stay."""
+
+    entities: list[Any] = field(default_factory=list)
+    parent: int = 0
+
+    def apply(self, world: "World") -> Command:
+        if not isinstance(self.entities, list) or not self.entities:
+            raise CommandError(self, "a non-empty list of entity records")
+        if self.parent:
+            need_entity(world, self.parent, self, "parent entity")
+        try:
+            specs = [spec_from_json(data, world.registry, f"entities[{i}]") for i, data in enumerate(self.entities)]
+        except SpecError as exc:
+            raise CommandError(self, str(exc)) from None
+        first = world.next_id()
+        ids = {spec.id: first + i for i, spec in enumerate(specs)}
+        copies = remap_specs(specs, ids)
+        inside = set(ids.values())
+        for copy in copies:
+            if copy.member_of is not None and copy.member_of[0] not in inside:
+                copy.member_of = None  # a member pasted without its instance is a plain entity
+            if copy.parent not in inside:
+                copy.parent = self.parent
+        return world.apply(CreateEntity([spec_to_json(c) for c in copies]))
+
+
 def copy_subtree(world: "World", root: int, parent: int | None = None) -> list[EntitySpec]:
     """Specs of a copy of ``root``'s subtree with fresh ids (references inside remapped), placed
     under ``parent`` (default: beside the original)."""
