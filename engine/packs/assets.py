@@ -61,16 +61,16 @@ class AssetCache:
             return f"{path!r} is not {'an image' if kind == 'image' else 'a model'} file ({', '.join(suffixes)})"
         return None
 
-    def model(self, asset_id: str, owner: str = "") -> NodePath:
-        """A new NodePath showing the model; a magenta placeholder box if it cannot load."""
+    def model(self, asset_id: str, owner: str = "", parent: NodePath | None = None) -> NodePath:
+        """A new NodePath showing the model (under ``parent`` when given); a magenta placeholder
+        box if it cannot load."""
         with self._lock:
             proto = self._models.get(asset_id)
             if proto is None:
                 proto = self._load(asset_id, owner)
             elif asset_id in self._failed:
                 log.error("asset %r (used by %s) is missing; showing a placeholder", asset_id, owner or "?")
-        copy = proto.copyTo(NodePath())
-        return copy
+        return proto.copyTo(parent if parent is not None else NodePath())
 
     def _load(self, asset_id: str, owner: str) -> NodePath:
         reason = self.problem(asset_id)

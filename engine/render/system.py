@@ -123,8 +123,7 @@ class RenderSystem(System):
     def _build_mesh(self, eid: int, mesh: MeshRenderer) -> None:
         assert self._world is not None
         owner = f"entity {eid} ({self._world.name_of(eid)}) MeshRenderer.model"
-        node = self.assets.model(mesh.model, owner)
-        node.reparentTo(self._world.node(eid))
+        node = self.assets.model(mesh.model, owner, parent=self._world.node(eid))
         node.setName("mesh")
         if not self.assets.failed(mesh.model):
             if mesh.model.startswith("primitive:"):

@@ -53,6 +53,15 @@ def world_file(path: Path, count: int, seed: int = 1) -> Path:
     return path
 
 
+def plain_world_file(path: Path, source: Path) -> Path:
+    """The same entities with names and transforms only: exactly the work of the raw floor."""
+    data = json.loads(source.read_text(encoding="utf-8"))
+    for block in data["entities"]:
+        del block["components"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
 def raw_load(path: Path) -> NodePath:
     """The floor: read the JSON and make one Panda3D node per entity with its transform."""
     with open(path, encoding="utf-8") as handle:
@@ -103,9 +112,13 @@ def main(argv: list[str] | None = None) -> int:
             root.removeNode()
         server = _ServerMaker(runtime)
         server_ms = timed(lambda: read_world(path, server), rounds, lambda w: w.close())
+        plain = plain_world_file(Path(folder) / "plain.world.json", path)
+        plain_ms = timed(lambda: read_world(plain, runtime), rounds, lambda w: w.close())
+        plain_raw_ms = timed(lambda: raw_load(plain), rounds, lambda root: root.removeNode())
         load, raw = statistics.median(storm_ms), statistics.median(raw_ms)
         emit({"bench": "world_state", "what": "load", "entities": count, "storm_ms": round(load, 1),
-              "storm_server_profile_ms": round(server_ms, 1), "raw_panda3d_ms": round(raw, 1)})
+              "storm_server_profile_ms": round(server_ms, 1), "raw_panda3d_ms": round(raw, 1),
+              "storm_plain_entities_ms": round(plain_ms, 1), "raw_panda3d_plain_ms": round(plain_raw_ms, 1)})
 
         world = read_world(path, runtime)
         progress("snapshot and restore")
@@ -131,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench": "world_state", "entities": count,
         "load_10k_ms": round(load, 1), "raw_load_10k_ms": round(raw, 1), "load_ratio_vs_raw": ratio(load, raw),
         "load_server_profile_ms": round(server_ms, 1), "load_server_ratio_vs_raw": ratio(server_ms, raw),
+        "load_plain_10k_ms": round(plain_ms, 1), "plain_ratio_vs_raw": ratio(plain_ms, plain_raw_ms),
         "snapshot_10k_ms": round(snapshot_ms, 2), "restore_10k_ms": round(moved_restore_ms, 2),
         "restore_unchanged_10k_ms": round(restore_ms, 2),
         "command_us": round(command_us, 2),
