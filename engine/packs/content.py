@@ -1,12 +1,12 @@
 """The content registry: enabled packs in load order, and asset ids (``pack:path``) resolved through them."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.core.asset_ids import PACK_NAME, parse_asset_id
+from engine.core.asset_ids import parse_asset_id
 from engine.core.errors import DataError
+from engine.packs.manifest import PackManifest, read_manifest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE_PACK_DIR = REPO_ROOT / "content" / "base"
@@ -16,36 +16,19 @@ VIRTUAL_PACKS = {"primitive"}
 
 @dataclass
 class Pack:
-    """One content pack: a folder with a ``pack.json`` manifest."""
+    """One content pack: a folder with a manifest (``pack.toml``, or the old ``pack.json``)."""
 
     name: str
     root: Path
     version: str
     title: str
     allows_code: bool
+    manifest: PackManifest | None = None
 
     @classmethod
     def from_dir(cls, root: Path) -> "Pack":
-        manifest = root / "pack.json"
-        source = str(manifest)
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(str(root), "pack.json", "a pack manifest file") from None
-        except json.JSONDecodeError as exc:
-            raise DataError(source, f"line {exc.lineno} column {exc.colno}", f"valid JSON ({exc.msg})") from None
-        if not isinstance(data, dict):
-            raise DataError(source, "", "a JSON object", data)
-        name = data.get("name")
-        if not isinstance(name, str) or not PACK_NAME.match(name):
-            raise DataError(source, "name", "a pack name of lower-case letters, digits or _", name)
-        version = data.get("version", "0.0.0")
-        if not isinstance(version, str):
-            raise DataError(source, "version", "a version string like '1.2.0'", version)
-        code = data.get("code", False)
-        if not isinstance(code, bool):
-            raise DataError(source, "code", "true or false", code)
-        return cls(name, root, version, str(data.get("title", name)), code)
+        manifest = read_manifest(root)
+        return cls(manifest.id, root, str(manifest.version), manifest.name, manifest.allows_code, manifest)
 
 
 class ContentRegistry:
