@@ -26,7 +26,7 @@ def falling_box(world: World) -> int:
 def test_a_server_world_has_no_render_audio_or_camera_but_simulates_physics_and_scripts(runtime: Runtime) -> None:
     world = runtime.new_world(profile="server")
     names = [system.name for system in world.systems()]
-    assert names == ["input", "scripts", "terrain", "physics"]
+    assert names == ["input", "prefab_watch", "scripts", "terrain", "physics"]
     assert world.system(RenderSystem) is None and world.system(AudioSystem) is None
     assert world.system(CameraSystem) is None
     box = falling_box(world)
@@ -43,7 +43,7 @@ def test_a_server_world_has_no_render_audio_or_camera_but_simulates_physics_and_
 def test_the_game_profile_is_the_default_and_runs_the_table_in_order(runtime: Runtime) -> None:
     world = runtime.new_world()
     assert [(s.name, s.order) for s in world.systems()] == [
-        ("input", 100), ("scripts", 200), ("terrain", 290), ("physics", 300), ("animation", 350),
+        ("input", 100), ("prefab_watch", 190), ("scripts", 200), ("terrain", 290), ("physics", 300), ("animation", 350),
         ("camera", 380), ("audio", 400), ("render_sync", 900)]
     box = falling_box(world)
     assert not world.node(box).find("mesh").isEmpty()
@@ -80,7 +80,7 @@ def test_a_system_added_through_the_hook_runs_at_its_declared_order(runtime: Run
         world.tick()
         heights.append(world.node(box).getZ())
     first_tick_ran_before, _ = probe.seen[0]
-    assert first_tick_ran_before == ["input", "scripts", "terrain", "physics"]
+    assert first_tick_ran_before == ["input", "prefab_watch", "scripts", "terrain", "physics"]
     assert [z for _, z in probe.seen] == heights          # it saw each tick's physics result
     assert heights[2] < heights[1] < 5.0
     names = [s.name for s in world.systems()]

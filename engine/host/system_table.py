@@ -26,6 +26,7 @@ from engine.core.system import (
     System,
 )
 from engine.core.world import World
+from engine.host.prefab_watch import ORDER_PREFAB_WATCH, PrefabWatchSystem
 from engine.input import InputSystem, open_actions
 from engine.physics import PhysicsSystem
 from engine.physics.events import Collision
@@ -73,6 +74,10 @@ def _scripts(runtime: "Runtime", world: World) -> System:
     return ScriptSystem(runtime.scripts)
 
 
+def _prefab_watch(runtime: "Runtime", world: World) -> System:
+    return PrefabWatchSystem(runtime.prefabs)
+
+
 def _physics(runtime: "Runtime", world: World) -> System:
     return PhysicsSystem()
 
@@ -100,6 +105,7 @@ def _audio(runtime: "Runtime", world: World) -> System:
 
 STANDARD_SYSTEMS: tuple[SystemSpec, ...] = (
     SystemSpec("input", _input, ORDER_INPUT, EVERY_PROFILE),
+    SystemSpec("prefab_watch", _prefab_watch, ORDER_PREFAB_WATCH, EVERY_PROFILE),
     SystemSpec("scripts", _scripts, ORDER_SCRIPTS, EVERY_PROFILE),
     SystemSpec("physics", _physics, ORDER_PHYSICS, EVERY_PROFILE),
     SystemSpec("terrain", _terrain, ORDER_TERRAIN, EVERY_PROFILE),
