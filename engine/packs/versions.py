@@ -36,6 +36,14 @@ def parse_version(text: object) -> semver.Version:
         raise VersionError(f"a version like '1.4.0' (SemVer: major.minor.patch), got {text!r}") from None
 
 
+def parse_short_version(text: object) -> semver.Version:
+    """A version that may leave out its minor or patch number (``1.0`` means ``1.0.0``), like the
+    engine's ``API_VERSION``; raises VersionError."""
+    if not isinstance(text, str) or len(text) > 100 or not _COMPARISON.match(text) or text[0] in "<>=!^~":
+        raise VersionError(f"a version like '1.0' or '1.4.2', got {text!r}")
+    return _loose(text)
+
+
 def _loose(text: str) -> semver.Version:
     core, sep, rest = text.partition("-") if "-" in text else text.partition("+")
     parts = core.split(".")
