@@ -229,7 +229,8 @@ def lock_changes(lock: Lock, order: Iterable[AvailablePack]) -> list[str]:
         if locked.version != str(pack.version):
             changes.append(f"version {locked.version} -> {pack.version}")
         if locked.hash != digest.hash:
-            changes.append(f"its files differ ({locked.files} files locked, {digest.files} now)")
+            changes.append(f"its files differ ({locked.files} file{'' if locked.files == 1 else 's'} locked, "
+                           f"{digest.files} now)")
         if changes:
             out.append(f"{pack.id} changed since it was locked: {', and '.join(changes)}")
     for pack_id, locked in lock.packs.items():
