@@ -39,13 +39,15 @@ def test_a_new_pack_validates_lists_enables_locks_and_reports_a_change(home: Pat
     listed = storm(home, "list")
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
-    assert lines[lines.index("load order:") + 1].split() == ["1.", "base", "0.2.0", "trusted", str(REPO_ROOT / "content" / "base")]
+    base = str(REPO_ROOT / "content" / "base")
+    assert lines[lines.index("load order:") + 1].split() == ["1.", "base", "0.2.0", "trusted", base]
     assert lines[lines.index("disabled:") + 1].split() == ["forest", "0.1.0", str(root)]
 
     write_profile(home / "profile.toml", ["base", "forest"])
     listed = storm(home, "list").stdout.splitlines()
     start = listed.index("load order:")
-    assert [line.split()[:3] for line in listed[start + 1:start + 3]] == [["1.", "base", "0.2.0"], ["2.", "forest", "0.1.0"]]
+    assert [line.split()[:3] for line in listed[start + 1:start + 3]] == [
+        ["1.", "base", "0.2.0"], ["2.", "forest", "0.1.0"]]
 
     locked = storm(home, "lock")
     assert (locked.returncode, locked.stdout) == (0, f"wrote {home / 'profile.lock'}: base 0.2.0, forest 0.1.0\n")

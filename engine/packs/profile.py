@@ -121,7 +121,8 @@ def pack_settings(profile: Profile, manifest: PackManifest) -> tuple[dict[str, A
         setting = manifest.settings.get(name)
         if setting is None:
             known = ", ".join(sorted(manifest.settings)) or "none"
-            problems.append(f"{where}: {manifest.id} {manifest.version} has no setting {name!r} (its settings: {known})")
+            problems.append(f"{where}: {manifest.id} {manifest.version} has no setting {name!r} "
+                            f"(its settings: {known})")
             continue
         expected = _setting_fault(setting, value)
         if expected:
@@ -140,7 +141,8 @@ def _setting_fault(setting: Setting, value: Any) -> str:
         return "" if isinstance(value, str) and len(value) <= 1000 else "a string of at most 1000 characters"
     if kind == "enum":
         return "" if value in setting.choices else "one of " + ", ".join(repr(c) for c in setting.choices)
-    number = isinstance(value, (int, float)) and not isinstance(value, bool) and (kind == "float" or isinstance(value, int))
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    number = number and (kind == "float" or isinstance(value, int))
     low = -math.inf if setting.min is None else setting.min
     high = math.inf if setting.max is None else setting.max
     if number and not math.isnan(value) and low <= value <= high:
@@ -194,7 +196,8 @@ def read_lock(path: Path | str) -> Lock | None:
     source = str(path)
     data = read_toml(path, "a lock file")
     if set(data) - {"schema", "packs"} or data.get("schema") != LOCK_SCHEMA:
-        raise DataError(source, "schema", f"a lock file of schema {LOCK_SCHEMA} with a [packs] table", data.get("schema"))
+        raise DataError(source, "schema", f"a lock file of schema {LOCK_SCHEMA} with a [packs] table",
+                        data.get("schema"))
     packs = {}
     for pack_id, entry in _table(data.get("packs", {}), source, "packs").items():
         where = f"packs.{pack_id}"
