@@ -3,7 +3,9 @@ settings and trust, a runtime started from a profile, bad profile values named b
 and a pack changed since it was locked reported (a warning, or an error in strict mode)."""
 from __future__ import annotations
 
+import io
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from engine.core.errors import DataError
 from engine.host.runtime import create_runtime
 from engine.packs.content import default_content
-from engine.packs.discovery import scan_packs
+from engine.packs.discovery import PackFile, scan_packs
 from engine.packs.loading import open_content, plan_content
 from engine.packs.locations import pack_folders, storm_home, user_pack_folders
 from engine.packs.pack_hash import content_hash
@@ -45,7 +47,7 @@ def test_the_storm_folder_follows_storm_home_then_xdg_data_home(monkeypatch: pyt
     monkeypatch.delenv("STORM_HOME")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert storm_home() == tmp_path / "xdg" / "storm"
-    monkeypatch.setenv("STORM_PACKS_DIR", f"{tmp_path / 'a'}:{tmp_path / 'b'}")
+    monkeypatch.setenv("STORM_PACKS_DIR", f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}")
     assert pack_folders() == [REPO_CONTENT, tmp_path / "a", tmp_path / "b"]
 
 
@@ -191,3 +193,12 @@ def test_a_link_is_hashed_as_a_link_and_never_followed(tmp_path: Path) -> None:
     (root / "link.txt").unlink()
     (root / "link.txt").symlink_to(tmp_path / "elsewhere.txt")
     assert pack_hash(root) != first
+
+
+def test_a_pack_listing_a_path_twice_cannot_be_hashed() -> None:
+    """A zip file may hold one name twice; which one a reader gets is not defined, so it is refused."""
+    entries = [PackFile("models/tree.gltf", lambda: io.BytesIO(b"{}")),
+               PackFile("models/tree.gltf", lambda: io.BytesIO(b"[]"))]
+    with pytest.raises(DataError) as caught:
+        content_hash(entries, "forest.zip")
+    assert str(caught.value) == "forest.zip: models/tree.gltf: expected each file path once in a pack"

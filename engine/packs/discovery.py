@@ -17,7 +17,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator, NamedTuple, Protocol,
 import semver
 
 from engine.core.errors import DataError, StormError
-from engine.packs.manifest import LEGACY_MANIFEST, MANIFEST, PackManifest, read_manifest
+from engine.packs.manifest import PackManifest, read_manifest
 
 
 class PackFile(NamedTuple):
@@ -140,7 +140,3 @@ def scan_packs(folders: Iterable[Path], readers: Sequence[PackReader] = DEFAULT_
                 unreadable.append(str(exc))
     return ScanResult(packs, unreadable, scanned)
 
-
-def is_pack_folder(path: Path) -> bool:
-    """Whether a folder holds a pack manifest."""
-    return (path / MANIFEST).is_file() or (path / LEGACY_MANIFEST).is_file()

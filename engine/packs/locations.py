@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
+from engine.packs.content import BASE_PACK_DIR
+
+REPO_CONTENT_DIR = BASE_PACK_DIR.parent
 PROFILE_FILE = "profile.toml"
 
 
