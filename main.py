@@ -74,6 +74,21 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pack(args: argparse.Namespace) -> int:
+    from engine.packs import pack_commands
+
+    if args.pack_command == "new":
+        status, text = pack_commands.new_pack(args.id, args.kind, args.dir)
+    elif args.pack_command == "validate":
+        status, text = pack_commands.validate_pack(args.folder)
+    elif args.pack_command == "list":
+        status, text = pack_commands.list_packs(args.profile)
+    else:
+        status, text = pack_commands.lock_packs(args.profile)
+    print(text)
+    return status
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(v) for v in text.lower().split("x"))
@@ -122,6 +137,31 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Load a world strictly; missing assets count as errors.")
     validate.add_argument("world", help="world file to check")
     validate.set_defaults(func=_validate)
+
+    pack = sub.add_parser("pack", help="make, check, list and lock content packs",
+                          description="Content packs: see docs/modding.md.")
+    pack.set_defaults(func=lambda _args: pack.print_help() or 2)
+    pack_sub = pack.add_subparsers(dest="pack_command")
+    pack_new = pack_sub.add_parser("new", help="write a new pack folder with a commented pack.toml",
+                                   description="Write <dir>/<id>/ with a commented pack.toml and the usual folders.")
+    pack_new.add_argument("id", help="the pack id (lower-case letters, digits, _): its asset namespace")
+    pack_new.add_argument("--kind", choices=("content", "plugin", "both"), default="content",
+                          help="content (data only, the default), plugin (Python) or both")
+    pack_new.add_argument("--dir", help="where to make it (default: your packs folder)")
+    pack_check = pack_sub.add_parser("validate", help="check a pack folder: manifest and every JSON file",
+                                     description="Check a pack's manifest, every JSON file in it and the files "
+                                                 "its manifest names; says ok or lists each problem.")
+    pack_check.add_argument("folder", help="the pack folder")
+    pack_list = pack_sub.add_parser("list", help="installed packs, enabled or not, in load order, with problems",
+                                    description="List installed packs: the enabled ones in load order, the "
+                                                "disabled ones, every problem, and changes since the lock file.")
+    pack_lock = pack_sub.add_parser("lock", help="record each enabled pack's version and content hash",
+                                    description="Write the profile's lock file; a pack that changes afterwards is "
+                                                "reported when it loads.")
+    for command in (pack_list, pack_lock):
+        command.add_argument("--profile", help="profile file (default: profile.toml in your Storm folder)")
+    for command in (pack_new, pack_check, pack_list, pack_lock):
+        command.set_defaults(func=_pack)
     return parser
 
 

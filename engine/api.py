@@ -23,6 +23,7 @@ from engine.audio.components import AudioListener, AudioSource
 from engine.audio.system import AudioSystem
 from engine.camera.components import FIRST_PERSON, FIXED, ORBIT, THIRD_PERSON, Camera, active_camera
 from engine.camera.system import CameraView, follow_view, forward, heading_of, planar, turn_towards, wrap_degrees
+from engine.core.api_version import API_VERSION
 from engine.core.commands import Command, CommandError, Transaction
 from engine.core.component import Component
 from engine.core.edit_commands import (
@@ -64,8 +65,6 @@ from engine.physics.queries import RayHit
 from engine.physics.system import PhysicsSystem
 from engine.render.components import Environment, Light, MeshRenderer
 from engine.scripting.behaviour import Behaviour
-
-API_VERSION = "1.0"
 
 
 def trigger_occupants(world: World, trigger: int) -> set[int]:

@@ -3,6 +3,7 @@ factory that builds a World with the systems of the tick table (``system_table.p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 from engine.core.component import ComponentRegistry
@@ -13,6 +14,8 @@ from engine.host.builtins import builtin_registry
 from engine.host.system_table import GAME, STANDARD_SYSTEMS, SystemFactory, SystemSpec
 from engine.packs.assets import AssetCache
 from engine.packs.content import ContentRegistry, default_content
+from engine.packs.loading import open_content
+from engine.packs.profile import Profile
 from engine.scripting.script_loader import ScriptLoader
 
 
@@ -63,7 +66,14 @@ class Runtime:
         return world
 
 
-def create_runtime(content: ContentRegistry | None = None, audio: str = "null") -> Runtime:
-    """A runtime over the given packs (the base pack alone by default)."""
+def create_runtime(content: ContentRegistry | None = None, audio: str = "null",
+                   profile: Profile | Path | str | None = None) -> Runtime:
+    """A runtime over the given packs, or over a profile's enabled packs in load order
+    (``engine.packs.loading.open_content``: a Profile, or the path of a profile file); the base
+    pack alone when neither is given."""
+    if content is not None and profile is not None:
+        raise ValueError("create_runtime: give content or a profile, not both")
+    if profile is not None:
+        content = open_content(profile)
     content = content or default_content()
     return Runtime(content, AssetCache(content), ScriptLoader(content), PrefabLibrary(content), audio)

@@ -1,8 +1,9 @@
 """The content registry: enabled packs in load order, and asset ids (``pack:path``) resolved through them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.core.asset_ids import parse_asset_id
 from engine.core.errors import DataError
@@ -16,7 +17,9 @@ VIRTUAL_PACKS = {"primitive"}
 
 @dataclass
 class Pack:
-    """One content pack: a folder with a manifest (``pack.toml``, or the old ``pack.json``)."""
+    """One content pack: a folder with a manifest (``pack.toml``, or the old ``pack.json``).
+    ``trusted``: the player lets its code run in the engine's process; ``settings``: its
+    declared settings with the profile's values (engine.packs.loading fills both)."""
 
     name: str
     root: Path
@@ -24,6 +27,8 @@ class Pack:
     title: str
     allows_code: bool
     manifest: PackManifest | None = None
+    trusted: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dir(cls, root: Path) -> "Pack":
@@ -77,5 +82,6 @@ class ContentRegistry:
 def default_content() -> ContentRegistry:
     """A registry with the engine's own ``base`` pack."""
     registry = ContentRegistry()
-    registry.add_pack(BASE_PACK_DIR)
+    base = registry.add_pack(BASE_PACK_DIR)
+    base.trusted = True
     return registry

@@ -225,7 +225,7 @@ def _from_data(data: dict[str, Any], source: str) -> PackManifest:
     try:
         version = parse_version(data.get("version"))
     except VersionError as exc:
-        raise fail("version", str(exc), data.get("version")) from None
+        raise fail("version", exc.expected, data.get("version")) from None
     kind = data.get("kind", "content")
     if kind not in KINDS:
         raise fail("kind", "content, plugin or both", kind)
@@ -297,7 +297,7 @@ def _range(text: Any, key: str, fail: Any) -> VersionRange:
     try:
         return parse_range(text)
     except VersionError as exc:
-        raise fail(key, str(exc), text) from None
+        raise fail(key, exc.expected, text) from None
 
 
 def _relative(path: str) -> bool:

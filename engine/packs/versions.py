@@ -23,7 +23,12 @@ MAX_RANGE_LENGTH = 200
 
 
 class VersionError(ValueError):
-    """A version or range that cannot be read; the message says what was expected."""
+    """A version or range that cannot be read; the message says what was expected (``expected``)
+    and what came (when it was text)."""
+
+    def __init__(self, expected: str, *got: object) -> None:
+        self.expected = expected
+        super().__init__(f"{expected}, got {got[0]!r}" if got else expected)
 
 
 def parse_version(text: object) -> semver.Version:
@@ -33,7 +38,15 @@ def parse_version(text: object) -> semver.Version:
     try:
         return semver.Version.parse(text)
     except ValueError:
-        raise VersionError(f"a version like '1.4.0' (SemVer: major.minor.patch), got {text!r}") from None
+        raise VersionError("a version like '1.4.0' (SemVer: major.minor.patch)", text) from None
+
+
+def parse_short_version(text: object) -> semver.Version:
+    """A version that may leave out its minor or patch number (``1.0`` means ``1.0.0``), like the
+    engine's ``API_VERSION``; raises VersionError."""
+    if not isinstance(text, str) or len(text) > 100 or not _COMPARISON.match(text) or text[0] in "<>=!^~":
+        raise VersionError("a version like '1.0' or '1.4.2'", text)
+    return _loose(text)
 
 
 def _loose(text: str) -> semver.Version:
@@ -89,12 +102,12 @@ def parse_range(text: object) -> VersionRange:
     for part in re.split(r"\s*,\s*|\s+(?=[<>=!^~\d])", stripped):
         match = _COMPARISON.match(part.strip())
         if match is None:
-            raise VersionError(f"{expected}, got {text!r}")
+            raise VersionError(expected, text)
         op, number = match.group(1) or "==", match.group(2)
         try:
             bound = _loose(number)
         except ValueError:
-            raise VersionError(f"{expected}, got {text!r}") from None
+            raise VersionError(expected, text) from None
         if op == "^":
             upper = bound.bump_major() if bound.major else (bound.bump_minor() if bound.minor else bound.bump_patch())
             comparisons += [(">=", bound), ("<", upper)]
