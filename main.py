@@ -74,6 +74,26 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pack_build(args: argparse.Namespace) -> int:
+    from engine.packs.pack_commands import build_pack
+
+    built = build_pack(args.folder, args.out)
+    print(f"built {built.path} (pack {built.pack} {built.version}: {built.files} files, {built.bytes} bytes)")
+    return 0
+
+
+def _pack_why(args: argparse.Namespace) -> int:
+    from engine.packs.content import default_content
+    from engine.packs.pack_commands import why_lines
+
+    content = default_content()
+    for pack in args.pack or []:
+        content.add_pack(pack)
+    lines = why_lines(content, args.asset)
+    print("\n".join(lines))
+    return 0 if content.has(args.asset) else 1
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(v) for v in text.lower().split("x"))
@@ -122,6 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Load a world strictly; missing assets count as errors.")
     validate.add_argument("world", help="world file to check")
     validate.set_defaults(func=_validate)
+
+    packs = sub.add_parser("pack", help="content packs: build a zip, explain where an asset comes from",
+                           description="Work with content packs.").add_subparsers(dest="pack_command", required=True)
+    build = packs.add_parser("build", help="zip a pack folder (deterministic; refuses what loading refuses)")
+    build.add_argument("folder", help="the pack folder (with its pack.toml)")
+    build.add_argument("--out", metavar="F.zip", help="the zip to write (default: <id>-<version>.zip beside it)")
+    build.set_defaults(func=_pack_build)
+    why = packs.add_parser("why", help="which pack provides an asset, and which packs overrode or patched it")
+    why.add_argument("asset", help="an asset id like base:prefabs/pillar_lamp.prefab.json")
+    why.add_argument("--pack", action="append", metavar="PATH", help="also enable this pack (folder or .zip), in order")
+    why.set_defaults(func=_pack_why)
     return parser
 
 

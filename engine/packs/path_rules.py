@@ -112,7 +112,7 @@ def is_pickle_name(name: str) -> bool:
 
 def is_hidden(name: str) -> bool:
     """Dot files and ``__pycache__`` folders: tool clutter that no pack indexes or ships."""
-    return any(part.startswith(".") or part == "__pycache__" for part in name.split("/"))
+    return any((part.startswith(".") and part not in (".", "..")) or part == "__pycache__" for part in name.split("/"))
 
 
 def looks_like_pickle(data: bytes) -> bool:

@@ -94,7 +94,14 @@ class PackSource:
         pass
 
     def refuse(self, entry: str, expected: str, got: object = None) -> PackRefused:
-        return PackRefused(str(self.location), entry, expected, got)
+        return PackRefused(str(self.location), shown_name(entry), expected, got)
+
+
+def shown_name(name: str, limit: int = 160) -> str:
+    """A name as messages may print it: characters that are not printable escaped (a hostile name
+    cannot forge lines or reverse text), cut to a readable length."""
+    text = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in name)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class _Names:
@@ -339,6 +346,9 @@ class ZipSource(PackSource):
             self._check_entry(name, mode, flags, method, csize, usize, budgets)
             spans.append((offset, offset + _LOCAL.size + name_len + csize, name))
             if is_hidden(name):
+                problem = name_problem(name)
+                if problem:
+                    raise self.refuse(name, problem)
                 continue
             total += usize
             names.add(name, usize)
@@ -407,7 +417,7 @@ class ZipSource(PackSource):
         if len(header) < _LOCAL.size or header[:4] != b"PK\x03\x04":
             raise DataError(where, "", "a local file header where the central directory points (the zip is damaged)")
         fields = _LOCAL.unpack(header)
-        name_len, extra_len, method = fields[9], fields[10], fields[4]
+        method, name_len, extra_len = fields[4], fields[10], fields[11]
         if method != entry.method or os.pread(self._fd, name_len, entry.offset + _LOCAL.size) != entry.raw:
             raise DataError(where, "", "a local header that matches the central directory (the zip is damaged)")
         start = entry.offset + _LOCAL.size + name_len + extra_len

@@ -71,6 +71,7 @@ class Provenance:
     file: str | None  # the file read (after overrides); None when no enabled pack has it
     provider: str | None  # the pack of that file
     changes: tuple[Change, ...] = ()
+    original: str | None = None  # the owner's own file, when it has one
 
 
 class PackFileSystem:
@@ -146,7 +147,7 @@ class PackFileSystem:
             if target in own:
                 effective[target] = (pack, name)
             if target not in declared:
-                self._warn(f"pack {pack.name!r} overrides {target} (pack {owner!r}'s file) without declaring it: add "
+                self._warn(f"pack {pack.name!r} overrides {target}, a file of pack {owner!r}, without declaring it: add "
                            f"\"{target}\" = \"<why>\" under [overrides] in {pack.manifest.source}")
         for target in declared:
             if OVERRIDES_DIR + target.replace(":", "/", 1) not in pack.source.files:
@@ -317,4 +318,6 @@ class PackFileSystem:
                 status = self._patch_status.get((asset_id, pack.name, decl.file), "")
                 changes.append(Change("patch", pack.name, pack.source.display(decl.file), True, "", status))
         file = hit[0].source.display(hit[1]) if hit is not None and hit[0].source is not None else None
-        return Provenance(asset_id, owner, file, hit[0].name if hit else None, tuple(changes))
+        mine = self._own.get(asset_id)
+        original = mine[0].source.display(mine[1]) if mine is not None and mine[0].source is not None else None
+        return Provenance(asset_id, owner, file, hit[0].name if hit else None, tuple(changes), original)
