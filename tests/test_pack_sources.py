@@ -273,3 +273,13 @@ def test_a_damaged_entry_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataError) as damaged:
         content.read("crc:data/a.json")
     assert damaged.value.source == f"{tmp_path / 'crc.zip'}/data/a.json" and "valid deflate data" in damaged.value.expected
+
+
+def test_a_second_pack_with_the_same_id_is_refused_and_its_zip_let_go(tmp_path: Path) -> None:
+    content = ContentRegistry()
+    content.add_pack(folder_pack(tmp_path / "mod", "mod", {}))
+    with pytest.raises(DataError) as info:
+        content.add_pack(raw_zip(tmp_path / "mod.zip", [], manifest("mod")))
+    assert (info.value.source, info.value.path) == (f"{tmp_path / 'mod.zip'}/pack.toml", "id")
+    assert "a pack id not already used ('mod' is)" in info.value.expected
+    assert [p.root for p in content.packs()] == [tmp_path / "mod"]

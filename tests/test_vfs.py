@@ -280,3 +280,13 @@ def test_edits_are_saved_only_into_folder_packs(zipped_mod: Path) -> None:
         content.writable_path("zmod:prefabs/thing.prefab.json")
     assert "is a zip; edit its folder and build it again" in info.value.expected
     assert json.loads(content.read("zmod:prefabs/thing.prefab.json"))["storm_prefab"] == 2
+
+
+def test_another_packs_script_cannot_be_overridden(tmp_path: Path) -> None:
+    root = folder_pack(tmp_path / "mod", "mod", {"overrides/base/scripts/door.py": "X = 1\n"}, kind="both",
+                       extra='[overrides]\n"base:scripts/door.py" = "a better door"\n')
+    content = default_content()
+    content.add_pack(root)
+    assert "scripts are never overridden" in content.warnings[0]
+    assert content.why("base:scripts/door.py").changes == ()
+    assert b"X = 1" not in content.read("base:scripts/door.py")

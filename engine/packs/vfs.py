@@ -143,6 +143,10 @@ class PackFileSystem:
             if ":" not in target or not PACK_NAME.match(owner) or owner == pack.name:
                 self._warn(f"pack {pack.name!r}: {name} is not under overrides/<another pack>/<path>; it is ignored")
                 continue
+            if is_code_name(target):
+                self._warn(f"pack {pack.name!r}: {name} would replace code of pack {owner!r}; scripts are never "
+                           "overridden (ship your own behaviour instead); it is ignored")
+                continue
             overrides.setdefault(target, []).append((pack, name))
             if target in own:
                 effective[target] = (pack, name)
@@ -173,10 +177,13 @@ class PackFileSystem:
         self.warnings.append(message)
 
     def unmount_all(self) -> None:
+        """Close every pack (zips hold an open file) and forget them."""
         for pack in self._packs.values():
             if pack.source is not None:
                 pack.source.close()
-        self._packs.clear()
+        for table in (self._packs, self._own, self._effective, self._overrides, self._patches, self._patch_ops,
+                      self._patch_status):
+            table.clear()
 
     # -- looking up and reading -----------------------------------------------------------------
 
