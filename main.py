@@ -89,6 +89,26 @@ def _pack(args: argparse.Namespace) -> int:
     return status
 
 
+def _pack_build(args: argparse.Namespace) -> int:
+    from engine.packs.pack_build import build_pack
+
+    built = build_pack(args.folder, args.out)
+    print(f"built {built.path} (pack {built.pack} {built.version}: {built.files} files, {built.bytes} bytes)")
+    return 0
+
+
+def _pack_why(args: argparse.Namespace) -> int:
+    from engine.packs.loading import open_content
+    from engine.packs.pack_build import why_lines
+
+    content = open_content(args.profile)
+    for pack in args.pack or []:
+        content.add_pack(pack)
+    lines = why_lines(content, args.asset)
+    print("\n".join(lines))
+    return 0 if content.has(args.asset) else 1
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(v) for v in text.lower().split("x"))
@@ -138,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("world", help="world file to check")
     validate.set_defaults(func=_validate)
 
-    pack = sub.add_parser("pack", help="make, check, list and lock content packs",
+    pack = sub.add_parser("pack", help="make, check, list, lock, build and explain content packs",
                           description="Content packs: see docs/modding.md.")
     pack.set_defaults(func=lambda _args: pack.print_help() or 2)
     pack_sub = pack.add_subparsers(dest="pack_command")
@@ -162,6 +182,16 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--profile", help="profile file (default: profile.toml in your Storm folder)")
     for command in (pack_new, pack_check, pack_list, pack_lock):
         command.set_defaults(func=_pack)
+    build = pack_sub.add_parser("build", help="zip a pack folder (deterministic; refuses what loading refuses)")
+    build.add_argument("folder", help="the pack folder (with its pack.toml)")
+    build.add_argument("--out", metavar="F.zip", help="the zip to write (default: <id>-<version>.zip beside it)")
+    build.set_defaults(func=_pack_build)
+    why = pack_sub.add_parser("why", help="which pack provides an asset, and which packs overrode or patched it")
+    why.add_argument("asset", help="an asset id like base:prefabs/pillar_lamp.prefab.json")
+    why.add_argument("--pack", action="append", metavar="PATH",
+                     help="also enable this pack (folder or .zip) after the profile's, in order")
+    why.add_argument("--profile", help="profile file (default: profile.toml in your Storm folder)")
+    why.set_defaults(func=_pack_why)
     return parser
 
 

@@ -158,7 +158,7 @@ CASES = [
     Case("integer too long to read", _text('{"storm_world": 2, "name": "a", "seed": 1' + "0" * 5000 + "}"),
          "", "a number of at most 4300 digits"),
     Case("script from a pack without code", _script_from_data_pack, f"{CRATE}.components.testpack:doors.Door",
-         'a pack allowed to carry code (pack \'testpack\' says "code": false)'),
+         'a pack allowed to carry code (pack \'testpack\' has kind = "content")'),
     Case("settings out of range", _set(("settings",), {"tick_rate": 0}), "settings.tick_rate",
          "a number in [1.0, 1000.0]"),
     Case("name not a string", _set(("entities", 2, "name"), ["Crate"]), "entities[2].name", "a string"),

@@ -80,10 +80,15 @@ def test_a_failing_behaviour_is_stopped_and_logged_but_the_world_keeps_running(t
 
 
 def test_scripts_only_load_from_packs_allowed_to_carry_code(tmp_path: Path) -> None:
-    with pytest.raises(DataError) as info:
+    with pytest.raises(DataError) as refused:  # a content-only pack that ships a script is refused whole
         world_with(tmp_path, {"mod:counting.Counter": {}}, code=False)
+    assert "scripts/counting.py: expected no code files in a content-only pack" in str(refused.value)
+    content = ContentRegistry()
+    content.add_pack(make_pack(tmp_path / "clean", "mod", False, {}))
+    with pytest.raises(DataError) as info:
+        world_with(tmp_path, {"mod:counting.Counter": {}}, runtime=create_runtime(content))
     message = str(info.value)
-    assert "entities[0](thing).components.mod:counting.Counter" in message and '"code": false' in message
+    assert "entities[0](thing).components.mod:counting.Counter" in message and 'kind = "content"' in message
 
 
 def test_hot_reload_swaps_code_and_keeps_state(tmp_path: Path) -> None:

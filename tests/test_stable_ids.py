@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from engine.core.edit_commands import (AddComponent, CreateEntity, DestroyEntity, Duplicate, Paste, RemoveComponent,
-                                       SetFields, copy_records)
+from engine.core.edit_commands import (
+    AddComponent,
+    CreateEntity,
+    DestroyEntity,
+    Duplicate,
+    Paste,
+    RemoveComponent,
+    SetFields,
+    copy_records,
+)
 from engine.core.entity_specs import capture_subtree, remap_specs
 from engine.core.prefab_commands import InstantiatePrefab, RevertOverride
 from engine.core.world import World

@@ -256,12 +256,17 @@ def test_script_in_a_pack_without_code_is_never_imported(make_pack: Callable[...
     pack.write("scripts/evil.py", f"open({str(marker)!r}, 'w').close()\n"
                                   "from engine.scripting.behaviour import Behaviour\nclass Evil(Behaviour):\n    pass\n")
     content = default_content()
-    content.add_pack(pack.root)
+    with pytest.raises(DataError) as refused:  # the pack itself is refused: it ships code as data
+        content.add_pack(pack.root)
+    assert refused.value.path == "scripts/evil.py" and "no code files in a content-only pack" in str(refused.value)
+    clean = make_pack("cleanmod", code=False)
+    content.add_pack(clean.root)
+    clean.write("scripts/evil.py", (pack.root / "scripts" / "evil.py").read_text())  # written after mounting
     path = write_json(tmp_path / "w.world.json", {"storm_world": 2, "name": "x", "entities": [
-        {"id": 1, "name": "Host", "components": {"datamod:evil.Evil": {}}}]})
+        {"id": 1, "name": "Host", "components": {"cleanmod:evil.Evil": {}}}]})
     with pytest.raises(DataError) as info:
         read_world(path, create_runtime(content))
-    assert "\"code\": false" in info.value.expected
+    assert 'kind = "content"' in info.value.expected
     assert not marker.exists()
 
 
@@ -272,4 +277,6 @@ LOADER_MODULES = sorted(str(p.relative_to(REPO_ROOT)) for folder in ("core", "da
 @pytest.mark.parametrize("module", LOADER_MODULES)
 def test_loaders_have_no_eval_exec_or_pickle(module: str) -> None:
     source = (REPO_ROOT / module).read_text(encoding="utf-8")
-    assert not re.search(r"(?<![.\w])(eval|exec|compile|__import__)\s*\(|\bpickle\b|\bmarshal\b|\bshelve\b", source)
+    # Modules may name pickles (to refuse them); none may import or call pickle, marshal or shelve.
+    assert not re.search(r"(?<![.\w])(eval|exec|compile|__import__)\s*\(|\b(import|from)\s+(pickle|marshal|shelve|dill)\b"
+                         r"|\b(pickle|marshal|shelve|dill|_pickle)\s*\.\s*\w|__reduce__|Unpickler", source)

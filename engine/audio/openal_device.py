@@ -73,7 +73,7 @@ class OpenALAudioDevice(AudioDevice):
 
     def load(self, info: SoundInfo, *, spatial: bool, stream: bool) -> OpenALVoice:
         mode = AudioManager.SM_stream if stream else AudioManager.SM_sample
-        sound = self.manager.getSound(Filename.fromOsSpecific(str(info.path)), spatial, mode)
+        sound = self.manager.getSound(Filename(info.filename), spatial, mode)
         if sound is None or sound.getType().getName() == "NullAudioSound":
             raise RuntimeError(f"the audio manager could not load {info.path}")
         voice = OpenALVoice(sound, spatial)

@@ -18,7 +18,6 @@ from engine.core.fields import EntityRef
 from engine.data.entity_blocks import EntityBlock, LoadContext, expect_keys, parse_block
 from engine.data.migrations import migrate
 from engine.packs.content import ContentRegistry
-from engine.packs.json_text import read_json
 
 KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 PREFAB_KEYS = ("key", "name", "parent", "prefab", "transform", "components", "overrides", "removed")
@@ -44,11 +43,12 @@ class Prefab:
     asset_id: str
     members: list[PrefabMember]
     source: str = ""  # the prefab file, for errors in its members' overrides
-    stamp: tuple[int, int] = (0, 0)  # the file's mtime and size when it was read
+    stamp: tuple[Any, ...] = ()  # the registry's stamp of the file (and its patches) when it was read
 
 
 class PrefabLibrary:
-    """Reads prefab files through the content registry, once each (again when they change)."""
+    """Reads prefab files through the content registry (patches applied), once each (again when
+    they or their patches change)."""
 
     def __init__(self, content: ContentRegistry) -> None:
         self.content = content
@@ -66,20 +66,15 @@ class PrefabLibrary:
             parse_asset_id(asset_id)
         except ValueError:
             raise DataError(ctx.source, path, PREFAB_ID, asset_id) from None
-        file = self.content.resolve(asset_id)
-        if file is None:
+        if not self.content.has(asset_id):
             raise DataError(ctx.source, path, "a prefab file that exists in an enabled pack", asset_id)
-        try:
-            info = file.stat()
-        except OSError:
-            raise DataError(ctx.source, path, "a prefab file that exists in an enabled pack", asset_id) from None
-        stamp = (info.st_mtime_ns, info.st_size)
+        stamp = self.content.stamp(asset_id)
         cache_key = (asset_id, ctx.assets is not None)
         cached = self._cache.get(cache_key)
         if cached is not None and cached.stamp == stamp:
             return cached
-        source = str(file)
-        data = migrate(read_json(file), "prefab", source)
+        source = self.content.display(asset_id)
+        data = migrate(self.content.read_json(asset_id), "prefab", source)
         inner = LoadContext(source, ctx.registry, ctx.assets)
         expect_keys(data, ("storm_prefab", "entities"), inner, "")
         entities = data.get("entities")

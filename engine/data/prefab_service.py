@@ -10,7 +10,7 @@ from engine.data.entity_blocks import LoadContext
 from engine.data.migrations import migrate
 from engine.data.prefab_expand import expand_instance
 from engine.data.prefab_files import PrefabLibrary
-from engine.packs.json_text import atomic_write, dumps_canonical, read_json
+from engine.packs.json_text import atomic_write, dumps_canonical
 
 if TYPE_CHECKING:
     from engine.core.world import World
@@ -46,10 +46,9 @@ class PrefabService:
         the files written."""
         written = []
         for asset_id, members in sorted(world.prefab_edits.items()):
-            path = self.library.content.resolve(asset_id)
-            if path is None:
-                raise DataError(asset_id, "", "a prefab file that exists in an enabled pack")
-            data = migrate(read_json(path), "prefab", str(path))
+            content = self.library.content
+            path = content.writable_path(asset_id)
+            data = migrate(content.read_json(asset_id, patched=False), "prefab", str(path))
             blocks = {block.get("key"): block for block in data.get("entities", []) if isinstance(block, dict)}
             for key, types in members.items():
                 block = blocks.get(key)

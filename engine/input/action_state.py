@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.core.errors import DataError
-from engine.input.actions import NEUTRAL, ActionFrame, ActionMap, load_action_map
+from engine.input.actions import NEUTRAL, ActionFrame, ActionMap, parse_action_map
 from engine.input.bindings import AXIS_KIND, BUTTON_KIND, VECTOR_KIND
 from engine.input.user_bindings import UserBindings, user_bindings_path
 
@@ -173,10 +173,15 @@ def open_actions(content: "ContentRegistry | None" = None, asset_id: str = DEFAU
 
 def _load(content: "ContentRegistry", asset_id: str) -> ActionMap | None:
     try:
-        path = content.resolve(asset_id)
-        if path is None:
+        if not content.has(asset_id):
             raise DataError(asset_id, "", "an action map file in an enabled content pack")
-        return load_action_map(path, asset_id)
+        try:
+            data = content.read_json(asset_id)
+        except DataError as exc:  # messages name the map by its asset id (a patch error keeps its file)
+            if exc.source != content.display(asset_id):
+                raise
+            raise DataError(asset_id, exc.path, exc.expected, exc.got) from None
+        return parse_action_map(data, asset_id)
     except (DataError, ValueError) as exc:
         log.error("input: the action map could not be loaded: %s", exc)
         return None

@@ -1,30 +1,23 @@
 """Asset loading: models by asset id, each loaded once and shared; a missing one becomes a
-visible placeholder and a logged error, never a crash."""
+visible placeholder and a logged error, never a crash. Model files are read through the content
+registry and reach Panda3D as bytes (``gltf_files``)."""
 from __future__ import annotations
 
 import logging
 import threading
 from collections import Counter
-from pathlib import Path
 
-from panda3d.core import Filename, LoaderOptions, NodePath
-from panda3d.core import Loader as PandaLoader
+from panda3d.core import NodePath
 
+from engine.core.errors import DataError
 from engine.packs.content import ContentRegistry, parse_asset_id
+from engine.packs.gltf_files import MODEL_SUFFIXES, ModelError, load_gltf
 from engine.packs.primitives import PRIMITIVES, make_primitive
 
 log = logging.getLogger("storm.assets")
 
-MODEL_SUFFIXES = (".gltf", ".glb", ".egg", ".bam", ".egg.pz", ".bam.pz")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tga", ".bmp", ".tif", ".tiff")
 PLACEHOLDER_COLOR = (1.0, 0.0, 1.0, 1.0)
-
-
-def _register_python_loaders() -> None:
-    """Let Panda3D's loader use entry-point loaders (panda3d-gltf) without a ShowBase."""
-    from direct.showbase.Loader import Loader as DirectLoader
-
-    DirectLoader._loadPythonFileTypes()
 
 
 class AssetCache:
@@ -37,7 +30,6 @@ class AssetCache:
         self._models: dict[str, NodePath] = {}
         self._failed: set[str] = set()
         self._lock = threading.Lock()
-        _register_python_loaders()
 
     def problem(self, asset_id: str, kind: str = "model") -> str | None:
         """Why an asset id of ``kind`` (model, sound, image) cannot load (None when it can): bad id,
@@ -54,7 +46,7 @@ class AssetCache:
             return None if path in PRIMITIVES else f"no primitive {path!r} (primitives: {', '.join(PRIMITIVES)})"
         if not self.content.has_pack(pack):
             return f"no enabled pack named {pack!r} (asset {asset_id!r})"
-        if self.content.resolve(asset_id) is None:
+        if not self.content.has(asset_id):
             return f"pack {pack!r} has no file {path!r}"
         suffixes = IMAGE_SUFFIXES if kind == "image" else MODEL_SUFFIXES
         if not path.lower().endswith(suffixes):
@@ -80,9 +72,10 @@ class AssetCache:
             if pack == "primitive":
                 node = make_primitive(path)
             else:
-                node = self._load_file(self.content.resolve(asset_id))  # type: ignore[arg-type]
-                if node is None:
-                    reason = f"the file of {asset_id!r} did not load (see the loader's message above)"
+                try:
+                    node = load_gltf(self.content, asset_id)
+                except (ModelError, DataError) as exc:
+                    reason = str(exc)
         if node is None:
             where = f" (used by {owner})" if owner else ""
             message = f"asset {asset_id!r}{where}: {reason}; showing a placeholder"
@@ -96,16 +89,6 @@ class AssetCache:
             self.load_count[asset_id] += 1
         self._models[asset_id] = node
         return node
-
-    @staticmethod
-    def _load_file(path: Path) -> NodePath | None:
-        options = LoaderOptions(LoaderOptions.LF_no_cache | LoaderOptions.LF_report_errors)
-        try:
-            loaded = PandaLoader.getGlobalPtr().loadSync(Filename.fromOsSpecific(str(path)), options)
-        except Exception as exc:  # noqa: BLE001 - a broken file must not crash the runtime
-            log.error("loading %s failed: %s", path, exc)
-            return None
-        return NodePath(loaded) if loaded is not None else None
 
     def failed(self, asset_id: str) -> bool:
         return asset_id in self._failed

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import DataError
+from engine.packs.sources import read_file
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -62,18 +63,14 @@ def parse_json(text: str, source: str) -> Any:
         raise DataError(source, "", "JSON nested less deeply") from None
 
 
-def read_json(path: Path | str) -> Any:
-    """Read and parse a JSON file; every failure is a DataError naming the file."""
-    source = str(path)
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise DataError(source, "", f"a file under {MAX_FILE_BYTES} bytes", f"{size} bytes")
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DataError(source, "", "an existing file") from None
-    except IsADirectoryError:
-        raise DataError(source, "", "a file, not a folder") from None
+def read_json(path: Path | str, budget: int = MAX_FILE_BYTES) -> Any:
+    """Read and parse a JSON file outside the packs (a world, a user's settings); every failure is
+    a DataError naming the file. Files inside packs are read through the ContentRegistry."""
+    return parse_json_bytes(read_file(path, budget), str(path))
+
+
+def parse_json_bytes(raw: bytes, source: str) -> Any:
+    """Decode UTF-8 and parse JSON; raises DataError naming ``source``, the byte, line or column."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

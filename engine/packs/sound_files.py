@@ -1,15 +1,19 @@
-"""Finding and checking sound files: an asset id resolved through the content registry, then
-opened with the decoder the audio manager itself will use (Panda3D's MovieAudio), so a file
-that would not play is caught here, whichever audio device is in use."""
+"""Finding and checking sound files: an asset id read through the content registry, handed to
+Panda3D in memory (``panda_files``: the audio decoders open files only by name), then opened
+with the decoder the audio manager itself will use (Panda3D's MovieAudio), so a file that would
+not play is caught here, whichever audio device is in use."""
 from __future__ import annotations
 
+import io
 import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 from panda3d.core import Datagram, Filename, MovieAudio
 
+from engine.core.errors import DataError
 from engine.packs.content import ContentRegistry, parse_asset_id
+from engine.packs.panda_files import panda_files
 
 SOUND_SUFFIXES = (".wav", ".ogg", ".oga", ".flac", ".opus")
 _PROBE_SAMPLES = 1024
@@ -24,10 +28,11 @@ class SoundInfo:
     """What decoding the start of a sound file told us."""
 
     asset_id: str
-    path: Path
+    path: Path  # the file as messages name it (a real path only in a folder pack)
     duration: float
     rate: int
     channels: int
+    filename: str = ""  # the name Panda3D opens it by (in Storm's in-memory mount)
 
 
 def probe_sound(content: ContentRegistry, asset_id: str) -> SoundInfo:
@@ -43,10 +48,14 @@ def probe_sound(content: ContentRegistry, asset_id: str) -> SoundInfo:
         raise SoundFileError(f"pack {pack!r} has no file {rel!r}")
     if not rel.lower().endswith(SOUND_SUFFIXES):
         raise SoundFileError(f"{path} is not a sound file ({', '.join(SOUND_SUFFIXES)})")
-    movie = MovieAudio.get(Filename.fromOsSpecific(str(path)))  # keep: the cursor needs it alive
+    try:
+        filename = panda_files().publish(content, asset_id)
+    except (DataError, OSError) as exc:
+        raise SoundFileError(str(exc)) from None
+    movie = MovieAudio.get(Filename(filename))  # keep: the cursor needs it alive
     cursor = movie.open()
     if cursor is None:
-        raise SoundFileError(f"{path} does not decode: {_why_not(path)}")
+        raise SoundFileError(f"{path} does not decode: {_why_not(content, asset_id, path)}")
     rate, channels = cursor.audioRate(), cursor.audioChannels()
     if rate <= 0 or channels <= 0:
         raise SoundFileError(f"{path} does not decode: {rate} Hz, {channels} channels")
@@ -54,7 +63,7 @@ def probe_sound(content: ContentRegistry, asset_id: str) -> SoundInfo:
     cursor.readSamples(_PROBE_SAMPLES, samples)  # skipSamples crashes on WAV in Panda3D 1.10.16
     if cursor.aborted() or samples.getLength() == 0:
         raise SoundFileError(f"{path} does not decode: its sample data is cut short or damaged")
-    return SoundInfo(asset_id, path, max(0.0, float(cursor.length())), rate, channels)
+    return SoundInfo(asset_id, path, max(0.0, float(cursor.length())), rate, channels, filename)
 
 
 def sound_problem(content: ContentRegistry, asset_id: str) -> str | None:
@@ -66,21 +75,19 @@ def sound_problem(content: ContentRegistry, asset_id: str) -> str | None:
     return None
 
 
-def _why_not(path: Path) -> str:
+def _why_not(content: ContentRegistry, asset_id: str, path: Path) -> str:
     """A reason a person can act on; Python's wave module words WAV problems well."""
+    try:
+        data = content.read(asset_id)
+    except DataError as exc:
+        return f"cannot be read ({exc})"
     if path.suffix.lower() == ".wav":
         try:
-            with wave.open(str(path), "rb") as reader:
+            with wave.open(io.BytesIO(data), "rb") as reader:
                 reader.getnframes()
         except (wave.Error, EOFError) as exc:
             return f"not a PCM WAV file ({str(exc) or 'the file ends early'})"
-        except OSError as exc:
-            return f"cannot be read ({exc})"
         return "a WAV file the decoder does not support (use 8-, 16-, 24- or 32-bit PCM)"
-    try:
-        head = path.read_bytes()[:4]
-    except OSError as exc:
-        return f"cannot be read ({exc})"
-    if path.suffix.lower() in (".ogg", ".oga", ".opus") and head != b"OggS":
+    if path.suffix.lower() in (".ogg", ".oga", ".opus") and data[:4] != b"OggS":
         return "not an Ogg file (no 'OggS' header)"
     return f"the decoder cannot read it as {path.suffix.lower()} audio (damaged or a different format)"

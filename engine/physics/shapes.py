@@ -20,8 +20,9 @@ from panda3d.bullet import (
     BulletTriangleMeshShape,
     ZUp,
 )
-from panda3d.core import Filename, Geom, GeomNode, NodePath, PNMImage, PTA_int, PTA_LVecBase3f, TransformState, Vec3
+from panda3d.core import Geom, GeomNode, NodePath, PTA_int, PTA_LVecBase3f, TransformState, Vec3
 
+from engine.packs.images import ImageFileError, read_image
 from engine.physics.components import Collider
 from engine.render.components import MeshRenderer
 
@@ -151,14 +152,15 @@ def heightfield_shape(world: "World", collider: Collider, place: TransformState)
     if runtime is None:
         raise ShapeError(f"no runtime service to load {asset_id!r} from content packs")
     try:
-        path = runtime.content.resolve(asset_id)
+        found = runtime.content.has(asset_id) or runtime.content.resolve(asset_id)
     except ValueError as exc:
         raise ShapeError(str(exc)) from None
-    if path is None:
+    if not found:
         raise ShapeError(f"heightfield image {asset_id!r} was not found in the enabled packs")
-    image = PNMImage()
-    if not image.read(Filename.fromOsSpecific(str(path))):
-        raise ShapeError(f"heightfield image {asset_id!r} is not an image Panda3D can read")
+    try:
+        image = read_image(runtime.content, asset_id)
+    except ImageFileError as exc:
+        raise ShapeError(f"heightfield image {asset_id!r}: {exc}") from None
     width, rows = image.getXSize(), image.getYSize()
     if width < 2 or rows < 2:
         raise ShapeError(f"heightfield image {asset_id!r} must be at least 2x2 pixels")

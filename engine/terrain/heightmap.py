@@ -1,15 +1,21 @@
 """Reading heightmap images into arrays of heights in [0, 1], and sampling them down to a grid.
 
-Images are read through Panda3D's PNMImage (the runtime's own image reader); the pixels come
-out through a Texture's RAM image in one copy, not one Python call per pixel.
+Images are read through the content registry and decoded by Panda3D's PNMImage (the runtime's
+own image reader, from memory, within the pixel budget); the pixels come out through a Texture's
+RAM image in one copy, not one Python call per pixel.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from panda3d.core import Filename, PNMImage, Texture
+from panda3d.core import PNMImage, Texture
+
+from engine.packs.images import ImageFileError, read_image
+
+if TYPE_CHECKING:
+    from engine.packs.content import ContentRegistry
 
 
 class HeightmapError(Exception):
@@ -24,11 +30,17 @@ class Heightmap:
     note: str = ""
 
 
-def read_heightmap(path: Path) -> Heightmap:
-    """Read a grey image (8- or 16-bit); a colour image is read by its brightness, with a note."""
-    image = PNMImage()
-    if not path.is_file() or not image.read(Filename.fromOsSpecific(str(path))):
-        raise HeightmapError(f"{path.name} is not an image Panda3D can read")
+def read_heightmap(content: "ContentRegistry", asset_id: str) -> Heightmap:
+    """Read a grey image asset (8- or 16-bit); a colour image is read by its brightness, with a note."""
+    try:
+        image = read_image(content, asset_id)
+    except ImageFileError as exc:
+        raise HeightmapError(str(exc)) from None
+    return heightmap_from_image(image)
+
+
+def heightmap_from_image(image: PNMImage) -> Heightmap:
+    """The heights of a decoded image."""
     width, rows = image.getXSize(), image.getYSize()
     if width < 2 or rows < 2:
         raise HeightmapError(f"the image is {width}x{rows} pixels; a heightmap needs at least 2x2")

@@ -185,13 +185,13 @@ class TerrainSystem(System):
         if runtime is None:
             return HeightmapError(f"no runtime service to find {asset_id!r} in content packs")
         try:
-            path = runtime.content.resolve(asset_id)
+            found = runtime.content.has(asset_id) or runtime.content.resolve(asset_id)
         except ValueError as exc:
             return HeightmapError(str(exc))
-        if path is None:
+        if not found:
             return HeightmapError(f"{asset_id!r} was not found in the enabled packs")
         try:
-            return read_heightmap(path)
+            return read_heightmap(runtime.content, asset_id)
         except HeightmapError as exc:
             return HeightmapError(f"{asset_id!r}: {exc}")
 
