@@ -121,5 +121,8 @@ class PluginContext:
 
     def log(self, text: str, level: str = "info") -> None:
         """A line in the engine's log, under the plugin's name (``info``, ``warning`` or ``error``)."""
+        self.log_line(level, str(text))
+
+    def log_line(self, level: str, text: str) -> None:
         if self._log is not None:
-            self._log(level, str(text))
+            self._log(level, text)

@@ -3,7 +3,8 @@
 Every hook is optional. A hook function names only the arguments it wants; the host never passes
 positional arguments, so adding an argument to a spec (a minor API version) never breaks a plugin.
 Two arguments are filled in by the host wherever a spec has them: ``world`` (a
-``plugins.api.WorldAccess``) and ``plugin`` (the plugin's ``plugins.api.PluginContext``).
+``plugins.api.WorldAccess``) and ``plugin`` (the plugin's ``plugins.api.PluginContext``: its id,
+settings, data folder, ``publish`` and ``log``), which every hook offers.
 
 Declarations (the ``storm_*s`` hooks returning lists) are plain data (dicts, lists, strings,
 numbers) so that a sandboxed plugin can return them over its pipe; the host checks each one
@@ -37,111 +38,112 @@ def storm_init(plugin: Any) -> None:
 
 
 @hookspec
-def storm_update(dt: float, tick: int, world: Any) -> None:
+def storm_update(dt: float, tick: int, world: Any, plugin: Any) -> None:
     """Every tick of a world the plugin host runs in, after the plugin's queued events."""
 
 
 @hookspec
-def storm_shutdown(reason: str) -> None:
+def storm_shutdown(reason: str, plugin: Any) -> None:
     """Once, before the plugin stops (``reason``: shutdown, reload, or why it was stopped)."""
 
 
 # -- engine extension points ----------------------------------------------------------------------
 @hookspec
-def storm_systems() -> list[dict[str, Any]]:
+def storm_systems(plugin: Any) -> list[dict[str, Any]]:
     """Systems to add to every world: ``[{"name": "grow", "order": 250, "profiles": ["game"]}]``;
     ``order`` places it in the tick (input 100, scripts 200, AI 250, physics 300, audio 400)."""
 
 
 @hookspec
-def storm_system_update(system: str, dt: float, tick: int, world: Any) -> None:
+def storm_system_update(system: str, dt: float, tick: int, world: Any, plugin: Any) -> None:
     """One of the plugin's systems runs its tick (``system``: its name as declared)."""
 
 
 @hookspec
-def storm_components() -> list[dict[str, Any]]:
+def storm_components(plugin: Any) -> list[dict[str, Any]]:
     """Component types: ``[{"name": "Health", "doc": "...", "fields": {"hp": {"type": "float",
     "default": 100, "min": 0}}}]``; registered as ``<pack id>:<name>`` in every world. A trusted
     plugin may also return Component subclasses."""
 
 
 @hookspec
-def storm_asset_importers() -> list[dict[str, Any]]:
+def storm_asset_importers(plugin: Any) -> list[dict[str, Any]]:
     """Importers for file types the engine does not read: ``[{"name": "csvmap", "extensions": [".csv"]}]``."""
 
 
 @hookspec
-def storm_import_asset(importer: str, name: str, data: bytes) -> Any:
+def storm_import_asset(importer: str, name: str, data: bytes, plugin: Any) -> Any:
     """Turn a file's bytes into JSON data (entities, a prefab, a table) for one declared importer."""
 
 
 @hookspec
-def storm_cli_commands() -> list[dict[str, Any]]:
+def storm_cli_commands(plugin: Any) -> list[dict[str, Any]]:
     """Commands for ``./storm``: ``[{"name": "stats", "help": "count the trees"}]`` (run as ``<pack id>:stats``)."""
 
 
 @hookspec
-def storm_cli_run(command: str, args: list[str]) -> Any:
-    """Run one declared CLI command; return the text to print (or ``{"code": 1, "output": "..."}``)."""
+def storm_cli_run(command: str, args: list[str], world: Any, plugin: Any) -> Any:
+    """Run one declared CLI command; return the text to print (or ``{"code": 1, "output": "..."}``);
+    ``world`` is the running world, if there is one."""
 
 
 @hookspec
-def storm_world_commands() -> list[dict[str, Any]]:
+def storm_world_commands(plugin: Any) -> list[dict[str, Any]]:
     """World commands (console, editor, network): ``[{"name": "plant", "doc": "...", "arguments":
     {"count": {"type": "int", "default": 1, "min": 1}}}]``; run as ``<pack id>:plant``."""
 
 
 @hookspec
-def storm_world_command(command: str, arguments: dict[str, Any], world: Any) -> list[dict[str, Any]]:
+def storm_world_command(command: str, arguments: dict[str, Any], world: Any, plugin: Any) -> list[dict[str, Any]]:
     """Expand one declared world command into engine commands (JSON); the host applies them as
     one transaction, so a single undo takes the whole command back (needs ``world_write``)."""
 
 
 # -- the event bus ----------------------------------------------------------------------------------
 @hookspec
-def storm_event_types() -> list[dict[str, Any]]:
+def storm_event_types(plugin: Any) -> list[dict[str, Any]]:
     """Event types the plugin publishes: ``[{"name": "rain", "fields": {"strength": {"type": "float"}}}]``
     (published as ``<pack id>:rain`` through ``plugin.publish``)."""
 
 
 @hookspec
-def storm_subscriptions() -> list[str]:
+def storm_subscriptions(plugin: Any) -> list[str]:
     """Event types the plugin wants: ``["storm:entity_created", "weather:rain"]``."""
 
 
 @hookspec
-def storm_event(type: str, data: dict[str, Any], source: str, world: Any) -> None:
+def storm_event(type: str, data: dict[str, Any], source: str, world: Any, plugin: Any) -> None:
     """One event from the plugin's bounded queue (``storm:events_dropped`` says how many were lost)."""
 
 
 # -- editor extension points (called by the editor) -----------------------------------------------
 @hookspec
-def storm_editor_panels() -> list[dict[str, Any]]:
+def storm_editor_panels(plugin: Any) -> list[dict[str, Any]]:
     """Dockable panels: ``[{"id": "trees", "title": "Trees"}]``."""
 
 
 @hookspec
-def storm_editor_panel(panel: str, selection: list[int], world: Any) -> list[dict[str, Any]]:
+def storm_editor_panel(panel: str, selection: list[int], world: Any, plugin: Any) -> list[dict[str, Any]]:
     """The widgets of one panel now, as data (see ``plugins.declarations.WIDGETS``)."""
 
 
 @hookspec
-def storm_editor_menu_items() -> list[dict[str, Any]]:
+def storm_editor_menu_items(plugin: Any) -> list[dict[str, Any]]:
     """Menu entries: ``[{"menu": "Tools", "label": "Plant trees", "action": "plant"}]``."""
 
 
 @hookspec
-def storm_editor_inspectors() -> list[dict[str, Any]]:
+def storm_editor_inspectors(plugin: Any) -> list[dict[str, Any]]:
     """Inspector sections for component types: ``[{"component": "Light"}]``."""
 
 
 @hookspec
-def storm_editor_inspector(component: str, entity: int, values: dict[str, Any], world: Any) -> list[dict[str, Any]]:
+def storm_editor_inspector(component: str, entity: int, values: dict[str, Any], world: Any, plugin: Any) -> list[dict[str, Any]]:
     """The widgets shown under a component of that type in the inspector."""
 
 
 @hookspec
-def storm_editor_action(action: str, selection: list[int], value: Any, world: Any) -> None:
+def storm_editor_action(action: str, selection: list[int], value: Any, world: Any, plugin: Any) -> None:
     """A menu item was chosen or a panel/inspector widget was used (``value``: the widget's new value)."""
 
 
@@ -185,7 +187,7 @@ def check_hooks(module: ModuleType) -> dict[str, int]:
             continue
         line = value.__code__.co_firstlineno
         if name not in SPECS:
-            close = difflib.get_close_matches(name, list(SPECS), n=2)
+            close = difflib.get_close_matches(name, list(SPECS), n=1)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise HookProblem(name, line, f"{name} is not a hook of plugin API {PLUGIN_API_VERSION}{hint}")
         offered = SPECS[name]

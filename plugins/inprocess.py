@@ -10,12 +10,13 @@ trusting it means.
 from __future__ import annotations
 
 import sys
+from contextlib import redirect_stdout
 from typing import Any
 
 from plugins.api import PluginContext, WorldAccess
 from plugins.discovery import PluginInfo
 from plugins.hookspecs import HookProblem, call, check_hooks, complete, load_plugin_file, register
-from plugins.reports import PluginFailure, PluginStopped, failure_of_exception
+from plugins.reports import LineStream, PluginFailure, PluginStopped, failure_of_exception
 from plugins.world_gate import WorldGate
 
 
@@ -34,6 +35,7 @@ class InProcessPlugin:
         self.hooks: dict[str, int] = {}
         self.manager: Any = None
         self._module_name = ""
+        self._stdout = LineStream(context.log_line, "info")  # print() goes to the log, as in the sandbox
 
     def start(self) -> None:
         """Run the plugin's file and register its hooks; raises PluginStopped."""
@@ -58,7 +60,8 @@ class InProcessPlugin:
                 results.append(None)
                 continue
             try:
-                results.append(call(self.manager, hook, complete(hook, kwargs, self.world, self.context)))
+                with redirect_stdout(self._stdout):
+                    results.append(call(self.manager, hook, complete(hook, kwargs, self.world, self.context)))
             except Exception as exc:  # noqa: BLE001 - the plugin's failure, reported; the engine goes on
                 failure = failure_of_exception(self.info.id, exc, str(self.info.root), str(self.info.entry), hook)
                 self.kill()

@@ -2,9 +2,9 @@
 socket pair.
 
 A message is a 4-byte big-endian length and that many bytes of UTF-8 JSON holding one object.
-Never pickle: both sides read only JSON, strict (no NaN or Infinity), at most ``max_message``
-bytes; anything else is a ``ProtocolError`` naming what was wrong, and the host treats the
-other side's bytes as hostile input (``plugins.messages`` checks the shapes).
+Only JSON, never a Python object format: both sides read strict JSON (no NaN or Infinity) of at
+most ``max_message`` bytes; anything else is a ``ProtocolError`` naming what was wrong, and the
+host treats the other side's bytes as hostile input (``plugins.messages`` checks the shapes).
 This module imports nothing of the engine: the sandbox's process uses it too.
 """
 from __future__ import annotations

@@ -11,7 +11,7 @@ import os
 import traceback
 from dataclasses import dataclass
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, Callable
 
 # kind -> how a report says it
 KINDS = {
@@ -60,6 +60,26 @@ class PluginStopped(Exception):
     def __init__(self, failure: PluginFailure) -> None:
         self.failure = failure
         super().__init__(str(failure))
+
+
+class LineStream:
+    """A plugin's ``print`` output: whole lines go to ``sink(level, line)`` (the host's log)."""
+
+    def __init__(self, sink: Callable[[str, str], None], level: str) -> None:
+        self.sink, self.level, self._partial = sink, level, ""
+
+    def write(self, text: str) -> int:
+        self._partial += str(text)
+        while "\n" in self._partial:
+            line, self._partial = self._partial.split("\n", 1)
+            self.sink(self.level, line)
+        if len(self._partial) > 2000:
+            self.sink(self.level, self._partial)
+            self._partial = ""
+        return len(text)
+
+    def flush(self) -> None:
+        pass
 
 
 def inside(path: str, root: str) -> bool:

@@ -27,7 +27,7 @@ from plugins.api import CommandRefused, PermissionDenied, PluginContext, Request
 from plugins.guard import Guard
 from plugins.hookspecs import HookProblem, call, check_hooks, complete, load_plugin_file, register
 from plugins.ipc import Channel, ProtocolError
-from plugins.reports import PluginFailure, failure_of_exception
+from plugins.reports import LineStream, PluginFailure, failure_of_exception
 
 REPLY_ERRORS = {"denied": PermissionDenied, "refused": CommandRefused, "bad": RequestError}
 MAX_LOG_LINES_PER_CALL = 200
@@ -39,26 +39,6 @@ class CPUTimeExceeded(BaseException):
 
 class Interrupted(BaseException):
     """SIGUSR1: the host's deadline for the call passed."""
-
-
-class LogStream:
-    """``sys.stdout``/``sys.stderr`` of the plugin: whole lines go to the host's log."""
-
-    def __init__(self, child: "Child", level: str) -> None:
-        self.child, self.level, self._partial = child, level, ""
-
-    def write(self, text: str) -> int:
-        self._partial += str(text)
-        while "\n" in self._partial:
-            line, self._partial = self._partial.split("\n", 1)
-            self.child.log(self.level, line)
-        if len(self._partial) > 2000:
-            self.child.log(self.level, self._partial)
-            self._partial = ""
-        return len(text)
-
-    def flush(self) -> None:
-        pass
 
 
 class Child:
@@ -152,7 +132,7 @@ class Child:
         except OSError as exc:
             self.fail(PluginFailure(self.plugin_id, "refused", f"the sandbox could not be set up: {exc}", self.entry))
         Guard(self.spec.read, self.spec.write, self.spec.network, self.root, self.violation).install()
-        sys.stdout, sys.stderr = LogStream(self, "info"), LogStream(self, "warning")  # type: ignore[assignment]
+        sys.stdout, sys.stderr = LineStream(self.log, "info"), LineStream(self.log, "warning")  # type: ignore[assignment]
         self.in_call = True
         try:
             confine.set_cpu_soft_limit(self.cpu_per_call)

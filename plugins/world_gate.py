@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
+import engine.core.edit_commands  # noqa: F401 - registers the command types command_from_json reads
+import engine.core.prefab_commands  # noqa: F401
 from engine.core.commands import CommandError, command_from_json, command_to_json
 from engine.core.component import Component
 from engine.core.schema import component_schema
