@@ -12,7 +12,7 @@ from engine.core.fields import Float, Str
 from engine.host.runtime import Runtime
 from plugins.events import DROPPED, EventError, EventType, PluginEventBus
 from plugins.host import PluginHost
-from tests.plugin_helpers import PluginPack, make_host, plugin_pack  # noqa: F401 - fixtures
+from tests.plugin_helpers import PluginPack
 
 PackFactory = Callable[..., PluginPack]
 HostFactory = Callable[..., PluginHost]

@@ -11,7 +11,7 @@ import pytest
 from engine.host.runtime import Runtime
 from plugins.host import PluginHost
 from plugins.reports import PluginFailure
-from tests.plugin_helpers import TEST_LIMITS, PluginPack, make_host, plugin_pack  # noqa: F401 - fixtures
+from tests.plugin_helpers import TEST_LIMITS, PluginPack
 
 PackFactory = Callable[..., PluginPack]
 HostFactory = Callable[..., PluginHost]

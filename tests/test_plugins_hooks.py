@@ -20,7 +20,7 @@ from plugins.api import PLUGIN_API_VERSION
 from plugins.extensions import PluginCommandError
 from plugins.host import PluginHost
 from tests.conftest import REPO_ROOT
-from tests.plugin_helpers import PluginPack, make_host, plugin_pack  # noqa: F401 - fixtures
+from tests.plugin_helpers import PluginPack
 
 PackFactory = Callable[..., PluginPack]
 HostFactory = Callable[..., PluginHost]

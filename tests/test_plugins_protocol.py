@@ -16,7 +16,7 @@ from engine.core.world import World
 from engine.host.runtime import Runtime
 from plugins.host import PluginHost
 from plugins.ipc import MAX_MESSAGE, Channel, ChannelClosed, ProtocolError, decode, encode
-from tests.plugin_helpers import PluginPack, make_host, plugin_pack  # noqa: F401 - fixtures
+from tests.plugin_helpers import PluginPack
 
 PackFactory = Callable[..., PluginPack]
 HostFactory = Callable[..., PluginHost]

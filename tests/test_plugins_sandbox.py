@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 import pytest
 
 from plugins.host import PluginHost
-from tests.plugin_helpers import PluginPack, make_host, plugin_pack  # noqa: F401 - fixtures
+from tests.plugin_helpers import PluginPack
 
 PackFactory = Callable[..., PluginPack]
 HostFactory = Callable[..., PluginHost]
