@@ -26,10 +26,10 @@ MAX_FIELDS = 64
 MAX_TEXT = 500
 FIELD_KEYS = {"type", "default", "min", "max", "choices", "max_length", "doc"}
 FIELD_TYPES = ("bool", "int", "float", "str", "enum", "vec3", "color", "entity", "json")
-WIDGETS = {  # kind -> its keys besides "kind"
-    "text": {"text"}, "button": {"label", "action"}, "checkbox": {"label", "action", "value"},
-    "slider": {"label", "action", "value", "min", "max"}, "input": {"label", "action", "value"},
-    "separator": set(), "group": {"label", "children"},
+WIDGETS: dict[str, tuple[str, ...]] = {  # kind -> its keys besides "kind", in the order widgets list them
+    "text": ("text",), "button": ("label", "action"), "checkbox": ("label", "action", "value"),
+    "slider": ("label", "action", "value", "min", "max"), "input": ("label", "action", "value"),
+    "separator": (), "group": ("label", "children"),
 }
 MAX_WIDGETS = 500
 
@@ -251,7 +251,7 @@ def parse_widgets(value: Any, where: str, depth: int = 0, count: list[int] | Non
         kind = item.get("kind") if isinstance(item, dict) else None
         if kind not in WIDGETS:
             raise _fail(f"{here}.kind", f"one of {', '.join(WIDGETS)}", kind)
-        item = _table(item, here, {"kind"}, WIDGETS[kind])
+        item = _table(item, here, {"kind"}, set(WIDGETS[kind]))
         count[0] += 1
         if count[0] > MAX_WIDGETS:
             raise _fail(where, f"at most {MAX_WIDGETS} widgets")

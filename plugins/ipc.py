@@ -32,10 +32,14 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # made once: building one costs more than a small message
+
+
 def encode(message: dict[str, Any], max_message: int = MAX_MESSAGE) -> bytes:
     """One framed message; raises ProtocolError when it cannot be JSON or is too large."""
     try:
-        body = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+        body = _ENCODER.encode(message).encode("utf-8")
     except (TypeError, ValueError, RecursionError) as exc:
         raise ProtocolError(f"a message of JSON data ({exc})") from None
     if len(body) > max_message:
@@ -46,7 +50,7 @@ def encode(message: dict[str, Any], max_message: int = MAX_MESSAGE) -> bytes:
 def decode(body: bytes) -> dict[str, Any]:
     """The object in one message body; raises ProtocolError."""
     try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        data = _DECODER.decode(body.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise ProtocolError(f"a message of UTF-8 JSON ({str(exc)[:200]})") from None
     if not isinstance(data, dict):
