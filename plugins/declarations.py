@@ -112,7 +112,8 @@ def parse_field(decl: Any, where: str, allow_json: bool = False) -> Field:
     field_type: FieldType
     if kind == "enum":
         choices = item.get("choices")
-        if not isinstance(choices, list) or not choices or not all(isinstance(c, str) and len(c) <= 100 for c in choices):
+        if not isinstance(choices, list) or not choices or not all(
+                isinstance(c, str) and len(c) <= 100 for c in choices):
             raise _fail(f"{where}.choices", "a non-empty list of strings", choices)
         field_type = Enum(tuple(choices[:MAX_ITEMS]))
     else:
@@ -204,7 +205,8 @@ def parse_named(plugin: str, value: Any, hook: str, required: set[str], optional
 
 def _extra(key: str, value: Any, where: str) -> Any:
     if key == "extensions":
-        if not isinstance(value, list) or not value or not all(isinstance(e, str) and EXTENSION.match(e) for e in value):
+        if not isinstance(value, list) or not value or not all(
+                isinstance(e, str) and EXTENSION.match(e) for e in value):
             raise _fail(where, "a list of file extensions like '.csv'", value)
         return tuple(value)
     if key == "arguments":

@@ -128,7 +128,8 @@ class EngineExtensions(_Points):
         """JSON data from the importer for ``name``'s extension; raises PluginCommandError."""
         decl = self.importers().get(PurePosixPath(name).suffix.lower())
         if decl is None:
-            raise PluginCommandError(f"{name}: no plugin imports {PurePosixPath(name).suffix or 'files without an extension'}")
+            suffix = PurePosixPath(name).suffix or "files without an extension"
+            raise PluginCommandError(f"{name}: no plugin imports {suffix}")
         result = self.host.call(decl.plugin, "storm_import_asset", importer=decl.local, name=name, data=bytes(data))
         if self.host.records[decl.plugin].status != "running":
             raise PluginCommandError(f"{name}: importer {decl.name} failed: {self.host.records[decl.plugin].failure}")
@@ -150,7 +151,8 @@ class EngineExtensions(_Points):
         record = self.host.records[decl.plugin]
         if record.status != "running":
             return 1, str(record.failure)
-        if isinstance(result, dict) and isinstance(result.get("code"), int) and isinstance(result.get("output", ""), str):
+        if isinstance(result, dict) and isinstance(result.get("code"), int) and isinstance(result.get("output", ""),
+                                                                                              str):
             return int(result["code"]), str(result.get("output", ""))
         return 0, "" if result is None else str(result)[:100_000]
 
@@ -162,7 +164,8 @@ class EngineExtensions(_Points):
         commands applied as one Transaction; returns the inverse (for undo). Raises PluginCommandError."""
         decl = self.world_commands().get(name)
         if decl is None:
-            raise PluginCommandError(f"unknown world command {name!r}; known: {', '.join(self.world_commands()) or 'none'}")
+            known = ", ".join(self.world_commands()) or "none"
+            raise PluginCommandError(f"unknown world command {name!r}; known: {known}")
         record = self.host.records[decl.plugin]
         if "world_write" not in record.info.permissions:
             raise PluginCommandError(f"{name}: plugin {decl.plugin!r} has no world_write permission")

@@ -52,7 +52,8 @@ class Guard:
             elif family in _NET_FAMILIES and not self.network:
                 self._violate("network", "tried to open a network socket without the network permission")
         elif event in ("socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg") and not self.network:
-            self._violate("network", f"tried to {event.split('.')[1]} to {args[1]!r:.100} without the network permission")
+            verb = event.split(".")[1]
+            self._violate("network", f"tried to {verb} to {args[1]!r:.100} without the network permission")
         elif event in _PROCESS_EVENTS:
             self._violate("process", f"tried to start a process ({event}); sandboxed plugins may not")
 

@@ -138,7 +138,8 @@ def storm_editor_inspectors(plugin: Any) -> list[dict[str, Any]]:
 
 
 @hookspec
-def storm_editor_inspector(component: str, entity: int, values: dict[str, Any], world: Any, plugin: Any) -> list[dict[str, Any]]:
+def storm_editor_inspector(component: str, entity: int, values: dict[str, Any], world: Any,
+                           plugin: Any) -> list[dict[str, Any]]:
     """The widgets shown under a component of that type in the inspector."""
 
 

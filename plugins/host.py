@@ -8,6 +8,7 @@ one fails.
     world = runtime.new_world()                      # has the plugins' systems and components
     world.tick()                                     # events, storm_update, plugin systems
     host.reload_changed()                            # restart the plugins whose files changed
+                                                     # (or PluginHost(..., watch_seconds=1.0))
     host.stop()                                      # storm_shutdown, processes end
 
 A failing plugin (it raised, looped, ate memory, reached outside its folders, broke the protocol)
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("storm.plugins")
 ORDER_PLUGINS = ORDER_SCRIPTS + 20  # plugins' storm_update: after behaviour scripts, before AI and physics
 MAX_BATCH_BYTES = 256 * 1024
+Call = tuple[str, dict[str, Any]]  # (hook name, keyword arguments)
 
 
 def default_data_root() -> Path:
@@ -101,8 +103,9 @@ class PluginHost:
 
     def __init__(self, packs: Iterable[tuple[Path, PackManifest]], *, trusted: Iterable[str] = (),
                  limits: Limits | None = None, data_root: Path | None = None,
-                 event_capacity: int = DEFAULT_CAPACITY) -> None:
+                 event_capacity: int = DEFAULT_CAPACITY, watch_seconds: float | None = None) -> None:
         self.limits = limits or Limits()
+        self.watch_seconds = watch_seconds  # world seconds between looks for changed plugin files (None: never)
         self.data_root = data_root or default_data_root()
         self.trusted = frozenset(trusted)
         self.bus = PluginEventBus(event_capacity)
@@ -117,6 +120,7 @@ class PluginHost:
         self._system_rows: set[str] = set()
         self._bridges: dict[int, WorldBridge] = {}
         self._worlds: list[World] = []
+        self._watched: dict[int, float] = {}  # id(world) -> world time of the last look for changes
         self._current: World | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -261,11 +265,13 @@ class PluginHost:
             self._worlds.append(world)
             bridge = self._bridges[id(world)] = WorldBridge(world, self.bus)
             bridge.update()
+            self._watched[id(world)] = world.time
 
     def detach(self, world: World) -> None:
         if world in self._worlds:
             self._worlds.remove(world)
             self._bridges.pop(id(world)).close()
+            self._watched.pop(id(world), None)
 
     def _add_system_rows(self) -> None:
         if self._runtime is None:
@@ -284,7 +290,11 @@ class PluginHost:
         return build
 
     def tick(self, world: World, dt: float) -> None:
-        """Deliver each running plugin's queued events, then its storm_update."""
+        """Restart changed plugins (every ``watch_seconds`` of world time), then deliver each
+        running plugin's queued events and call its storm_update."""
+        if self.watch_seconds is not None and world.time - self._watched.get(id(world), 0.0) >= self.watch_seconds:
+            self._watched[id(world)] = world.time
+            self.reload_changed()
         for plugin_id, record in list(self.records.items()):
             if record.status != "running" or record.handle is None:
                 continue
@@ -327,9 +337,6 @@ class PluginHost:
             self._fail(record, stopped.failure)
             return None
 
-
-
-Call = tuple[str, dict[str, Any]]
 
 
 def _batches(calls: list[tuple[Call, int]]) -> Iterator[list[Call]]:

@@ -25,7 +25,11 @@ class InProcessPlugin:
 
     sandboxed = False
     pid = 0
-    confinement: dict[str, Any] = {}
+
+    @property
+    def confinement(self) -> dict[str, Any]:
+        """Nothing: a trusted plugin runs without a sandbox."""
+        return {}
 
     def __init__(self, info: PluginInfo, gate: WorldGate, context: PluginContext) -> None:
         self.info = info
@@ -47,7 +51,8 @@ class InProcessPlugin:
             self.manager = register(module)
         except HookProblem as exc:
             self._forget()
-            raise PluginStopped(PluginFailure(info.id, "api", str(exc), str(info.entry), exc.line, exc.function)) from None
+            failure = PluginFailure(info.id, "api", str(exc), str(info.entry), exc.line, exc.function)
+            raise PluginStopped(failure) from None
         except Exception as exc:  # noqa: BLE001 - whatever the plugin's file does at import
             self._forget()
             raise PluginStopped(failure_of_exception(info.id, exc, str(info.root), str(info.entry))) from None

@@ -32,6 +32,7 @@ from plugins.reports import PluginFailure, PluginStopped
 
 log = logging.getLogger("storm.plugins")
 REPO_ROOT = Path(plugins.__file__).resolve().parent.parent
+MAX_LOG_LINES_PER_CALL = 1000  # more are read and dropped: a chatty plugin cannot flood the log
 SYSTEM_LIBRARIES = ("/usr/lib", "/usr/lib64", "/lib64", "/etc/ld.so.cache")
 Serve = Callable[[str, dict[str, Any]], Any]
 LogSink = Callable[[str, str], None]
@@ -101,6 +102,10 @@ class SandboxedPlugin:
                 [sys.executable, "-E", "-s", "-B", "-m", "plugins.sandbox_child", str(child.fileno())],
                 cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr,
                 pass_fds=(child.fileno(),), start_new_session=True)
+        except OSError as exc:
+            parent.close()
+            raise PluginStopped(PluginFailure(self.info.id, "refused", f"its process could not start: {exc}",
+                                              str(self.info.entry))) from None
         finally:
             child.close()
         self.channel = Channel(parent, self.limits.max_message)
@@ -186,7 +191,7 @@ class SandboxedPlugin:
         """Serve the child's messages until the one ``expect``ed arrives; raises PluginStopped."""
         assert self.channel is not None
         deadline = time.monotonic() + timeout
-        requests = 0
+        requests = logs = 0
         interrupted = False
         while True:
             try:
@@ -212,7 +217,9 @@ class SandboxedPlugin:
                                                    "call", hook))
                 self._answer(message)
             elif op == "log":
-                self.log_sink(message["level"], message["text"])
+                logs += 1
+                if logs <= MAX_LOG_LINES_PER_CALL:
+                    self.log_sink(message["level"], message["text"])
             elif op == "violation":
                 self._stop_with(PluginFailure(self.info.id, message["kind"], message["message"],
                                               message["file"] or str(self.info.entry), message["line"],

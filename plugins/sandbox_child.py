@@ -132,7 +132,8 @@ class Child:
         except OSError as exc:
             self.fail(PluginFailure(self.plugin_id, "refused", f"the sandbox could not be set up: {exc}", self.entry))
         Guard(self.spec.read, self.spec.write, self.spec.network, self.root, self.violation).install()
-        sys.stdout, sys.stderr = LineStream(self.log, "info"), LineStream(self.log, "warning")  # type: ignore[assignment]
+        sys.stdout = LineStream(self.log, "info")  # type: ignore[assignment]
+        sys.stderr = LineStream(self.log, "warning")  # type: ignore[assignment]
         self.in_call = True
         try:
             confine.set_cpu_soft_limit(self.cpu_per_call)
