@@ -15,6 +15,10 @@ A failing plugin (it raised, looped, ate memory, reached outside its folders, br
 is stopped alone: ``host.failures`` and the log say which plugin, file and line; everything
 else goes on. Editing its file restarts it (``reload_changed``). Extension points: ``host.engine``
 (components, importers, CLI and world commands) and ``host.editor`` (panels, menus, inspectors).
+
+Start plugins from a thread that lives as long as the host (the main thread): a sandboxed
+plugin's process ends with the thread that started it (``PR_SET_PDEATHSIG``), so that no plugin
+outlives a crashed engine.
 """
 from __future__ import annotations
 
