@@ -10,6 +10,7 @@ import pytest
 
 from engine.host.runtime import Runtime, create_runtime
 from engine.packs.content import default_content
+from tests.plugin_helpers import make_host, plugin_pack  # noqa: F401 - the plugin tests' fixtures
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
