@@ -9,10 +9,11 @@ for an older API keeps working when a hook gains arguments::
         for eid in world.query("Light"):
             ...
 
-``PLUGIN_API_VERSION`` is SemVer: a minor release adds hooks, hook arguments or request kinds; a
-major release is the only one that removes or changes one. A pack states the versions it works
-with in pack.toml's ``engine`` range (``engine = ">=1.0, <2"``); the host refuses a plugin whose
-range leaves this version out.
+``PLUGIN_API_VERSION`` is the engine API version (``engine.core.api_version``, the one number a
+pack's ``engine`` range is checked against) in full SemVer form: a minor release adds hooks, hook
+arguments or request kinds; a major release is the only one that removes or changes one. A pack
+states the versions it works with in pack.toml's ``engine`` range (``engine = ">=1.0, <2"``); the
+host refuses a plugin whose range leaves this version out.
 
 Hooks receive the world as a ``WorldAccess``: plain JSON data addressed by entity ids, the same
 whether the plugin runs in the engine's process (trusted) or in its sandbox (everyone else).
@@ -25,7 +26,7 @@ from typing import Any, Callable
 
 import pluggy
 
-PLUGIN_API_VERSION = "1.0.0"
+PLUGIN_API_VERSION = "1.0.0"  # engine.core.api_version.API_VERSION in full (a test keeps them equal)
 PROJECT = "storm"
 hookimpl = pluggy.HookimplMarker(PROJECT)
 """Optional marker for hook functions (``@hookimpl(tryfirst=True)``); plain ``storm_*`` functions are hooks too."""

@@ -213,3 +213,10 @@ def test_the_plugin_host_has_no_eval_exec_or_pickle(path: Path) -> None:
 
     source = path.read_text(encoding="utf-8")
     assert not re.search(r"(?<![.\w])(eval|exec|compile|__import__)\s*\(|\bpickle\b|\bmarshal\b|\bshelve\b", source)
+
+
+def test_the_plugin_api_version_is_the_engine_api_version() -> None:
+    from engine.core.api_version import API_VERSION
+    from engine.packs.versions import parse_short_version, parse_version
+
+    assert parse_short_version(API_VERSION) == parse_version(PLUGIN_API_VERSION)
