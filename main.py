@@ -5,19 +5,32 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.core.world import World
+    from engine.host.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent
 DEMO_WORLD = ROOT / "worlds" / "demo.world.json"
 
 
 def _play(args: argparse.Namespace) -> int:
-    from engine.data.world_file import read_world
     from engine.host.app import App, pick_mode
     from engine.host.runtime import create_runtime
     from engine.input import InputSystem
+    from engine.packs.loading import open_content
+    from plugins.session import start_plugins
 
     audio = "openal" if pick_mode(args.mode) == "window" else "null"
-    world = read_world(args.world, create_runtime(audio=audio), seed=args.seed)
+    runtime = create_runtime(open_content(args.profile), audio=audio)
+    plugins = start_plugins(runtime)
+    try:
+        world = _open_world(args.world, runtime, args.seed)
+    except BaseException:
+        if plugins is not None:
+            plugins.stop("the world did not load")
+        raise
     app = App(args.mode, size=args.size)
     app.load(world)
     frames = args.frames if args.frames is not None else (1 if args.screenshot else None)
@@ -34,7 +47,24 @@ def _play(args: argparse.Namespace) -> int:
         print(f"played {world.tick_count} ticks of {args.world} ({app.mode})")
     finally:
         app.close()
+        if plugins is not None:
+            plugins.stop("the game ended")
     return 0
+
+
+def _open_world(name: str, runtime: "Runtime", seed: int | None = None) -> "World":
+    """A world from a file path, or from an enabled pack by asset id (``village:worlds/square.world.json``)."""
+    from engine.core.asset_ids import parse_asset_id
+    from engine.data.world_file import load_world_data, read_world
+
+    if not Path(name).exists() and ":" in name:
+        try:
+            parse_asset_id(name)
+        except ValueError:
+            pass
+        else:
+            return load_world_data(runtime.content.read_json(name), runtime.content.display(name), runtime, seed=seed)
+    return read_world(name, runtime, seed=seed)
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -67,8 +97,9 @@ def _new_world(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from engine.data.world_file import validate_world
     from engine.host.runtime import create_runtime
+    from engine.packs.loading import open_content
 
-    world = validate_world(args.world, create_runtime())
+    world = validate_world(args.world, create_runtime(open_content(args.profile)))
     print(f"{args.world}: ok ({len(world.entities())} entities)")
     world.close()
     return 0
@@ -83,6 +114,10 @@ def _pack(args: argparse.Namespace) -> int:
         status, text = pack_commands.validate_pack(args.folder)
     elif args.pack_command == "list":
         status, text = pack_commands.list_packs(args.profile)
+    elif args.pack_command == "enable":
+        status, text = pack_commands.enable_pack(args.id, args.profile, args.trust)
+    elif args.pack_command == "disable":
+        status, text = pack_commands.disable_pack(args.id, args.profile)
     else:
         status, text = pack_commands.lock_packs(args.profile)
     print(text)
@@ -126,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     play = sub.add_parser("play", help="play a world (the demo world by default)",
                           description="Play a world in a window, offscreen or headless.")
-    play.add_argument("world", nargs="?", default=str(DEMO_WORLD), help="world file (default: the demo world)")
+    play.add_argument("world", nargs="?", default=str(DEMO_WORLD),
+                      help="world file, or a world in an enabled pack by asset id (default: the demo world)")
     modes = play.add_mutually_exclusive_group()
     modes.add_argument("--window", dest="mode", action="store_const", const="window", help="open a window")
     modes.add_argument("--offscreen", dest="mode", action="store_const", const="offscreen",
@@ -140,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--size", type=_size, default=(1280, 720), help="window or buffer size, WIDTHxHEIGHT")
 
     play.add_argument("--record", metavar="INPUT.jsonl", help="record the input actions of this run to a file")
+    play.add_argument("--profile", help="the packs to play with: a profile file (default: profile.toml in your Storm "
+                                        "folder; without one, the base pack alone)")
 
     rerun = sub.add_parser("replay", help="replay recorded input in a world, headless",
                            description="Run a world headless, driven by an input recording, until it ends.")
@@ -156,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a world file and everything it uses",
                               description="Load a world strictly; missing assets count as errors.")
     validate.add_argument("world", help="world file to check")
+    validate.add_argument("--profile", help="the packs it may use: a profile file (default: your profile)")
     validate.set_defaults(func=_validate)
 
     pack = sub.add_parser("pack", help="make, check, list, lock, build and explain content packs",
@@ -178,9 +217,17 @@ def build_parser() -> argparse.ArgumentParser:
     pack_lock = pack_sub.add_parser("lock", help="record each enabled pack's version and content hash",
                                     description="Write the profile's lock file; a pack that changes afterwards is "
                                                 "reported when it loads.")
-    for command in (pack_list, pack_lock):
+    pack_enable = pack_sub.add_parser("enable", help="enable an installed pack (and the packs it needs)",
+                                      description="Enable a pack in the profile; nothing is saved if the packs "
+                                                  "would then not load.")
+    pack_enable.add_argument("id", help="the pack id")
+    pack_enable.add_argument("--trust", action="store_true",
+                             help="let its code run in the engine's process (not sandboxed): only for packs you trust")
+    pack_disable = pack_sub.add_parser("disable", help="disable a pack", description="Disable a pack in the profile.")
+    pack_disable.add_argument("id", help="the pack id")
+    for command in (pack_list, pack_lock, pack_enable, pack_disable):
         command.add_argument("--profile", help="profile file (default: profile.toml in your Storm folder)")
-    for command in (pack_new, pack_check, pack_list, pack_lock):
+    for command in (pack_new, pack_check, pack_list, pack_lock, pack_enable, pack_disable):
         command.set_defaults(func=_pack)
     build = pack_sub.add_parser("build", help="zip a pack folder (deterministic; refuses what loading refuses)")
     build.add_argument("folder", help="the pack folder (with its pack.toml)")

@@ -31,6 +31,7 @@ class PluginInfo:
     entry: Path  # the plugin's Python file, resolved, inside root
     manifest: PackManifest
     trusted: bool
+    chosen: tuple[tuple[str, object], ...] = ()  # the profile's values of the pack's settings
 
     @property
     def permissions(self) -> tuple[str, ...]:
@@ -38,8 +39,10 @@ class PluginInfo:
 
     @property
     def settings(self) -> dict[str, object]:
-        """The defaults of the pack's declared settings (a profile's choices come later)."""
-        return {name: setting.default for name, setting in self.manifest.settings.items()}
+        """The pack's declared settings: their defaults, with the profile's values over them."""
+        values: dict[str, object] = {name: setting.default for name, setting in self.manifest.settings.items()}
+        values.update(self.chosen)
+        return values
 
     def fingerprint(self) -> str:
         """A hash of the plugin's code (every .py below the entry's folder) and its manifest: a
@@ -60,9 +63,10 @@ class PluginInfo:
         return digest.hexdigest()
 
 
-def discover(packs: Iterable[tuple[Path, PackManifest]], trusted: Iterable[str] = ()
-             ) -> tuple[list[PluginInfo], list[PluginFailure]]:
-    """The plugins of the given packs, and a failure for each plugin pack that cannot be used."""
+def discover(packs: Iterable[tuple[Path, PackManifest]], trusted: Iterable[str] = (),
+             settings: dict[str, dict[str, object]] | None = None) -> tuple[list[PluginInfo], list[PluginFailure]]:
+    """The plugins of the given packs, and a failure for each plugin pack that cannot be used;
+    ``settings``: per pack id, the profile's (already checked) setting values."""
     trusted_ids = set(trusted)
     found: list[PluginInfo] = []
     failures: list[PluginFailure] = []
@@ -88,8 +92,9 @@ def discover(packs: Iterable[tuple[Path, PackManifest]], trusted: Iterable[str] 
             failures.append(PluginFailure(manifest.id, "refused", problem, source))
             continue
         seen.add(manifest.id)
+        chosen = tuple(sorted((settings or {}).get(manifest.id, {}).items()))
         found.append(PluginInfo(manifest.id, str(manifest.version), manifest.name or manifest.id,
-                                Path(root).resolve(), entry, manifest, manifest.id in trusted_ids))
+                                Path(root).resolve(), entry, manifest, manifest.id in trusted_ids, chosen))
     return found, failures
 
 

@@ -23,7 +23,6 @@ outlives a crashed engine.
 from __future__ import annotations
 
 import logging
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from engine.core.errors import StormError
 from engine.core.system import ORDER_SCRIPTS, System
 from engine.core.world import World
+from engine.packs.locations import storm_home
 from engine.packs.manifest import PackManifest, read_manifest
 from plugins.api import PluginContext
 from plugins.bridge import WorldBridge
@@ -55,9 +55,8 @@ Call = tuple[str, dict[str, Any]]  # (hook name, keyword arguments)
 
 
 def default_data_root() -> Path:
-    """Where packs' ``files`` folders live: ``$XDG_DATA_HOME/storm/pack-data`` (~/.local/share/...)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "storm" / "pack-data"
+    """Where packs' ``files`` folders live: ``pack-data`` in the player's Storm folder."""
+    return storm_home() / "pack-data"
 
 
 @dataclass
@@ -107,13 +106,14 @@ class PluginHost:
 
     def __init__(self, packs: Iterable[tuple[Path, PackManifest]], *, trusted: Iterable[str] = (),
                  limits: Limits | None = None, data_root: Path | None = None,
-                 event_capacity: int = DEFAULT_CAPACITY, watch_seconds: float | None = None) -> None:
+                 event_capacity: int = DEFAULT_CAPACITY, watch_seconds: float | None = None,
+                 settings: dict[str, dict[str, Any]] | None = None) -> None:
         self.limits = limits or Limits()
         self.watch_seconds = watch_seconds  # world seconds between looks for changed plugin files (None: never)
         self.data_root = data_root or default_data_root()
         self.trusted = frozenset(trusted)
         self.bus = PluginEventBus(event_capacity)
-        infos, refused = discover(packs, self.trusted)
+        infos, refused = discover(packs, self.trusted, settings)
         self.records: dict[str, PluginRecord] = {info.id: PluginRecord(info) for info in infos}
         self.failures: list[PluginFailure] = []
         for failure in refused:

@@ -43,6 +43,16 @@ def write_json(path: Path, data: Any) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def own_storm_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and every process it starts) gets its own Storm folder and user config, so the
+    packs, profile and key bindings of whoever runs the suite never change what it sees."""
+    home = tmp_path_factory.mktemp("storm-home")
+    monkeypatch.setenv("STORM_HOME", str(home / "storm"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.delenv("STORM_PACKS_DIR", raising=False)
+
+
 @pytest.fixture
 def runtime() -> Runtime:
     """A runtime over the engine's base pack alone."""

@@ -1,4 +1,4 @@
-"""The example plugin (tests/data/plugins/lantern, shown in docs/modding-plugins.md), sandboxed:
+"""The example plugin (the example mod content/village, shown in docs/modding-plugins.md), sandboxed:
 its system makes point lights flicker in a running world, its editor panel, menu item and Light
 inspector answer as the editor will call them, and the doc shows exactly its files and runs."""
 from __future__ import annotations
@@ -16,10 +16,10 @@ from engine.host.runtime import Runtime
 from engine.packs.manifest import read_manifest
 from engine.render.components import Light
 from plugins.host import PluginHost
-from tests.conftest import DATA_DIR, REPO_ROOT
+from tests.conftest import REPO_ROOT
 from tests.plugin_helpers import TEST_LIMITS, PluginPack
 
-LANTERN = DATA_DIR / "plugins" / "lantern"
+LANTERN = REPO_ROOT / "content" / "village"  # the example mod ships the example plugin
 DOC = REPO_ROOT / "docs" / "modding-plugins.md"
 HostFactory = Callable[..., PluginHost]
 
@@ -48,7 +48,7 @@ def test_the_example_plugin_makes_point_lights_flicker(lantern_host: PluginHost,
     for tick in range(4):
         world.tick()
         seen.append(world.get(lamp, Light).intensity)
-        assert seen[-1] == pytest.approx(round(2.0 * (1 + 0.5 * math.sin(0.7 * tick + lamp)), 4), abs=1e-6)
+        assert seen[-1] == pytest.approx(round(2.0 * (1 + 0.4 * math.sin(0.7 * tick + lamp)), 4), abs=1e-6)
     assert len(set(seen)) == 4  # it flickers
     assert world.get(sun, Light).intensity == 1.5  # directional lights are left alone
     assert lantern_host.failures == []
@@ -58,21 +58,21 @@ def test_the_example_plugin_fills_the_editors_extension_points(lantern_host: Plu
     editor = lantern_host.editor
     world, lamp, sun = lit_world(runtime)
     world.tick()
-    assert [(p.name, p.text) for p in editor.panels()] == [("lantern:lanterns", "Lanterns")]
-    assert editor.draw_panel("lantern:lanterns", [lamp], world) == [
+    assert [(p.name, p.text) for p in editor.panels()] == [("village:lanterns", "Lanterns")]
+    assert editor.draw_panel("village:lanterns", [lamp], world) == [
         {"kind": "text", "text": "1 lanterns flicker"},
-        {"kind": "slider", "label": "Strength", "action": "lantern:strength", "value": 0.5, "min": 0.0, "max": 1.0}]
+        {"kind": "slider", "label": "Strength", "action": "village:strength", "value": 0.4, "min": 0.0, "max": 1.0}]
     assert [(m.extra("menu"), m.text, m.name) for m in editor.menu_items()] == [
-        ("Tools", "Calm all lanterns", "lantern:calm")]
-    assert editor.inspectors_for("Light") == ["lantern"] and editor.inspectors_for("RigidBody") == []
+        ("Tools", "Calm all lanterns", "village:calm")]
+    assert editor.inspectors_for("Light") == ["village"] and editor.inspectors_for("RigidBody") == []
     assert editor.draw_inspectors("Light", lamp, {}, world) == {
-        "lantern": [{"kind": "text", "text": "flickers around 2"}]}
-    assert editor.action("lantern:calm", [], None, world)  # the menu item: no more flicker
+        "village": [{"kind": "text", "text": "flickers around 2"}]}
+    assert editor.action("village:calm", [], None, world)  # the menu item: no more flicker
     world.tick()
     world.tick()
     assert world.get(lamp, Light).intensity == 2.0
-    assert editor.action("lantern:strength", [], 1.0, world)  # the slider
-    assert editor.draw_panel("lantern:lanterns")[1]["value"] == 1.0
+    assert editor.action("village:strength", [], 1.0, world)  # the slider
+    assert editor.draw_panel("village:lanterns")[1]["value"] == 1.0
     assert not editor.action("nobody:calm")
 
 
@@ -99,7 +99,7 @@ def _blocks(language: str) -> list[str]:
 
 def test_the_doc_shows_the_example_as_it_is() -> None:
     assert (LANTERN / "pack.toml").read_text(encoding="utf-8") in _blocks("toml")
-    assert (LANTERN / "plugin" / "lantern.py").read_text(encoding="utf-8") in _blocks("python")
+    assert (LANTERN / "plugin" / "lanterns.py").read_text(encoding="utf-8") in _blocks("python")
 
 
 def test_the_docs_runnable_example_runs() -> None:

@@ -1,13 +1,13 @@
 """Finding the packs that are installed: each pack folder is scanned, and every entry in it that a
 pack reader claims becomes an AvailablePack (its checked manifest and where it lives).
 
-A reader knows one kind of pack location. ``FolderReader`` reads a folder with a ``pack.toml``;
-a reader for ``.zip`` packs plugs in by being passed in ``readers`` (or added to
-``DEFAULT_READERS``): it claims the entries it understands, reads their manifest bytes with
-``parse_manifest`` and lists their files for the content hash.
+A reader knows one kind of pack location: ``FolderReader`` a folder with a ``pack.toml``,
+``ZipReader`` a ``.zip`` pack. Each claims the entries it understands, reads their manifest and
+lists their files for the content hash.
 """
 from __future__ import annotations
 
+import io
 import os
 import stat
 from dataclasses import dataclass
@@ -17,7 +17,9 @@ from typing import BinaryIO, Callable, Iterable, Iterator, NamedTuple, Protocol,
 import semver
 
 from engine.core.errors import DataError, StormError
-from engine.packs.manifest import PackManifest, read_manifest
+from engine.packs.manifest import MANIFEST, PackManifest, parse_manifest, read_manifest
+from engine.packs.sources import Budgets
+from engine.packs.zip_source import ZipSource
 
 
 class PackFile(NamedTuple):
@@ -78,7 +80,38 @@ def _raise(error: OSError) -> None:
     raise DataError(str(error.filename), "", f"a readable folder ({error.strerror})")
 
 
-DEFAULT_READERS: tuple[PackReader, ...] = (FolderReader(),)
+class ZipReader:
+    """Packs that are ``.zip`` files (what ``storm pack build`` writes), read in place through
+    ``zip_source.ZipSource``, which refuses what loading refuses before anything is read."""
+
+    def claims(self, entry: Path) -> bool:
+        return entry.suffix.lower() == ".zip" and entry.is_file() and not entry.name.startswith(".")
+
+    def manifest(self, location: Path) -> PackManifest:
+        source = ZipSource(location, Budgets())
+        try:
+            if MANIFEST not in source.files:
+                raise DataError(str(location), MANIFEST, "a pack manifest file (pack.toml) at the top of the zip")
+            raw = source.read(MANIFEST, Budgets().manifest_bytes)
+            return parse_manifest(raw, source.display(MANIFEST))
+        finally:
+            source.close()
+
+    def files(self, location: Path) -> Iterator[PackFile]:
+        source = ZipSource(location, Budgets())
+        try:
+            contents = {name: source.read(name, Budgets().file_bytes) for name in sorted(source.files)}
+        finally:
+            source.close()
+        for name, data in contents.items():
+            yield PackFile(name, _bytes_opener(data))
+
+
+def _bytes_opener(data: bytes) -> Callable[[], BinaryIO]:
+    return lambda: io.BytesIO(data)
+
+
+DEFAULT_READERS: tuple[PackReader, ...] = (FolderReader(), ZipReader())
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from engine.packs.json_text import MAX_FILE_BYTES, parse_json
 from engine.packs.loading import load_profile, plan_content
 from engine.packs.locations import default_profile_path, lock_path_for, user_pack_folders
 from engine.packs.manifest import MANIFEST, PackManifest, read_manifest
-from engine.packs.profile import make_lock, write_lock
+from engine.packs.profile import Profile, make_lock, save_profile, write_lock
 from engine.packs.resolver import ResolveError
 
 CONTENT_FOLDERS = ("models", "textures", "sounds", "prefabs")
@@ -194,3 +194,47 @@ def lock_packs(profile: Path | str | None = None) -> tuple[int, str]:
     path = plan.lock_path or lock_path_for(default_profile_path())
     write_lock(make_lock(plan.order), path)
     return 0, f"wrote {path}: " + ", ".join(pack.label for pack in plan.order)
+
+
+def enable_pack(pack_id: str, profile: Path | str | None = None, trust: bool = False) -> tuple[int, str]:
+    """Enable an installed pack in a profile (and the installed packs it needs); ``trust`` also
+    lets its code run in the engine's process. Nothing is saved when the result would not load."""
+    loaded = load_profile(profile)
+    available = {pack.id: pack for pack in plan_content(loaded).scan.packs}
+    if pack_id not in available:
+        raise PackCommandError(f"no installed pack has the id {pack_id!r} (see: storm pack list)")
+    added, queue = [], [pack_id]
+    while queue:
+        wanted = queue.pop()
+        if wanted not in loaded.enabled and wanted in available:
+            loaded.enabled.append(wanted)
+            added.append(wanted)
+            queue += [dep.id for dep in available[wanted].manifest.dependencies if not dep.optional]
+    if trust and pack_id not in loaded.trusted:
+        loaded.trusted.append(pack_id)
+    return _save_if_it_loads(loaded, f"enabled {', '.join(added) or pack_id + ' (already)'}"
+                             + (f"; {pack_id} is trusted: its code runs in the engine's process, unsandboxed"
+                                if trust else ""))
+
+
+def disable_pack(pack_id: str, profile: Path | str | None = None) -> tuple[int, str]:
+    """Disable a pack in a profile (base cannot be); a pack that needs it must go first."""
+    loaded = load_profile(profile)
+    if pack_id == "base":
+        raise PackCommandError("the base pack cannot be disabled: the engine's own assets are in it")
+    if pack_id not in loaded.enabled:
+        return 0, f"{pack_id} is not enabled"
+    loaded.enabled.remove(pack_id)
+    if pack_id in loaded.trusted:
+        loaded.trusted.remove(pack_id)
+    return _save_if_it_loads(loaded, f"disabled {pack_id}")
+
+
+def _save_if_it_loads(profile: Profile, done: str) -> tuple[int, str]:
+    plan = plan_content(profile)
+    if plan.problems:
+        return 1, "not saved: with that change the packs would not load:\n" + "\n".join(
+            f"  {problem}" for problem in plan.problems)
+    path = profile.path or default_profile_path()
+    save_profile(profile, path)
+    return 0, f"{done}; load order: {', '.join(pack.label for pack in plan.order)} ({path})"

@@ -144,12 +144,21 @@ def click(rng: np.random.Generator) -> Sound:
     return _fade(0.7 * tick + ping, RATE, fade_out=0.005), RATE
 
 
+def chime(rng: np.random.Generator) -> Sound:
+    """A small bell, for the example mod (content/village): inharmonic partials ringing out."""
+    t = _time(1.6)
+    strike = _shaped_noise(rng, len(t), RATE, 3000.0, 8000.0) * np.exp(-t / 0.002)
+    ring = _modes(t, [(880.0, 0.9, 1.0), (2390.0, 0.5, 0.45), (4680.0, 0.25, 0.2), (1320.0, 0.6, 0.3)])
+    return _fade(0.2 * strike + ring, RATE, fade_out=0.05), RATE
+
+
 SOUNDS: dict[str, Callable[[np.random.Generator], Sound]] = {
     "impact": impact,
     "footstep": footstep,
     "door_open": door_open,
     "ambient_loop": ambient_loop,
     "click": click,
+    "chime": chime,
 }
 
 

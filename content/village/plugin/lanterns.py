@@ -1,4 +1,4 @@
-"""Flickering lanterns: an engine system and an editor panel from one sandboxed plugin."""
+"""The village's lanterns flicker: an engine system and an editor panel from one sandboxed plugin."""
 import math
 
 strength = 0.5
@@ -7,7 +7,7 @@ steady = {}  # entity id -> the intensity the light had before it flickered
 
 def storm_init(plugin):
     global strength
-    strength = plugin.settings["strength"]
+    strength = plugin.settings["flicker"]
     plugin.log(f"lanterns flicker at {strength}")
 
 
