@@ -5,6 +5,7 @@ same seed writes the same files.
 
     python -m tools.assets.synth_sounds                 # all sounds into content/base/sounds
     python -m tools.assets.synth_sounds --out /tmp/snd --only impact click
+    python -m tools.assets.synth_sounds --out content/village/sounds --only chime   # the example mod's
 """
 from __future__ import annotations
 
@@ -158,14 +159,15 @@ SOUNDS: dict[str, Callable[[np.random.Generator], Sound]] = {
     "door_open": door_open,
     "ambient_loop": ambient_loop,
     "click": click,
-    "chime": chime,
 }
+EXAMPLE_MOD_SOUNDS: dict[str, Callable[[np.random.Generator], Sound]] = {"chime": chime}  # content/village/sounds
+ALL_SOUNDS = {**SOUNDS, **EXAMPLE_MOD_SOUNDS}
 
 
 def synthesize(name: str, seed: int = DEFAULT_SEED) -> Sound:
     """The samples (floats in [-PEAK, PEAK]) and sample rate of one named sound."""
-    index = list(SOUNDS).index(name)
-    samples, rate = SOUNDS[name](np.random.default_rng([seed, index]))
+    index = list(ALL_SOUNDS).index(name)
+    samples, rate = ALL_SOUNDS[name](np.random.default_rng([seed, index]))
     samples = samples * (PEAK / (np.max(np.abs(samples)) + 1e-12))
     return samples, rate
 
@@ -201,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder to write into")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="noise seed")
-    parser.add_argument("--only", nargs="+", choices=list(SOUNDS), help="write only these sounds")
+    parser.add_argument("--only", nargs="+", choices=list(ALL_SOUNDS),
+                        help="write only these sounds (chime: the example mod's, --out content/village/sounds)")
     args = parser.parse_args(argv)
     written = write_all(args.out, args.seed, args.only)
     total = sum(p.stat().st_size for p in written)
