@@ -100,3 +100,8 @@ def test_a_broken_prefab_leaves_the_instances_as_they_were(running: World, tmp_p
     tick_until_reloaded(running)
     assert color(running, 1) == (0.5, 0.5, 0.5, 1) and running.exists(running.prefab_instances[1].members["cap"])
     assert "does not load" in caplog.text and "valid JSON" in caplog.text
+
+
+def test_nothing_is_reloaded_while_the_files_stay_the_same(running: World, pack_runtime: Runtime) -> None:
+    assert running.services["runtime"].prefabs.stale() == []
+    assert tick_until_reloaded(running) == []  # no work for unchanged prefabs

@@ -93,17 +93,10 @@ class PrefabLibrary:
         return prefab
 
     def stale(self) -> list[str]:
-        """Prefabs read before whose files have changed since (or gone): what a hot reload redoes."""
-        out = []
-        for (asset_id, _strict), prefab in list(self._cache.items()):
-            file = self.content.resolve(asset_id)
-            try:
-                info = file.stat() if file is not None else None
-            except OSError:
-                info = None
-            if info is None or (info.st_mtime_ns, info.st_size) != prefab.stamp:
-                out.append(asset_id)
-        return sorted(set(out))
+        """Prefabs read before whose files (or patches) have changed since, or gone: what a hot
+        reload redoes."""
+        return sorted({asset_id for (asset_id, _strict), prefab in list(self._cache.items())
+                       if self.content.stamp(asset_id) != prefab.stamp})
 
     def _member(self, index: int, block: Any, ctx: LoadContext, keys: list[Any], stack: tuple[str, ...]) -> PrefabMember:
         where = f"entities[{index}]"
