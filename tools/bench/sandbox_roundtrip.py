@@ -57,10 +57,8 @@ def _pack(base: Path, plugin_id: str) -> Path:
     return root
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--queries", type=int, default=2000)
-    options = parser.parse_args()
+def measure(queries: int = 2000) -> dict[str, float]:
+    """The round-trip figures (see the module docstring), without the machine info."""
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
         roots = [_pack(base, "sandboxed"), _pack(base, "trusted")]
@@ -73,23 +71,27 @@ def main() -> None:
             world.apply(AddComponent(world.create_entity(f"lamp {i}"), "Light", {"kind": "point"}))
         results = {}
         for plugin_id in ("sandboxed", "trusted"):
-            code, text = host.engine.run_cli(f"{plugin_id}:bench", [str(options.queries)])
+            code, text = host.engine.run_cli(f"{plugin_id}:bench", [str(queries)])
             assert code == 0, text
             results[plugin_id] = float(text)
-            progress(f"{plugin_id}: {results[plugin_id]:.4f} ms per query (median of {options.queries})")
+            progress(f"{plugin_id}: {results[plugin_id]:.4f} ms per query (median of {queries})")
         calls = []
         for _ in range(500):
             start = time.perf_counter()
             host.engine.run_cli("sandboxed:one", [])
             calls.append(time.perf_counter() - start)
         host.stop()
-    summary = {"benchmark": "sandbox_roundtrip", "queries": options.queries, "entities": 100,
-               "sandbox_roundtrip_ms": round(results["sandboxed"], 4),
-               "host_call_ms": round(statistics.median(calls) * 1000.0, 4),
-               "in_process_query_ms": round(results["trusted"], 4),
-               "ratio_vs_in_process": round(results["sandboxed"] / max(results["trusted"], 1e-9), 1),
-               "goal_ms": 1.0, "machine": machine_info()}
-    emit(summary)
+    return {"queries": queries, "entities": 100, "sandbox_roundtrip_ms": round(results["sandboxed"], 4),
+            "host_call_ms": round(statistics.median(calls) * 1000.0, 4),
+            "in_process_query_ms": round(results["trusted"], 4),
+            "ratio_vs_in_process": round(results["sandboxed"] / max(results["trusted"], 1e-9), 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--queries", type=int, default=2000)
+    options = parser.parse_args()
+    emit({"benchmark": "sandbox_roundtrip", **measure(options.queries), "goal_ms": 1.0, "machine": machine_info()})
 
 
 if __name__ == "__main__":
