@@ -144,6 +144,30 @@ def _pack_why(args: argparse.Namespace) -> int:
     return 0 if content.has(args.asset) else 1
 
 
+def _plugin(args: argparse.Namespace) -> int:
+    from engine.host.runtime import create_runtime
+    from engine.packs.loading import open_content
+    from plugins.session import start_plugins
+
+    host = start_plugins(create_runtime(open_content(args.profile)), watch_seconds=None)
+    if host is None:
+        print("no enabled pack has a plugin (see: storm pack list)")
+        return 0 if args.plugin_command == "list" else 1
+    try:
+        if args.plugin_command == "list":
+            for row in host.status():
+                where = "in process (trusted)" if row["trusted"] else "sandboxed"
+                print(f"{row['id']}: {row['status']}, {where}" + (f": {row['failure']}" if row["failure"] else ""))
+            for name, decl in sorted(host.engine.cli_commands().items()):
+                print(f"  storm plugin run {name}" + (f"    {decl.text}" if decl.text else ""))
+            return 0
+        code, text = host.engine.run_cli(args.name, args.args)
+        print(text)
+        return code
+    finally:
+        host.stop("the command ended")
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(v) for v in text.lower().split("x"))
@@ -239,6 +263,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also enable this pack (folder or .zip) after the profile's, in order")
     why.add_argument("--profile", help="profile file (default: profile.toml in your Storm folder)")
     why.set_defaults(func=_pack_why)
+    plugin = sub.add_parser("plugin", help="the plugins of your enabled packs: list them, run their commands",
+                            description="Plugins (docs/modding-plugins.md).")
+    plugin.set_defaults(func=lambda _args: plugin.print_help() or 2)
+    plugin_sub = plugin.add_subparsers(dest="plugin_command")
+    plugin_list = plugin_sub.add_parser("list", help="each plugin: running or not, sandboxed or trusted; their commands")
+    plugin_run = plugin_sub.add_parser("run", help="run a plugin's command: storm plugin run <pack>:<command> [args]")
+    plugin_run.add_argument("name", help="<pack id>:<command>")
+    plugin_run.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
+    for command in (plugin_list, plugin_run):
+        command.add_argument("--profile", help="profile file (default: profile.toml in your Storm folder)")
+        command.set_defaults(func=_plugin)
     return parser
 
 

@@ -118,3 +118,16 @@ def test_enable_refuses_what_would_not_load(tmp_path: Path) -> None:
     with pytest.raises(Exception) as info:
         enable_pack("nothing_like_it", tmp_path / "profile.toml")
     assert "no installed pack has the id 'nothing_like_it'" in str(info.value)
+
+
+def test_the_mods_plugin_command_runs_with_the_profiles_setting(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert run_main("pack", "enable", "village", home=home).returncode == 0
+    done = run_main("plugin", "run", "village:status", home=home)
+    assert done.returncode == 0 and "lanterns flicker at 0.4" in done.stdout  # the manifest's default
+    profile = home / "profile.toml"
+    profile.write_text(profile.read_text(encoding="utf-8") + "\n[settings.village]\nflicker = 0.9\n", encoding="utf-8")
+    done = run_main("plugin", "run", "village:status", home=home)
+    assert done.returncode == 0 and "lanterns flicker at 0.9" in done.stdout, done.stdout + done.stderr
+    listed = run_main("plugin", "list", home=home)
+    assert "village: running, sandboxed" in listed.stdout and "storm plugin run village:status" in listed.stdout

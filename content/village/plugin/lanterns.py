@@ -25,6 +25,14 @@ def storm_system_update(tick, world):
         world.apply({"command": "SetFields", "entity": entity, "type": "Light", "values": {"intensity": intensity}})
 
 
+def storm_cli_commands():
+    return [{"name": "status", "help": "how much the lanterns flicker"}]  # ./storm plugin run village:status
+
+
+def storm_cli_run(command, args):
+    return f"lanterns flicker at {strength} ({len(steady)} seen so far)"
+
+
 def storm_editor_panels():
     return [{"id": "lanterns", "title": "Lanterns"}]
 
