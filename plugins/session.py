@@ -24,4 +24,6 @@ def start_plugins(runtime: "Runtime", watch_seconds: float | None = WATCH_SECOND
                       settings={pack.name: dict(pack.settings) for pack in packs}, watch_seconds=watch_seconds)
     host.install(runtime)
     host.start()
+    for suffix in host.engine.importers():  # file types plugins read for the engine
+        runtime.content.add_importer(suffix, host.engine.import_asset)
     return host

@@ -2,11 +2,12 @@
 read through one virtual file system (``vfs.py``). Every loader reads pack files through here."""
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable
 
 from engine.core.asset_ids import parse_asset_id
 from engine.core.errors import DataError
+from engine.packs.json_text import check_json_data
 from engine.packs.sources import Budgets
 from engine.packs.vfs import Pack, PackFileSystem, Provenance
 
@@ -23,6 +24,7 @@ class ContentRegistry:
 
     def __init__(self, budgets: Budgets | None = None) -> None:
         self.files = PackFileSystem(budgets)
+        self._importers: dict[str, Callable[[str, bytes], Any]] = {}
 
     @property
     def budgets(self) -> Budgets:
@@ -74,8 +76,19 @@ class ContentRegistry:
         return self.files.read(asset_id, budget)
 
     def read_json(self, asset_id: str, budget: int | None = None, patched: bool = True) -> Any:
-        """An asset's JSON data, patched by the packs that patch it (see ``vfs.PackFileSystem``)."""
-        return self.files.read_json(asset_id, budget, patched)
+        """An asset's JSON data, patched by the packs that patch it (see ``vfs.PackFileSystem``).
+        A file type an importer was added for (``add_importer``) is turned into data by it first."""
+        importer = self._importers.get(PurePosixPath(asset_id.partition(":")[2]).suffix.lower())
+        if importer is None:
+            return self.files.read_json(asset_id, budget, patched)
+        return check_json_data(importer(asset_id, self.read(asset_id, budget)), self.display(asset_id))
+
+    def add_importer(self, suffix: str, importer: "Callable[[str, bytes], Any]") -> None:
+        """Read files ending in ``suffix`` (``.csv``) as data through ``importer(asset_id, bytes)``
+        (plugins declare importers; what it returns is checked like a JSON file's contents)."""
+        if not suffix.startswith(".") or suffix.lower() == ".json":
+            raise ValueError(f"an importer is for a file suffix like '.csv' (not {suffix!r})")
+        self._importers[suffix.lower()] = importer
 
     def display(self, asset_id: str) -> str:
         """The file behind an asset id as messages name it (a path, or ``pack.zip/entry``)."""

@@ -78,6 +78,21 @@ def parse_json_bytes(raw: bytes, source: str) -> Any:
     return parse_json(text, source)
 
 
+def check_json_data(value: Any, source: str, limit: int = MAX_FILE_BYTES) -> Any:
+    """Data that did not come from a JSON file (an importer's result) as if it had: plain JSON
+    values only (objects with string keys, lists, strings, finite numbers, true/false/null), at
+    most ``limit`` bytes written out; a fresh copy, or a DataError naming ``source``."""
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise DataError(source, "", f"plain JSON data from its importer ({exc})") from None
+    except RecursionError:
+        raise DataError(source, "", "JSON data nested less deeply from its importer") from None
+    if len(text) > limit:
+        raise DataError(source, "", f"importer data of at most {limit} bytes", f"{len(text)} bytes")
+    return parse_json(text, source)
+
+
 def _is_flat(value: Any) -> bool:
     return isinstance(value, list) and len(value) <= 16 and all(
         isinstance(v, (int, float, bool, str)) or v is None for v in value)
