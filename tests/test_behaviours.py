@@ -50,7 +50,7 @@ def make_pack(root: Path, name: str, code: bool, scripts: dict[str, str]) -> Pat
 def world_with(tmp_path: Path, components: dict, code: bool = True, runtime=None):  # type: ignore[no-untyped-def]
     if runtime is None:
         content = ContentRegistry()
-        content.add_pack(make_pack(tmp_path, "mod", code, {"counting": COUNTER}))
+        content.add_pack(make_pack(tmp_path, "mod", code, {"counting": COUNTER})).trusted = True  # the player trusts it
         runtime = create_runtime(content)
     data = {"storm_world": 2, "entities": [{"id": 1, "name": "thing", "components": components}]}
     world = load_world_data(data, str(tmp_path / "test.world.json"), runtime)
@@ -89,6 +89,20 @@ def test_scripts_only_load_from_packs_allowed_to_carry_code(tmp_path: Path) -> N
         world_with(tmp_path, {"mod:counting.Counter": {}}, runtime=create_runtime(content))
     message = str(info.value)
     assert "entities[0](thing).components.mod:counting.Counter" in message and 'kind = "content"' in message
+
+
+def test_scripts_only_run_from_packs_the_player_trusts(tmp_path: Path) -> None:
+    content = ContentRegistry()
+    pack = content.add_pack(make_pack(tmp_path, "mod", True, {"counting": COUNTER}))
+    assert not pack.trusted  # a pack of kind both that nobody trusted yet
+    with pytest.raises(DataError) as info:
+        world_with(tmp_path, {"mod:counting.Counter": {}}, runtime=create_runtime(content))
+    assert "a pack trusted to run code in the engine" in str(info.value)
+    assert "storm pack enable mod --trust" in str(info.value)
+    pack.trusted = True
+    world, _runtime = world_with(tmp_path, {"mod:counting.Counter": {}}, runtime=create_runtime(content))
+    world.tick()
+    assert world.node(1).getX() == pytest.approx(1)
 
 
 def test_hot_reload_swaps_code_and_keeps_state(tmp_path: Path) -> None:

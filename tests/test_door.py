@@ -277,7 +277,7 @@ def test_hot_reloading_door_py_gives_its_trigger_handlers_the_new_code(tmp_path:
     source = DOOR_SCRIPT.read_text()
     script.write_text(source)
     content = default_content()
-    content.add_pack(tmp_path / "mod")
+    content.add_pack(tmp_path / "mod").trusted = True
     runtime = create_runtime(content)
     crate = {"id": 7, "name": "Crate", "transform": {"pos": [0, 8, 6]},
              "components": {"RigidBody": {"mass": 5}, "Collider": {}}}

@@ -77,6 +77,9 @@ class ScriptLoader:
             raise LookupError(f"an enabled pack named {pack_name!r}")
         if not pack.allows_code:
             raise LookupError(f"a pack allowed to carry code (pack {pack_name!r} has kind = \"content\")")
+        if not pack.trusted:
+            raise LookupError(f"a pack trusted to run code in the engine: behaviour scripts run inside it, so the "
+                              f"player trusts a pack first (storm pack enable {pack_name} --trust)")
         key = f"{pack_name}:{module_path}"
         if key not in self._modules:
             source = PackScriptSource(self.content, pack, "scripts/" + module_path.replace(".", "/") + ".py")
