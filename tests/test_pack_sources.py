@@ -168,7 +168,7 @@ def test_a_read_budget_caps_real_bytes(tmp_path: Path) -> None:
     content.add_pack(path)
     with pytest.raises(DataError) as info:
         content.read("bomb:data/zeros.bin", budget=MiB)
-    assert "at most 1048576 bytes (raise Budgets.file_bytes" in info.value.expected
+    assert "at most 1048576 bytes (the 'file_bytes' budget; raise it with --budget file_bytes=N" in info.value.expected
 
 
 def test_bzip2_entries_are_refused_since_they_cannot_be_inflated_with_a_bound(tmp_path: Path) -> None:
@@ -187,7 +187,7 @@ def test_overlapping_entries_are_refused(tmp_path: Path) -> None:
 
 def test_more_entries_than_the_budget_are_refused(tmp_path: Path) -> None:
     path = raw_zip(tmp_path / "many.zip", [Raw(f"data/{i}.json", b"{}") for i in range(20)], manifest("many"))
-    assert "at most 10 files in a pack (raise Budgets.entries" in refusal(path, Budgets(entries=10)).expected
+    assert "at most 10 files in a pack (the 'entries' budget; raise it with --budget entries=N" in refusal(path, Budgets(entries=10)).expected
 
 
 def test_an_oversized_manifest_is_refused(tmp_path: Path) -> None:

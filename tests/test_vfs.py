@@ -198,7 +198,7 @@ def test_a_heightmap_loads_from_a_zip_and_the_pixel_budget_is_checked_first(zipp
     assert heights.shape == (8, 16) and heights[0, 0] == 0.0 and heights[0, -1] == 1.0
     with pytest.raises(HeightmapError) as info:
         read_heightmap(zip_content(zipped_mod, Budgets(pixels=100)), "zmod:terrain/slope.png")
-    assert "slope.png is 16x8 pixels, more than the 100-pixel budget (raise Budgets.pixels" in str(info.value)
+    assert "slope.png is 16x8 pixels, more than the 100-pixel budget (the 'pixels' budget; raise it with --budget pixels=N)" in str(info.value)
 
 
 def test_a_prefab_with_a_script_loads_from_a_zip_and_runs(zipped_mod: Path) -> None:

@@ -31,6 +31,9 @@ def f32(value: float) -> float:
     Panda3D stores transforms as 32-bit floats; saving their shortest form keeps a
     load -> save round trip byte-identical.
     """
+    value = float(value)
+    if value.is_integer() and -16777216.0 < value < 16777216.0:  # whole numbers a float32 holds exactly
+        return value if value != 0.0 else 0.0
     out = float(str(np.float32(value)))
     return 0.0 if out == 0.0 else out
 

@@ -65,6 +65,7 @@ class World:
         self._queries_by_type: dict[type[Component], set[tuple[type[Component], ...]]] = {}
         self._systems: list[System] = []
         self._pending_destroy: dict[int, None] = {}  # insertion-ordered set
+        self._dying: dict[int, None] = {}  # the entities destroy_now is removing
         self._inbox: "queue.SimpleQueue[Callable[[], None]]" = queue.SimpleQueue()
         self._next_id = 1
 
@@ -327,28 +328,45 @@ class World:
             pending, self._pending_destroy = self._pending_destroy, {}
             self.destroy_now(list(pending))
 
-    def destroy_now(self, eids: list[int]) -> None:
-        """Destroy entities and their descendants at once (commands; simulation code uses ``destroy``)."""
+    def destroy_now(self, eids: list[int], closing: bool = False) -> None:
+        """Destroy entities and their descendants at once (commands; simulation code uses ``destroy``).
+        ``closing``: every entity goes and the world with them (its root is emptied in one call)."""
         doomed: dict[int, None] = {}
+        roots: list[int] = []
         for eid in eids:
             if eid not in self._nodes or eid in doomed:
                 continue
             for child_id in reversed(self.descendants(eid)):
                 doomed[child_id] = None
             doomed[eid] = None
-        if doomed:
+            roots.append(eid)
+        if not doomed:
+            return
+        everything = closing and len(doomed) == len(self._nodes)
+        self._dying = doomed
+        try:
             for eid in doomed:
                 for cls in list(reversed(self._entity_types.get(eid, []))):
                     self.remove(eid, cls)
+            top = set(roots)
             for eid in doomed:
                 name = self._names.pop(eid, "")
                 self.prefab_instances.pop(eid, None)
                 node = self._nodes.pop(eid)
                 self._entity_types.pop(eid, None)
                 self._pending_destroy.pop(eid, None)
-                if not node.isEmpty():
-                    node.removeNode()
+                if eid in top and not everything and not node.isEmpty():
+                    node.removeNode()  # its descendants go with it
                 self.events.emit(EntityDestroyed(eid, name))
+            if everything:
+                self.root.node().removeAllChildren()  # one call instead of one per entity
+        finally:
+            self._dying = {}
+
+    def being_destroyed(self, eid: int) -> bool:
+        """Whether ``eid`` is going right now (its node goes with it: systems need not remove
+        what they attached under it one node at a time)."""
+        return eid in self._dying
 
     # -- snapshots ----------------------------------------------------------------------------------
     def snapshot(self) -> "WorldSnapshot":
@@ -369,9 +387,9 @@ class World:
 
     def close(self) -> None:
         """Detach systems and remove every entity."""
-        for eid in [e for e in self._nodes if self.parent_of(e) == 0]:
-            self.destroy(eid)
-        self.flush_destroyed()
+        self._pending_destroy.clear()
+        self.destroy_now([e for e in self._nodes if self._nodes[e].getParent() == self.root] or list(self._nodes),
+                         closing=True)
         for system in list(reversed(self._systems)):
             system.detach(self)
         self._systems.clear()

@@ -9,6 +9,7 @@ from engine.core.component import ComponentRegistry
 from engine.core.entity_specs import ComponentSpec, SpecError, TransformSpec, check_values, resolve_type
 from engine.core.errors import DataError
 from engine.core.fields import AssetRef
+from engine.packs.sources import Budgets, budget_hint
 
 if TYPE_CHECKING:
     from engine.packs.assets import AssetCache
@@ -23,6 +24,20 @@ class LoadContext:
     source: str
     registry: ComponentRegistry
     assets: "AssetCache | None" = None  # when set, missing assets are errors (validate)
+    budgets: Budgets = field(default_factory=Budgets)  # entities, depth, prefab_depth (and the files')
+    counted: list[int] = field(default_factory=lambda: [0])  # entities so far, shared with inside()
+
+    def inside(self, source: str) -> "LoadContext":
+        """The same context for another file (a prefab named from this one), counting with this one."""
+        return LoadContext(source, self.registry, self.assets, self.budgets, self.counted)
+
+    def count(self, where: str) -> None:
+        """One more entity (a prefab member as it is expanded): refused past the entity budget,
+        before a fan-out of prefabs can fill the memory."""
+        self.counted[0] += 1
+        if self.counted[0] > self.budgets.entities:
+            raise DataError(self.source, where, f"a world of at most {self.budgets.entities} entities "
+                                                f"({budget_hint('entities')})")
 
     def error(self, exc: SpecError, path: str, got: Any = None) -> DataError:
         """The DataError for a SpecError found at ``path`` in this file."""

@@ -22,8 +22,7 @@ from engine.core.errors import DataError
 from engine.core.prefab_instances import PrefabInstance
 from engine.data.entity_blocks import LoadContext, parse_component, parse_name, parse_transform
 from engine.data.prefab_files import PrefabLibrary
-
-MAX_PREFAB_DEPTH = 16
+from engine.packs.sources import budget_hint
 
 
 def expand_instance(library: PrefabLibrary, asset_id: Any, ctx: LoadContext, path: str, *, root_id: int, parent: int,
@@ -67,8 +66,10 @@ class _Expanded:
 
 def _expand(library: PrefabLibrary, asset_id: Any, ctx: LoadContext, path: str, root_id: int, parent: int,
             member_ids: dict[str, int], allocate: Callable[[], int], stack: tuple[str, ...]) -> _Expanded:
-    if len(stack) >= MAX_PREFAB_DEPTH:
-        raise DataError(ctx.source, path, f"prefabs nested at most {MAX_PREFAB_DEPTH} deep", asset_id)
+    limit = ctx.budgets.prefab_depth
+    if len(stack) >= limit:
+        raise DataError(ctx.source, path, f"prefabs nested at most {limit} deep ({budget_hint('prefab_depth')})",
+                        asset_id)
     prefab = library.load(asset_id, ctx, path, stack)
     by_key: dict[str, EntitySpec] = {}
     parents: dict[str, str] = {}
@@ -79,11 +80,12 @@ def _expand(library: PrefabLibrary, asset_id: Any, ctx: LoadContext, path: str, 
         eid = root_id if index == 0 else member_ids.get(key) or allocate()
         parent_id = by_key[member.parent].id if member.parent else parent
         if not member.nested:
+            ctx.count(member.path)
             components = [ComponentSpec(c.cls, dict(c.values)) for c in member.block.components]
             by_key[key] = EntitySpec(eid, member.block.name, parent_id, copy.copy(member.block.transform), components)
             parents[key] = member.parent
             continue
-        inner_ctx = LoadContext(prefab.source, ctx.registry, ctx.assets)
+        inner_ctx = ctx.inside(prefab.source)
         inner_ids = {k[len(key) + 1:]: v for k, v in member_ids.items() if k.startswith(key + "/")}
         nested = expand_instance(library, member.nested, inner_ctx, f"{member.path}.prefab", root_id=eid,
                                  parent=parent_id, member_ids=inner_ids, allocate=allocate, overrides=member.overrides,

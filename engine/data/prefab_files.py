@@ -75,7 +75,7 @@ class PrefabLibrary:
             return cached
         source = self.content.display(asset_id)
         data = migrate(self.content.read_json(asset_id), "prefab", source)
-        inner = LoadContext(source, ctx.registry, ctx.assets)
+        inner = ctx.inside(source)
         expect_keys(data, ("storm_prefab", "entities"), inner, "")
         entities = data.get("entities")
         if not isinstance(entities, list) or not entities:

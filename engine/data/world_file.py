@@ -42,16 +42,24 @@ class WorldMaker(Protocol):
 
 def read_world(path: Path | str, maker: WorldMaker, *, check_assets: bool = False, seed: int | None = None) -> World:
     """Load a world file into a new World; ``check_assets`` makes missing assets errors (validate)."""
-    world = load_world_data(read_json(path), str(path), maker, check_assets=check_assets, seed=seed)
+    registry = maker.registry()
+    spec = _parse_file(path, registry, maker, check_assets)  # the file's JSON data is gone once parsed
+    world = build_world(spec, maker, registry, seed)
     world.origin = str(Path(path).resolve())
     return world
+
+
+def _parse_file(path: Path | str, registry: ComponentRegistry, maker: WorldMaker, check_assets: bool) -> WorldSpec:
+    source = str(path)
+    ctx = LoadContext(source, registry, maker.assets if check_assets else None, maker.prefabs.content.budgets)
+    return parse_world(migrate(read_json(path), "world", source), ctx, maker.prefabs, consume=True)
 
 
 def load_world_data(data: Any, source: str, maker: WorldMaker, *, check_assets: bool = False,
                     seed: int | None = None) -> World:
     """Load world data that was read already (migrated in place: pass data you own)."""
     registry = maker.registry()
-    ctx = LoadContext(source, registry, maker.assets if check_assets else None)
+    ctx = LoadContext(source, registry, maker.assets if check_assets else None, maker.prefabs.content.budgets)
     spec = parse_world(migrate(data, "world", source), ctx, maker.prefabs)
     return build_world(spec, maker, registry, seed)
 

@@ -17,10 +17,12 @@ from engine.core.world_settings import WorldSettings
 from engine.data.entity_blocks import LoadContext, expect_keys, parse_block, parse_name
 from engine.data.prefab_expand import expand_instance
 from engine.data.prefab_files import PrefabLibrary
+from engine.packs.sources import budget_hint
 
 log = logging.getLogger("storm.files")
 
 WORLD_KEYS = ("storm_world", "name", "settings", "entities")
+_PARSED = {"id": 0}  # stands in for an entity block once it has been parsed
 ENTITY_KEYS = ("id", "name", "parent", "prefab", "transform", "components", "members", "overrides", "removed")
 
 
@@ -34,8 +36,9 @@ class WorldSpec:
     highest_id: int
 
 
-def parse_world(data: dict[str, Any], ctx: LoadContext, prefabs: PrefabLibrary) -> WorldSpec:
-    """Check migrated world data completely and expand its prefab instances."""
+def parse_world(data: dict[str, Any], ctx: LoadContext, prefabs: PrefabLibrary, consume: bool = False) -> WorldSpec:
+    """Check migrated world data completely and expand its prefab instances; ``consume``: let go of
+    each entity block once parsed (data read just for this, so a big world is not held twice)."""
     source = ctx.source
     expect_keys(data, WORLD_KEYS, ctx, "")
     name = parse_name(data.get("name", ""), ctx, "name")
@@ -58,13 +61,18 @@ def parse_world(data: dict[str, Any], ctx: LoadContext, prefabs: PrefabLibrary) 
         expect_keys(block, ENTITY_KEYS, ctx, label)
         if "prefab" in block:
             specs.extend(_instance(block, label, ctx, prefabs, allocate))
+            if consume:
+                blocks[index] = _PARSED
             continue
         for key in ("overrides", "members", "removed"):
             if key in block:
                 raise DataError(source, f"{label}.{key}", f"{key} only on a prefab instance")
         parsed = parse_block(block, ctx, label)
+        ctx.count(label)
         specs.append(EntitySpec(block["id"], parsed.name, block.get("parent", 0), parsed.transform, parsed.components))
-    _check_parents(specs, blocks, source)
+        if consume:
+            blocks[index] = _PARSED
+    _check_parents(specs, source, ctx.budgets.depth)
     _check_refs(specs, ctx)
     return WorldSpec(name, settings, specs, max(taken, default=0))
 
@@ -138,30 +146,40 @@ def _instance(block: dict[str, Any], label: str, ctx: LoadContext, prefabs: Pref
     return specs
 
 
-def _check_parents(specs: list[EntitySpec], blocks: list[dict[str, Any]], source: str) -> None:
+def _check_parents(specs: list[EntitySpec], source: str, max_depth: int) -> None:
     """Parents exist, and no parent chain loops (each entity walked once: linear in the file)."""
     by_id = {spec.id: spec for spec in specs}
 
     def where(eid: int) -> str:
-        index = next((i for i, block in enumerate(blocks) if block["id"] == eid), None)
-        return _label(index, blocks[index]) if index is not None else f"entity {eid}"
+        """The block an entity came from: blocks are the specs that play no prefab member, in order."""
+        blocks = [spec for spec in specs if spec.member_of is None]
+        index = next((i for i, spec in enumerate(blocks) if spec.id == eid), None)
+        if index is None:
+            return f"entity {eid}"
+        return _label(index, {"name": blocks[index].name})
 
     for spec in specs:
         if spec.parent and spec.parent not in by_id:
             raise DataError(source, f"{where(spec.id)}.parent", "the id of another entity in this file", spec.parent)
-    done: set[int] = set()
+    depth: dict[int, int] = {}  # entity -> how many entities its parent chain holds, itself included
     for spec in specs:
         chain: list[int] = []
         on_chain: set[int] = set()
         current = spec.id
-        while current and current not in done:
+        while current and current not in depth:
             if current in on_chain:
                 raise DataError(source, f"{where(spec.id)}.parent", "a parent chain without a loop",
                                 by_id[spec.id].parent)
             chain.append(current)
             on_chain.add(current)
             current = by_id[current].parent
-        done.update(chain)
+        below = depth.get(current, 0)
+        for eid in reversed(chain):
+            below += 1
+            depth[eid] = below
+            if below > max_depth:
+                raise DataError(source, f"{where(eid)}.parent", f"parent chains of at most {max_depth} entities "
+                                                                f"({budget_hint('depth')})", by_id[eid].parent)
 
 
 def _check_refs(specs: list[EntitySpec], ctx: LoadContext) -> None:

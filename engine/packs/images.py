@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from panda3d.core import PNMImage, PNMImageHeader, StringStream
 
 from engine.core.errors import DataError
+from engine.packs.sources import budget_hint
 
 if TYPE_CHECKING:
     from engine.packs.content import ContentRegistry
@@ -31,7 +32,7 @@ def read_image(content: "ContentRegistry", asset_id: str, max_pixels: int | None
     pixels = header.getXSize() * header.getYSize()
     if pixels > limit:
         raise ImageFileError(f"{hint} is {header.getXSize()}x{header.getYSize()} pixels, more than the "
-                             f"{limit}-pixel budget (raise Budgets.pixels to allow more)")
+                             f"{limit}-pixel budget ({budget_hint('pixels')})")
     image = PNMImage()
     if not image.read(StringStream(data), hint):
         raise ImageFileError(f"{hint} is not an image Panda3D can read")

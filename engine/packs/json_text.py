@@ -3,6 +3,7 @@ diff-friendly layout (short lists of numbers on one line), and atomic saves."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import tempfile
@@ -93,36 +94,65 @@ def check_json_data(value: Any, source: str, limit: int = MAX_FILE_BYTES) -> Any
     return parse_json(text, source)
 
 
+_encode_string = json.encoder.encode_basestring  # the C encoder: non-ASCII text kept as it is
+_SCALARS = (int, float, bool, str, type(None))
+
+
+def _scalar(value: Any) -> str:
+    """One JSON scalar, exactly as ``json.dumps`` writes it (but without its per-call set-up)."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        if value != value or value in (math.inf, -math.inf):
+            raise ValueError(f"{value!r} is not a number JSON allows")
+        return float.__repr__(value)
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
 def _is_flat(value: Any) -> bool:
-    return isinstance(value, list) and len(value) <= 16 and all(
-        isinstance(v, (int, float, bool, str)) or v is None for v in value)
+    return len(value) <= 16 and all(isinstance(v, _SCALARS) for v in value)
 
 
 def _dump(value: Any, indent: int, out: list[str]) -> None:
-    pad = "  " * indent
     if isinstance(value, dict):
         if not value:
             out.append("{}")
             return
+        pad = "  " * indent
+        inner = pad + "  "
         out.append("{\n")
-        items = list(value.items())
-        for i, (key, item) in enumerate(items):
-            out.append(f"{pad}  {json.dumps(key, ensure_ascii=False)}: ")
-            _dump(item, indent + 1, out)
-            out.append(",\n" if i < len(items) - 1 else "\n")
+        last = len(value) - 1
+        for i, (key, item) in enumerate(value.items()):
+            out.append(f"{inner}{_encode_string(key)}: ")
+            if isinstance(item, _SCALARS):
+                out.append(_scalar(item))
+            else:
+                _dump(item, indent + 1, out)
+            out.append(",\n" if i < last else "\n")
         out.append(pad + "}")
     elif isinstance(value, (list, tuple)):
-        if _is_flat(list(value)):
-            out.append("[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "]")
+        if _is_flat(value):
+            out.append("[" + ", ".join(map(_scalar, value)) + "]")
             return
+        pad = "  " * indent
         out.append("[\n")
+        last = len(value) - 1
         for i, item in enumerate(value):
             out.append(pad + "  ")
             _dump(item, indent + 1, out)
-            out.append(",\n" if i < len(value) - 1 else "\n")
+            out.append(",\n" if i < last else "\n")
         out.append(pad + "]")
     else:
-        out.append(json.dumps(value, ensure_ascii=False, allow_nan=False))
+        out.append(_scalar(value))
 
 
 def dumps_canonical(data: Any) -> str:

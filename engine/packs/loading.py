@@ -22,6 +22,7 @@ from engine.packs.discovery import DEFAULT_READERS, AvailablePack, PackReader, S
 from engine.packs.locations import default_profile_path, lock_path_for, pack_folders
 from engine.packs.profile import LockMismatch, Profile, lock_changes, pack_settings, read_lock, read_profile
 from engine.packs.resolver import Resolution, ResolveError, plan_load_order
+from engine.packs.sources import Budgets
 
 log = logging.getLogger("storm.packs")
 
@@ -89,23 +90,24 @@ def plan_content(profile: Profile | Path | str | None = None, *, folders: Iterab
 
 def open_content(profile: Profile | Path | str | None = None, *, folders: Iterable[Path] | None = None,
                  readers: Sequence[PackReader] = DEFAULT_READERS, engine_version: str = API_VERSION,
-                 lock_path: Path | str | None = None, strict: bool = False) -> ContentRegistry:
-    """A ContentRegistry of the profile's enabled packs in load order. Raises ResolveError listing
-    every problem; in strict mode LockMismatch when packs changed since they were locked (else
-    each change is logged as a warning)."""
+                 lock_path: Path | str | None = None, strict: bool = False,
+                 budgets: Budgets | None = None) -> ContentRegistry:
+    """A ContentRegistry of the profile's enabled packs in load order (reading within ``budgets``).
+    Raises ResolveError listing every problem; in strict mode LockMismatch when packs changed since
+    they were locked (else each change is logged as a warning)."""
     plan = plan_content(profile, folders=folders, readers=readers, engine_version=engine_version,
                         lock_path=lock_path, strict=strict)
     plan.check()
     for warning in plan.warnings:
         log.warning("%s", warning)
-    return registry_from_plan(plan)
+    return registry_from_plan(plan, budgets)
 
 
-def registry_from_plan(plan: LoadPlan) -> ContentRegistry:
+def registry_from_plan(plan: LoadPlan, budgets: Budgets | None = None) -> ContentRegistry:
     """The registry of a plan without problems: its packs in load order, trust and settings set."""
     if plan.problems:
         raise ResolveError(plan.problems)
-    registry = ContentRegistry()
+    registry = ContentRegistry(budgets)
     for available in plan.order:
         pack = registry.add_pack(available.location)
         pack.trusted = plan.profile.is_trusted(pack.name)

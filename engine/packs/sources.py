@@ -34,14 +34,33 @@ CHUNK = 1 * MiB
 
 @dataclass(frozen=True)
 class Budgets:
-    """Limits on what a pack may make Storm read. Raise them by passing ``Budgets(...)`` to the
-    ContentRegistry (``ContentRegistry(budgets=Budgets(file_bytes=...))``)."""
+    """Limits on what files (packs, worlds) may make Storm read and build. Raise one with
+    ``--budget NAME=N`` on the command line, or pass ``Budgets(...)`` to the ContentRegistry
+    (``ContentRegistry(budgets=Budgets(file_bytes=...))``); world loading reads them from there."""
 
     file_bytes: int = 64 * MiB  # one read: the real bytes of one file
     entries: int = 50_000  # files (and zip records) in one pack
     pack_bytes: int = 4 * 1024 * MiB - 1  # all files of one pack, as listed
     manifest_bytes: int = 64 * 1024  # the pack.toml
     pixels: int = 8192 * 8192  # one decoded image, checked from its header before decoding
+    entities: int = 1_000_000  # entities in one world, prefab members counted as they are expanded
+    depth: int = 1_000  # entities in one parent chain (a child of a child of ...)
+    prefab_depth: int = 16  # prefabs inside prefabs inside ...
+
+
+def parse_budgets(settings: list[str], base: "Budgets | None" = None) -> "Budgets":
+    """Budgets from ``NAME=N`` texts (the command line's ``--budget``); raises ValueError saying
+    which names exist."""
+    from dataclasses import fields, replace
+
+    names = [f.name for f in fields(Budgets)]
+    changes: dict[str, int] = {}
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        if name not in names or not value.strip().isdigit() or int(value) < 1:
+            raise ValueError(f"--budget {setting!r}: expected NAME=N with N >= 1 and NAME one of {', '.join(names)}")
+        changes[name] = int(value)
+    return replace(base or Budgets(), **changes)
 
 
 class PackRefused(DataError):
@@ -50,7 +69,8 @@ class PackRefused(DataError):
 
 
 def budget_hint(name: str) -> str:
-    return f"raise Budgets.{name} to allow more"
+    """How a refusal says which budget it met and how to raise it."""
+    return f"the {name!r} budget; raise it with --budget {name}=N"
 
 
 class PackSource:

@@ -92,7 +92,7 @@ class RenderSystem(System):
         if isinstance(component, MeshRenderer):
             node = self._meshes.pop(event.entity, None)
             self._styles.pop(event.entity, None)
-            if node is not None:
+            if node is not None and not (self._world is not None and self._world.being_destroyed(event.entity)):
                 node.removeNode()
         elif isinstance(component, Light):
             node = self._lights.pop(event.entity, None)
