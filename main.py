@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from engine.core.world import World
     from engine.host.runtime import Runtime
+    from engine.packs.sources import Budgets
 
 ROOT = Path(__file__).resolve().parent
 DEMO_WORLD = ROOT / "worlds" / "demo.world.json"
@@ -23,7 +25,7 @@ def _play(args: argparse.Namespace) -> int:
     from plugins.session import start_plugins
 
     audio = "openal" if pick_mode(args.mode) == "window" else "null"
-    runtime = create_runtime(open_content(args.profile), audio=audio)
+    runtime = create_runtime(open_content(args.profile, budgets=_budgets(args)), audio=audio)
     plugins = start_plugins(runtime)
     try:
         world = _open_world(args.world, runtime, args.seed)
@@ -95,14 +97,33 @@ def _new_world(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from engine.data.world_file import validate_world
+    import json
+
+    from engine.data.world_check import check_world
     from engine.host.runtime import create_runtime
     from engine.packs.loading import open_content
 
-    world = validate_world(args.world, create_runtime(open_content(args.profile)))
-    print(f"{args.world}: ok ({len(world.entities())} entities)")
-    world.close()
-    return 0
+    report = check_world(args.world, create_runtime(open_content(args.profile, budgets=_budgets(args))))
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    elif report.ok:
+        print(f"{args.world}: ok ({report.entities} entities)")
+    else:
+        print(f"{args.world}: {len(report.problems)} problem{'s' if len(report.problems) > 1 else ''}")
+        for problem in report.problems:
+            print(f"  {problem}")
+    return 0 if report.ok else 2
+
+
+def _budgets(args: argparse.Namespace) -> "Budgets | None":
+    from engine.packs.sources import parse_budgets
+
+    if not getattr(args, "budget", None):
+        return None
+    try:
+        return parse_budgets(args.budget)
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def _pack(args: argparse.Namespace) -> int:
@@ -219,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Load a world strictly; missing assets count as errors.")
     validate.add_argument("world", help="world file to check")
     validate.add_argument("--profile", help="the packs it may use: a profile file (default: your profile)")
+    validate.add_argument("--json", action="store_true", help="print the report as JSON: every problem found")
+    for command in (play, validate):
+        command.add_argument("--budget", action="append", metavar="NAME=N",
+                             help="raise (or lower) a loading budget: entities, depth, prefab_depth, file_bytes, "
+                                  "pixels, entries, pack_bytes, manifest_bytes")
     validate.set_defaults(func=_validate)
 
     pack = sub.add_parser("pack", help="make, check, list, lock, build and explain content packs",
@@ -293,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     except StormError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output went to a pager or `head` that has had enough
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+        return 0
     except KeyboardInterrupt:  # Ctrl+C outside the run loop (which stops cleanly by itself)
         print("interrupted", file=sys.stderr)
         return 130

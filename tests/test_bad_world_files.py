@@ -151,8 +151,18 @@ CASES = [
     Case("components beside a prefab", _set(("entities", 3, "components"), {"Camera": {}}),
          "entities[3](Lamp).components", "no components beside a prefab"),
     Case("duplicate json key", _text('{"storm_world": 2, "name": "a", "name": "b", "entities": []}'),
-         "", "each key once per object (key 'name' appears twice)"),
-    Case("NaN", _text('{"storm_world": 2, "name": "a", "settings": {"tick_rate": NaN}}'), "", "NaN"),
+         "line 1 column 33 (name)", "each key once per object (key 'name' appears twice)"),
+    Case("NaN", _text('{"storm_world": 2, "name": "a", "settings": {"tick_rate": NaN}}'),
+         "line 1 column 59 (settings.tick_rate)", "NaN"),
+    Case("duplicate key deep inside", _text('{"storm_world": 3, "name": "a", "entities": [\n  {"id": 1},\n'
+                                            '  {"id": 2, "components": {"Light": {"kind": "point",\n'
+                                            '    "kind": "spot"}}}]}'),
+         "line 4 column 5 (entities[1].components.Light.kind)", "each key once per object (key 'kind' appears twice)"),
+    Case("scale zero in 32-bit floats", _set(("entities", 2, "transform"), {"scale": [1e-50, 1, 1]}),
+         "entities[2](Crate).transform.scale", "three non-zero numbers"),
+    Case("lone surrogate in a string field", _set(("settings",), {"description": "bad \ud800 text"}),
+         "settings.description", "a string of at most 2000 characters"),
+
     Case("huge integer", _text('{"storm_world": 2, "name": "a", "settings": {"tick_rate": 1' + "0" * 400 + "}}"),
          "settings.tick_rate", "a number in [1.0, 1000.0]"),
     Case("integer too long to read", _text('{"storm_world": 2, "name": "a", "seed": 1' + "0" * 5000 + "}"),
@@ -318,3 +328,17 @@ def test_fuzzed_world_text_gives_a_world_or_a_data_error(tmp_path: Path) -> None
             else:
                 chars.insert(at, rng.choice(alphabet))
         _load_text("".join(chars), tmp_path / "fuzz.world.json", runtime, strict=False)
+
+
+def test_names_in_messages_are_escaped_and_cut(tmp_path: Path, pack_runtime: Runtime) -> None:
+    data = small_world()
+    forged = "Crate\nworlds/demo.world.json: ok (41 entities)\x1b[2K"
+    data["entities"][2]["name"] = forged
+    data["entities"][2]["components"]["MeshRenderer"]["color"] = "x" * 100_000
+    path = write_json(tmp_path / "forged.world.json", data)
+    with pytest.raises(DataError) as info:
+        read_world(path, pack_runtime)
+    message = str(info.value)
+    assert "\n" not in message and "\x1b" not in message  # nothing a terminal would act on
+    assert "Crate\\u000aworlds/demo.world.json" in message and "\\u001b[2K" in message
+    assert len(message) < 600  # the 100 kB value is cut

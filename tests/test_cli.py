@@ -80,7 +80,7 @@ def test_validate_reports_the_file_path_and_expectation(tmp_path: Path) -> None:
     bad.write_text(json.dumps(data))
     result = run_main("validate", str(bad))
     assert result.returncode == 2
-    assert f"{bad}: entities[{index}](Red box).components.MeshRenderer.color: expected a colour: a list of 4 numbers" in result.stderr
+    assert f"{bad}: entities[{index}](Red box).components.MeshRenderer.color: expected a colour: a list of 4 numbers" in result.stdout
 
 
 @pytest.mark.parametrize("command", [[], ["play"], ["new-world"], ["validate"]])

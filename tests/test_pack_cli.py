@@ -83,7 +83,7 @@ def test_validate_lists_every_problem_with_file_and_place(tmp_path: Path, home: 
     assert checked.returncode == 1
     assert checked.stdout.splitlines() == [
         "forest 1.2.0: 3 problems",
-        f"  - {root / 'input/twice.json'}: expected each key once per object (key 'a' appears twice)",
+        f"  - {root / 'input/twice.json'}: line 1 column 10 (a): expected each key once per object (key 'a' appears twice)",
         f"  - {root / 'prefabs/broken.prefab.json'}: line 2 column 15: expected valid JSON (Expecting value)",
         f"  - {manifest}: plugin.entry: expected a file in the pack, got 'plugin/main.py'",
     ]

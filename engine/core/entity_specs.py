@@ -88,7 +88,7 @@ class TransformSpec:
             except FieldError:
                 pass  # the loop below names the part
             else:
-                if 0.0 not in scale:
+                if all(abs(v) >= 1e-30 for v in scale):
                     return cls(pos, hpr, scale)  # type: ignore[arg-type]
         values: dict[str, Vec] = {}
         for key, value in data.items():
@@ -98,8 +98,8 @@ class TransformSpec:
                 values[key] = TRANSFORM_VECTOR.validate(value)  # type: ignore[assignment]
             except FieldError as exc:
                 raise SpecError(join(path, key), exc.expected) from None
-        if "scale" in values and any(v == 0 for v in values["scale"]):
-            raise SpecError(join(path, "scale"), "three non-zero numbers")
+        if "scale" in values and any(f32(v) == 0.0 for v in values["scale"]):
+            raise SpecError(join(path, "scale"), "three non-zero numbers (32-bit floats: at least 1e-38 in size)")
         return cls(**values)
 
 

@@ -52,6 +52,17 @@ def _number(value: Any) -> float | None:
     return None
 
 
+def _is_text(value: str) -> bool:
+    """Whether a string can be written as UTF-8 (a lone surrogate from a ``\\ud800`` escape cannot)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class FieldType:
     """What a field holds: checks incoming data and turns values into JSON-ready data."""
 
@@ -192,7 +203,7 @@ class Str(FieldType):
         return f"a string of at most {self.max_length} characters"
 
     def validate(self, value: Any) -> str:
-        if not isinstance(value, str) or len(value) > self.max_length:
+        if not isinstance(value, str) or len(value) > self.max_length or not _is_text(value):
             raise FieldError(self.describe(), value)
         return value
 

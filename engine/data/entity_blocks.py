@@ -26,10 +26,17 @@ class LoadContext:
     assets: "AssetCache | None" = None  # when set, missing assets are errors (validate)
     budgets: Budgets = field(default_factory=Budgets)  # entities, depth, prefab_depth (and the files')
     counted: list[int] = field(default_factory=lambda: [0])  # entities so far, shared with inside()
+    problems: list[DataError] | None = None  # when a list: collect every problem here (validate)
 
     def inside(self, source: str) -> "LoadContext":
         """The same context for another file (a prefab named from this one), counting with this one."""
-        return LoadContext(source, self.registry, self.assets, self.budgets, self.counted)
+        return LoadContext(source, self.registry, self.assets, self.budgets, self.counted, self.problems)
+
+    def problem(self, error: DataError) -> None:
+        """Report a problem that need not stop the parse: raised at once, or kept when collecting."""
+        if self.problems is None:
+            raise error
+        self.problems.append(error)
 
     def count(self, where: str) -> None:
         """One more entity (a prefab member as it is expanded): refused past the entity budget,

@@ -80,7 +80,7 @@ def _expand(library: PrefabLibrary, asset_id: Any, ctx: LoadContext, path: str, 
         eid = root_id if index == 0 else member_ids.get(key) or allocate()
         parent_id = by_key[member.parent].id if member.parent else parent
         if not member.nested:
-            ctx.count(member.path)
+            ctx.count(f"{path} (member {key})")
             components = [ComponentSpec(c.cls, dict(c.values)) for c in member.block.components]
             by_key[key] = EntitySpec(eid, member.block.name, parent_id, copy.copy(member.block.transform), components)
             parents[key] = member.parent

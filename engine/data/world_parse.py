@@ -56,25 +56,34 @@ def parse_world(data: dict[str, Any], ctx: LoadContext, prefabs: PrefabLibrary, 
         return next_free[0]
 
     specs: list[EntitySpec] = []
+    labels: dict[int, str] = {}  # entity id -> the label of its block, for messages about parents
     for index, block in enumerate(blocks):
-        label = _label(index, block)
-        expect_keys(block, ENTITY_KEYS, ctx, label)
-        if "prefab" in block:
-            specs.extend(_instance(block, label, ctx, prefabs, allocate))
-            if consume:
-                blocks[index] = _PARSED
-            continue
-        for key in ("overrides", "members", "removed"):
-            if key in block:
-                raise DataError(source, f"{label}.{key}", f"{key} only on a prefab instance")
-        parsed = parse_block(block, ctx, label)
-        ctx.count(label)
-        specs.append(EntitySpec(block["id"], parsed.name, block.get("parent", 0), parsed.transform, parsed.components))
+        label = labels[block["id"]] = _label(index, block)  # blocks are objects with ids (checked above)
+        try:
+            specs.extend(_entity(block, label, ctx, prefabs, allocate))
+        except DataError as error:
+            if ctx.problems is None or "budget" in error.expected:
+                raise
+            ctx.problems.append(error)  # validate: note it, go on with the next block
         if consume:
             blocks[index] = _PARSED
-    _check_parents(specs, source, ctx.budgets.depth)
+    _check_parents(specs, ctx, labels, broken=taken if ctx.problems is not None else None)
     _check_refs(specs, ctx)
     return WorldSpec(name, settings, specs, max(taken, default=0))
+
+
+def _entity(block: dict[str, Any], label: str, ctx: LoadContext, prefabs: PrefabLibrary,
+            allocate: Any) -> list[EntitySpec]:
+    """The specs of one entity block: one entity, or a prefab instance's members."""
+    expect_keys(block, ENTITY_KEYS, ctx, label)
+    if "prefab" in block:
+        return _instance(block, label, ctx, prefabs, allocate)
+    for key in ("overrides", "members", "removed"):
+        if key in block:
+            raise DataError(ctx.source, f"{label}.{key}", f"{key} only on a prefab instance")
+    parsed = parse_block(block, ctx, label)
+    ctx.count(label)
+    return [EntitySpec(block["id"], parsed.name, block.get("parent", 0), parsed.transform, parsed.components)]
 
 
 def _settings(data: Any, ctx: LoadContext) -> WorldSettings:
@@ -146,21 +155,24 @@ def _instance(block: dict[str, Any], label: str, ctx: LoadContext, prefabs: Pref
     return specs
 
 
-def _check_parents(specs: list[EntitySpec], source: str, max_depth: int) -> None:
-    """Parents exist, and no parent chain loops (each entity walked once: linear in the file)."""
+def _check_parents(specs: list[EntitySpec], ctx: LoadContext, labels: dict[int, str],
+                   broken: set[int] | None = None) -> None:
+    """Parents exist, no parent chain loops, and none is longer than the depth budget (each entity
+    walked once: linear in the file). ``broken``: when validate goes on past blocks with problems,
+    the ids the file holds (a parent among them whose block was broken was reported already);
+    then problems are collected and the parent in question is dropped."""
+    source, max_depth = ctx.source, ctx.budgets.depth
     by_id = {spec.id: spec for spec in specs}
 
     def where(eid: int) -> str:
-        """The block an entity came from: blocks are the specs that play no prefab member, in order."""
-        blocks = [spec for spec in specs if spec.member_of is None]
-        index = next((i for i, spec in enumerate(blocks) if spec.id == eid), None)
-        if index is None:
-            return f"entity {eid}"
-        return _label(index, {"name": blocks[index].name})
+        return labels.get(eid, f"entity {eid}")
 
     for spec in specs:
         if spec.parent and spec.parent not in by_id:
-            raise DataError(source, f"{where(spec.id)}.parent", "the id of another entity in this file", spec.parent)
+            if broken is None or spec.parent not in broken:
+                ctx.problem(DataError(source, f"{where(spec.id)}.parent", "the id of another entity in this file",
+                                      spec.parent))
+            spec.parent = 0
     depth: dict[int, int] = {}  # entity -> how many entities its parent chain holds, itself included
     for spec in specs:
         chain: list[int] = []
@@ -168,8 +180,10 @@ def _check_parents(specs: list[EntitySpec], source: str, max_depth: int) -> None
         current = spec.id
         while current and current not in depth:
             if current in on_chain:
-                raise DataError(source, f"{where(spec.id)}.parent", "a parent chain without a loop",
-                                by_id[spec.id].parent)
+                ctx.problem(DataError(source, f"{where(spec.id)}.parent", "a parent chain without a loop",
+                                      by_id[spec.id].parent))
+                by_id[spec.id].parent, current = 0, 0
+                break
             chain.append(current)
             on_chain.add(current)
             current = by_id[current].parent
@@ -208,6 +222,7 @@ def _check_refs(specs: list[EntitySpec], ctx: LoadContext) -> None:
                 if problem:
                     path = f"entity {spec.id}({spec.name}).{component.cls.type_name}.{name}"
                     if ctx.assets is not None:
-                        raise DataError(ctx.source, path, problem, value)
-                    log.warning("%s: %s: expected %s, got %s", ctx.source, path, problem, value)
+                        ctx.problem(DataError(ctx.source, path, problem, value))
+                    else:
+                        log.warning("%s: %s: expected %s, got %s", ctx.source, path, problem, value)
 

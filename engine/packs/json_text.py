@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import DataError
+from engine.packs.json_locate import locate
 from engine.packs.sources import read_file
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -55,11 +56,14 @@ def parse_json(text: str, source: str) -> Any:
     except json.JSONDecodeError as exc:
         raise DataError(source, f"line {exc.lineno} column {exc.colno}", f"valid JSON ({exc.msg})") from None
     except _DuplicateKey as exc:
-        raise DataError(source, "", f"each key once per object (key {exc.args[0]!r} appears twice)") from None
+        place = locate(text, exc.args[0])
+        raise DataError(source, str(place) if place else "",
+                        f"each key once per object (key {exc.args[0]!r} appears twice)") from None
     except ValueError as exc:
         if "integer string conversion" in str(exc):
             raise DataError(source, "", f"valid JSON (a number of at most {MAX_INT_DIGITS} digits)") from None
-        raise DataError(source, "", f"valid JSON ({exc})") from None
+        place = locate(text) if "not a number JSON allows" in str(exc) else None
+        raise DataError(source, str(place) if place else "", f"valid JSON ({exc})") from None
     except RecursionError:
         raise DataError(source, "", "JSON nested less deeply") from None
 
@@ -71,7 +75,10 @@ def read_json(path: Path | str, budget: int = MAX_FILE_BYTES) -> Any:
 
 
 def parse_json_bytes(raw: bytes, source: str) -> Any:
-    """Decode UTF-8 and parse JSON; raises DataError naming ``source``, the byte, line or column."""
+    """Decode UTF-8 and parse JSON; raises DataError naming ``source``, the byte, line or column.
+    A UTF-8 byte order mark at the start (some Windows editors write one) is allowed."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
