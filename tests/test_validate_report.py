@@ -126,3 +126,33 @@ def test_a_bom_is_read_and_a_float32_zero_scale_is_refused(tmp_path: Path, runti
     with pytest.raises(DataError) as info:
         read_world(path, runtime)
     assert info.value.path == "entities[0](Flat).transform.scale"
+
+
+@pytest.mark.parametrize("kind", ["symlink loop", "path through a file", "name too long", "named pipe", "folder"])
+def test_odd_world_paths_give_one_clear_error(kind: str, tmp_path: Path, runtime: Runtime) -> None:
+    import os
+
+    if kind == "symlink loop":
+        path = tmp_path / "loop.world.json"
+        os.symlink(path, path)
+    elif kind == "path through a file":
+        (tmp_path / "plain.txt").write_text("x")
+        path = tmp_path / "plain.txt" / "w.world.json"
+    elif kind == "name too long":
+        path = tmp_path / ("w" * 300 + ".world.json")
+    elif kind == "named pipe":
+        path = tmp_path / "pipe.world.json"
+        os.mkfifo(path)  # opening it must not block
+    else:
+        path = tmp_path / "folder.world.json"
+        path.mkdir()
+    with pytest.raises(DataError) as info:
+        read_world(path, runtime)
+    assert str(info.value).startswith(str(path)[:100]) and "expected" in str(info.value)
+
+
+def test_an_overlong_asset_id_is_a_message_not_a_crash(tmp_path: Path, runtime: Runtime) -> None:
+    path = write_json(tmp_path / "long.world.json", world([
+        {"id": 1, "name": "Long", "components": {"MeshRenderer": {"model": "base:" + "m/" * 200 + "x.gltf"}}}]))
+    report = check_world(path, runtime)
+    assert not report.ok and "MeshRenderer.model" in report.problems[0].path
