@@ -11,7 +11,8 @@ from panda3d.core import NodePath
 
 from engine.core.errors import DataError
 from engine.packs.content import ContentRegistry, parse_asset_id
-from engine.packs.gltf_files import MODEL_SUFFIXES, ModelError, load_gltf
+from engine.packs.gltf_files import MODEL_SUFFIXES, ModelError, gltf_settings, load_gltf
+from engine.packs.model_cache import ModelCache, cache_folder
 from engine.packs.primitives import PRIMITIVES, make_primitive
 
 log = logging.getLogger("storm.assets")
@@ -27,6 +28,7 @@ class AssetCache:
         self.content = content
         self.load_count: Counter[str] = Counter()
         self.errors: list[str] = []
+        self.import_cache = ModelCache(cache_folder(), settings=repr(gltf_settings()))
         self._models: dict[str, NodePath] = {}
         self._failed: set[str] = set()
         self._lock = threading.Lock()
@@ -73,7 +75,7 @@ class AssetCache:
                 node = make_primitive(path)
             else:
                 try:
-                    node = load_gltf(self.content, asset_id)
+                    node = self.import_cache.load(self.content, asset_id, lambda: load_gltf(self.content, asset_id))
                 except (ModelError, DataError) as exc:
                     reason = str(exc)
         if node is None:

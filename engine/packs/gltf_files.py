@@ -132,7 +132,7 @@ def _companion(pack: "Pack", folder: str, uri: Any, where: str, field: str) -> s
 def _convert(gltf: dict[str, Any], filled: dict[int, bytes], name: str, where: str) -> NodePath:
     from gltf._converter import Converter
 
-    converter = Converter(Filename(name), settings=_settings())
+    converter = Converter(Filename(name), settings=gltf_settings())
     converter.buffers.update(filled)
     try:
         converter.update(gltf)
@@ -141,7 +141,7 @@ def _convert(gltf: dict[str, Any], filled: dict[int, bytes], name: str, where: s
     return NodePath(converter.active_scene.node())
 
 
-def _settings() -> GltfSettings:
+def gltf_settings() -> GltfSettings:
     """panda3d-gltf's settings, read from the same config variables its loader plugin reads."""
     settings = GltfSettings()
     kinds = {"str": ConfigVariableString, "bool": ConfigVariableBool, "int": ConfigVariableInt}

@@ -19,7 +19,11 @@ manifest) apply to the winning file's JSON, in load order; see ``patches.py``.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,7 @@ from engine.packs.sources import Budgets, PackRefused, PackSource, open_source
 
 log = logging.getLogger("storm.packs")
 OVERRIDES_DIR = "overrides/"
+_recording = threading.local()
 
 
 @dataclass
@@ -247,7 +252,24 @@ class PackFileSystem:
             program = looks_like_program(data)
             if program:
                 raise PackRefused(source.display(name), "", f"data, not {program}, in a content-only pack")
+        reads = getattr(_recording, "reads", None)
+        if reads is not None:
+            reads[f"{pack.name}:{name}"] = hashlib.sha256(data).hexdigest()
         return data
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[dict[str, str]]:
+        """Within the block, every file this thread reads from a pack is noted as
+        ``{"pack:name": sha256}`` (what a converted model was made of, for the import cache)."""
+        outer = getattr(_recording, "reads", None)
+        reads: dict[str, str] = {}
+        _recording.reads = reads
+        try:
+            yield reads
+        finally:
+            _recording.reads = outer
+            if outer is not None:
+                outer.update(reads)
 
     def _missing(self, asset_id: str) -> DataError:
         try:
