@@ -99,7 +99,9 @@ def _asset_problems(maker: WorldMaker, content: Any, kind: str, asset_id: str, m
             if model_check is not None:
                 return model_check(content, asset_id)
             maker.assets.model(asset_id).removeNode()
-            return ["it did not load: " + maker.assets.errors[-1]] if maker.assets.failed(asset_id) else []
+            if maker.assets.failed(asset_id):
+                return ["it did not load: " + str(maker.assets.error_for(asset_id))]
+            return ["it loads without part of itself: " + note for note in maker.assets.warnings_for(asset_id)]
         if kind == "image":
             from engine.packs.images import read_image
 

@@ -1,17 +1,22 @@
-"""Asset loading: models by asset id, each loaded once and shared; a missing one becomes a
-visible placeholder and a logged error, never a crash. Model files are read through the content
-registry and reach Panda3D as bytes (``gltf_files``)."""
+"""Asset loading: models by asset id, each loaded once and shared; one that cannot load becomes a
+visible placeholder and one logged error saying what failed, never a crash. Model files are read
+through the content registry and reach Panda3D as bytes (``gltf_files``); what a model loaded
+without (a texture whose image is missing) is a logged warning, kept in ``warnings_for``.
+
+The placeholder is a magenta box of ``PLACEHOLDER_SIZE`` metres whatever the entity's scale (a
+CompassEffect keeps its scale that of the scene root), so a model meant to be scaled by 0.001
+from centimetres does not fail into something too small to see."""
 from __future__ import annotations
 
 import logging
 import threading
 from collections import Counter
 
-from panda3d.core import NodePath
+from panda3d.core import CompassEffect, Material, NodePath
 
 from engine.core.errors import DataError
 from engine.packs.content import ContentRegistry, parse_asset_id
-from engine.packs.gltf_files import MODEL_SUFFIXES, ModelError, gltf_settings, load_gltf
+from engine.packs.gltf_files import MODEL_SUFFIXES, ModelError, gltf_settings, load_gltf, model_warnings
 from engine.packs.model_cache import ModelCache, cache_folder
 from engine.packs.primitives import PRIMITIVES, make_primitive
 
@@ -19,6 +24,22 @@ log = logging.getLogger("storm.assets")
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tga", ".bmp", ".tif", ".tiff")
 PLACEHOLDER_COLOR = (1.0, 0.0, 1.0, 1.0)
+PLACEHOLDER_SIZE = 1.0  # edge of the placeholder box in metres, in the world (not the entity's) scale
+
+
+def placeholder(asset_id: str) -> NodePath:
+    """The magenta box shown for a model that cannot load: the same size in the world whatever
+    the scale of the entity it is under, and lit by its own colour (seen in the dark too)."""
+    node = make_primitive("box")
+    node.setScale(PLACEHOLDER_SIZE)
+    node.setColor(*PLACEHOLDER_COLOR)
+    material = Material("placeholder")
+    material.setBaseColor(PLACEHOLDER_COLOR)
+    material.setEmission(PLACEHOLDER_COLOR)
+    node.setMaterial(material, 1)
+    node.setEffect(CompassEffect.make(NodePath(), CompassEffect.P_scale))
+    node.setName(f"missing:{asset_id}")
+    return node
 
 
 class AssetCache:
@@ -28,9 +49,11 @@ class AssetCache:
         self.content = content
         self.load_count: Counter[str] = Counter()
         self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self._warnings: dict[str, list[str]] = {}
         self.import_cache = ModelCache(cache_folder(), settings=repr(gltf_settings()))
         self._models: dict[str, NodePath] = {}
-        self._failed: set[str] = set()
+        self._failed: dict[str, str] = {}  # asset id -> the message saying why it did not load
         self._lock = threading.Lock()
 
     def problem(self, asset_id: str, kind: str = "model") -> str | None:
@@ -63,7 +86,8 @@ class AssetCache:
             if proto is None:
                 proto = self._load(asset_id, owner)
             elif asset_id in self._failed:
-                log.error("asset %r (used by %s) is missing; showing a placeholder", asset_id, owner or "?")
+                log.error("asset %r (used by %s) did not load (%s); showing a placeholder", asset_id, owner or "?",
+                          self._failed[asset_id])
         return proto.copyTo(parent if parent is not None else NodePath())
 
     def _load(self, asset_id: str, owner: str) -> NodePath:
@@ -83,14 +107,25 @@ class AssetCache:
             message = f"asset {asset_id!r}{where}: {reason}; showing a placeholder"
             log.error(message)
             self.errors.append(message)
-            self._failed.add(asset_id)
-            node = make_primitive("box")
-            node.setColor(*PLACEHOLDER_COLOR)
-            node.setName(f"missing:{asset_id}")
+            self._failed[asset_id] = reason or "?"
+            node = placeholder(asset_id)
         else:
             self.load_count[asset_id] += 1
+            notes = self._warnings[asset_id] = [f"asset {asset_id!r}: {note}" for note in model_warnings(node)]
+            for note in notes:
+                log.warning(note)
+            self.warnings += notes
         self._models[asset_id] = node
         return node
 
     def failed(self, asset_id: str) -> bool:
         return asset_id in self._failed
+
+    def error_for(self, asset_id: str) -> str | None:
+        """The one message saying why a model did not load (None when it loaded or was not asked for)."""
+        reason = self._failed.get(asset_id)
+        return None if reason is None else f"asset {asset_id!r}: {reason}"
+
+    def warnings_for(self, asset_id: str) -> list[str]:
+        """What a loaded model was loaded without (a texture whose image is missing or bad)."""
+        return list(self._warnings.get(asset_id, ()))
