@@ -365,7 +365,7 @@ def test_a_damaged_draco_payload_is_named(tmp_path: Path, damage: str) -> None:
         model.doc["bufferViews"][0]["byteLength"] = 12
     message = refusal(tmp_path, {"models/thing.glb": model.glb()}, "models/thing.glb")
     assert "meshes[0].primitives[0].extensions.KHR_draco_mesh_compression" in message
-    assert "Draco data that decodes" in message or "components per vertex" in message
+    assert "Draco data that decodes" in message or "components, as accessors" in message
 
 
 def test_an_unsupported_required_extension_is_named(tmp_path: Path) -> None:

@@ -135,7 +135,7 @@ class DocumentCheck:
     def shapes(self) -> None:
         doc = self.doc
         for name in (*SPEC, "cameras"):
-            if not isinstance(doc.get(name, []), list):
+            if not isinstance(doc.setdefault(name, []), list):
                 self.fail(name, "a list", doc[name])
         for field in ("extensionsUsed", "extensionsRequired"):
             self.value(doc.get(field, []), "strlist", field)

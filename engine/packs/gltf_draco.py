@@ -47,9 +47,13 @@ def decode_draco(check: DocumentCheck, buffers: list[bytes]) -> dict[int, np.nda
         payload = buffers[view["buffer"]][start:start + view["byteLength"]]
         try:
             mesh = DracoPy.decode(payload)
+            by_id = {int(attribute["unique_id"]): np.asarray(attribute["data"]) for attribute in mesh.attributes}
+            faces = getattr(mesh, "faces", None)
+            faces = None if faces is None else np.asarray(faces, dtype=np.uint32).reshape(-1, 1)
+            points = max((len(values) for values in by_id.values()), default=0)
         except Exception as exc:  # noqa: BLE001 - DracoPy raises several kinds for a damaged payload
-            check.fail(f"{where}.bufferView", f"Draco data that decodes (DracoPy: {type(exc).__name__}: {exc})")
-        points = len(mesh.points)
+            check.fail(f"{where}.bufferView", f"Draco data that decodes (DracoPy: {type(exc).__name__}: "
+                                              f"{printable(str(exc), 80)})")
         decoded_vertices += points
         if decoded_vertices > MAX_VERTICES:
             check.fail(where, f"at most {MAX_VERTICES} vertices over all primitives (split the model)",
@@ -59,26 +63,22 @@ def decode_draco(check: DocumentCheck, buffers: list[bytes]) -> dict[int, np.nda
             check.value(unique_id, "int", field)
             if semantic not in prim["attributes"]:
                 check.fail(field, "an attribute the primitive also lists in its attributes")
-            attribute = mesh.get_attribute_by_unique_id(unique_id)
-            if attribute is None:
-                check.fail(field, f"the id of an attribute in the Draco data (it has {len(mesh.attributes)})", unique_id)
+            check.value(prim["attributes"][semantic], ("ref", "accessors"), f"{place}.attributes.{printable(semantic, 40)}")
+            if unique_id not in by_id:
+                check.fail(field, f"the id of an attribute in the Draco data (it has {sorted(by_id)[:8]})", unique_id)
             declared = doc["accessors"][prim["attributes"][semantic]]
-            values = np.asarray(attribute["data"])
-            if values.ndim == 1:
-                values = values.reshape(-1, 1)
+            values = by_id[unique_id].reshape(-1, 1) if by_id[unique_id].ndim == 1 else by_id[unique_id]
             components = TYPE_COMPONENTS[declared["type"]]
             if values.ndim != 2 or values.shape != (points, components):
-                check.fail(field, f"{components} components per vertex, as accessors"
+                check.fail(field, f"{points} vertices of {components} components, as accessors"
                                   f"[{prim['attributes'][semantic]}] ({declared['type']}) says", values.shape)
             if component_type_of(values) == 5126 and values.dtype != np.float32:
                 values = values.astype(np.float32)
             prim["attributes"][semantic] = _new_accessor(doc, overrides, values, declared)
-        if "indices" in prim or getattr(mesh, "faces", None) is not None:
-            faces = getattr(mesh, "faces", None)
-            if faces is None:
-                check.fail(where, "a Draco mesh for a primitive with indices (the data is a point cloud)")
-            indices = np.asarray(faces, dtype=np.uint32).reshape(-1, 1)
-            prim["indices"] = _new_accessor(doc, overrides, indices, {"type": "SCALAR"})
+        if "indices" in prim or faces is not None:
+            if faces is None or not len(faces):
+                check.fail(where, "a Draco mesh with faces for a primitive with indices (the data is a point cloud)")
+            prim["indices"] = _new_accessor(doc, overrides, faces, {"type": "SCALAR"})
     return overrides
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import posixpath
+import struct
 import urllib.parse
 from typing import Any, Callable
 
@@ -24,6 +25,7 @@ from engine.packs.gltf_checks import ModelError
 from engine.packs.sources import budget_hint
 
 MODEL_PIXEL_FACTOR = 4  # all images of one model together: at most this many times the 'pixels' budget
+DEFLATE_RATIO = 1100  # no PNG (deflate), JPEG or RLE image packs more than this many bytes of pixels into one
 _MIME_SUFFIX = {"image/png": ".png", "image/jpeg": ".jpg", "image/bmp": ".bmp", "image/tga": ".tga",
                 "image/x-tga": ".tga", "image/tiff": ".tif"}
 
@@ -42,36 +44,59 @@ def decode_images(doc: dict[str, Any], buffers: list[bytes], read: ReadCompanion
     warnings: list[str] = []
     total = 0
     for image_index in sorted(users):
-        image = doc["images"][image_index]
         place = f"images[{image_index}]"
         try:
-            data, hint = _image_bytes(image, doc, buffers, read, where, place)
-            header = PNMImageHeader()
-            hint = hint if hint.lower().endswith(".tga") else ""  # the rest say their type in their first bytes
-            if not header.readHeader(StringStream(data), hint, None, False):
-                raise ModelError(f"{printable(where)}: {place}: expected an image Panda3D can read "
-                                 f"(PNG, JPEG, ...), got {len(data)} bytes of something else")
-            pixels = header.getXSize() * header.getYSize()
+            data, hint = _image_bytes(doc["images"][image_index], doc, buffers, read, where, place)
+            decoded[image_index], pixels = _decode(data, hint, f"{printable(where)}: {place}", pixel_budget,
+                                                   MODEL_PIXEL_FACTOR * pixel_budget - total)
             total += pixels
-            if pixels > pixel_budget or total > MODEL_PIXEL_FACTOR * pixel_budget:
-                what = (f"{header.getXSize()}x{header.getYSize()} pixels, more than the {pixel_budget}-pixel budget"
-                        if pixels > pixel_budget else f"more pixels over all its images than {MODEL_PIXEL_FACTOR} "
-                                                      f"times the {pixel_budget}-pixel budget")
-                total -= pixels
-                raise ModelError(f"{printable(where)}: {place}: expected an image within budget, got one of {what} "
-                                 f"({budget_hint('pixels')})")
-            picture = PNMImage()
-            if pixels < 1 or not 1 <= header.getNumChannels() <= 4 or not picture.read(StringStream(data), hint, None, False):
-                total -= pixels
-                raise ModelError(f"{printable(where)}: {place}: expected a whole image, got one that does not decode "
-                                 "(cut short or damaged)")
-            decoded[image_index] = picture
         except (ModelError, DataError) as exc:
             for texture_index in users[image_index]:
                 doc["textures"][texture_index].pop("source", None)
             shown = ", ".join(f"textures[{t}]" for t in users[image_index][:4])
             warnings.append(f"{exc}; the model loads without {shown}")
     return decoded, warnings
+
+
+def _decode(data: bytes, hint: str, place: str, budget: int, left: int) -> tuple[PNMImage, int]:
+    """One image and its pixel count, every check made before decoding starts; ``left``: the
+    pixels the model's earlier images left of its share."""
+    if not _png_chunks_fit(data):  # libpng would read a chunk length of 2 GB a few bytes at a time
+        raise ModelError(f"{place}: expected a whole image, got a PNG whose chunks run past its end (cut short or "
+                         "damaged)")
+    header = PNMImageHeader()
+    hint = hint if hint.lower().endswith(".tga") else ""  # the other formats say what they are in their first bytes
+    if not header.readHeader(StringStream(data), hint, None, False):
+        raise ModelError(f"{place}: expected an image Panda3D can read (PNG, JPEG, ...), got {len(data)} bytes of "
+                         "something else")
+    width, height, channels = header.getXSize(), header.getYSize(), header.getNumChannels()
+    pixels = width * height
+    if pixels > budget:
+        raise ModelError(f"{place}: expected an image within budget, got one of {width}x{height} pixels, more than "
+                         f"the {budget}-pixel budget ({budget_hint('pixels')})")
+    if pixels > left:
+        raise ModelError(f"{place}: expected an image within budget, got one that takes the model's images past "
+                         f"{MODEL_PIXEL_FACTOR} times the {budget}-pixel budget ({budget_hint('pixels')})")
+    if pixels < 1 or not 1 <= channels <= 4 or len(data) < pixels * channels // DEFLATE_RATIO:
+        raise ModelError(f"{place}: expected a whole image, got {len(data)} bytes that cannot hold the "
+                         f"{width}x{height} pixels its header declares (cut short or damaged)")
+    picture = PNMImage()
+    if not picture.read(StringStream(data), hint, None, False):
+        raise ModelError(f"{place}: expected a whole image, got one that does not decode (cut short or damaged)")
+    return picture, pixels
+
+
+def _png_chunks_fit(data: bytes) -> bool:
+    """Whether every chunk of a PNG lies inside the file, up to IEND; True for other formats."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return True
+    at = 8
+    while at + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, at)
+        at += 12 + length
+        if kind == b"IEND":
+            return at <= len(data)
+    return False
 
 
 def _image_bytes(image: dict[str, Any], doc: dict[str, Any], buffers: list[bytes], read: ReadCompanion, where: str,
