@@ -69,6 +69,12 @@ def _open_world(name: str, runtime: "Runtime", seed: int | None = None) -> "Worl
     return read_world(name, runtime, seed=seed)
 
 
+def _edit(args: argparse.Namespace) -> int:
+    from editor.launch import edit
+
+    return edit(args.world, args.size, args.profile)
+
+
 def _replay(args: argparse.Namespace) -> int:
     from engine.data.world_file import read_world
     from engine.host.runtime import create_runtime
@@ -223,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--record", metavar="INPUT.jsonl", help="record the input actions of this run to a file")
     play.add_argument("--profile", help="the packs to play with: a profile file (default: profile.toml in your Storm "
                                         "folder; without one, the base pack alone)")
+
+    editor = sub.add_parser("edit", help="open the world editor (a new world, or the file given)",
+                            description="The Dear PyGui world editor: build and play worlds (docs/editor.md).")
+    editor.add_argument("world", nargs="?", help="world file to open (default: a new, unsaved world)")
+    editor.add_argument("--size", type=_size, default=(1280, 800), help="editor window size, WIDTHxHEIGHT")
+    editor.add_argument("--profile", help="the packs to edit with: a profile file (default: your profile)")
+    editor.set_defaults(func=_edit)
 
     rerun = sub.add_parser("replay", help="replay recorded input in a world, headless",
                            description="Run a world headless, driven by an input recording, until it ends.")
