@@ -1,0 +1,103 @@
+"""Bit streams written and read a whole array at a time (numpy), for the snapshot codec.
+
+A stream is a sequence of sections; each section is an array of unsigned values with a width in
+bits per value (0 to 32). The writer packs everything MSB-first in one pass; the reader reads a
+section when it knows its widths, which an earlier section may decide (a category read first
+says how wide the value after it is). Internals favour speed: no per-bit Python loop.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from netcode.wire import ProtocolError
+
+MAX_WIDTH = 32
+_SHIFTS = np.arange(MAX_WIDTH - 1, -1, -1, dtype=np.uint64)  # 31 .. 0
+_COLUMNS = np.arange(MAX_WIDTH, dtype=np.int64)
+
+
+class BitWriter:
+    """Collects sections; ``bytes()`` packs them."""
+
+    def __init__(self) -> None:
+        self._values: list[np.ndarray] = []
+        self._widths: list[np.ndarray] = []
+        self.bits = 0
+
+    def write(self, values: "np.ndarray | int", widths: "np.ndarray | int") -> None:
+        """Append values (an int or an array) each ``widths`` bits wide (an int or a matching array)."""
+        values = np.atleast_1d(np.asarray(values, dtype=np.uint64))
+        widths = np.broadcast_to(np.asarray(widths, dtype=np.int64), values.shape)
+        if values.size == 0:
+            return
+        if int(widths.max(initial=0)) > MAX_WIDTH or int(widths.min(initial=0)) < 0:
+            raise ValueError(f"bit widths go from 0 to {MAX_WIDTH}")
+        limit = np.left_shift(np.uint64(1), widths.astype(np.uint64))
+        if np.any(values >= limit):
+            raise ValueError("a value does not fit its width")
+        self._values.append(values)
+        self._widths.append(np.ascontiguousarray(widths))
+        self.bits += int(widths.sum())
+
+    def bytes(self) -> bytes:
+        if not self._values:
+            return b""
+        values = np.concatenate(self._values)
+        widths = np.concatenate(self._widths)
+        keep = widths > 0
+        values, widths = values[keep], widths[keep]
+        bits = ((values[:, None] >> _SHIFTS[None, :]) & np.uint64(1)).astype(np.uint8)
+        mask = _COLUMNS[None, :] >= (MAX_WIDTH - widths)[:, None]
+        return np.packbits(bits[mask]).tobytes()
+
+
+class BitReader:
+    """Reads sections back from packed bytes; reading past the end raises ProtocolError."""
+
+    def __init__(self, data: bytes, where: str = "snapshot") -> None:
+        self._bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8)).astype(np.uint64)
+        self.pos = 0
+        self.where = where
+
+    @property
+    def remaining(self) -> int:
+        return len(self._bits) - self.pos
+
+    def read(self, widths: "np.ndarray | int", count: int | None = None, field: str = "bits") -> np.ndarray:
+        """``count`` values of ``widths`` bits (an int), or one value per entry of a widths array."""
+        if np.isscalar(widths) or np.ndim(widths) == 0:
+            widths = np.full(1 if count is None else count, int(widths), dtype=np.int64)
+        widths = np.asarray(widths, dtype=np.int64)
+        total = int(widths.sum())
+        if total > self.remaining:
+            raise ProtocolError(f"{self.where}.{field}", f"{total} more bits (the payload has {self.remaining})")
+        if widths.size == 0:
+            return np.zeros(0, dtype=np.uint64)
+        starts = self.pos + np.concatenate(([0], np.cumsum(widths)[:-1]))
+        index = starts[:, None] + _COLUMNS[None, :]
+        valid = _COLUMNS[None, :] < widths[:, None]
+        index = np.where(valid, index, 0)
+        picked = np.where(valid, self._bits[np.minimum(index, len(self._bits) - 1)], np.uint64(0))
+        weights = np.where(valid, (widths[:, None] - 1 - _COLUMNS[None, :]), 0).astype(np.uint64)
+        values = (picked << weights).sum(axis=1, dtype=np.uint64)
+        self.pos += total
+        return values
+
+    def read_one(self, width: int, field: str = "bits") -> int:
+        return int(self.read(width, 1, field)[0])
+
+
+def zigzag(values: np.ndarray) -> np.ndarray:
+    """Signed to unsigned: 0, -1, 1, -2, 2 ... -> 0, 1, 2, 3, 4 ..."""
+    values = values.astype(np.int64)
+    return np.where(values >= 0, values << 1, ((-values) << 1) - 1).astype(np.uint64)
+
+
+def unzigzag(values: np.ndarray) -> np.ndarray:
+    values = values.astype(np.int64)
+    return np.where(values & 1, -((values + 1) >> 1), values >> 1)
+
+
+def bits_for(count: int) -> int:
+    """Bits needed to tell ``count`` values apart (at least 1)."""
+    return max(1, int(count - 1).bit_length())
