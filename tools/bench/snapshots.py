@@ -122,6 +122,7 @@ def run(seconds: float, loss: float, latency: int, seed: int, budget: int | None
     acks_in_flight: list[tuple[int, int]] = []          # (arrives at, acked tick)
     server_ack = 0
     acked: list[int] = []                  # acknowledged ticks, oldest first
+    history_truth: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     bytes_sent: list[int] = []
     moving: list[int] = []
     max_pos_err = 0.0
@@ -161,6 +162,7 @@ def run(seconds: float, loss: float, latency: int, seed: int, budget: int | None
         else:
             lost += 1
         truth_pos, truth_quat = pos, quat
+        history_truth[tick] = (truth_pos, truth_quat)
         # deliveries to the client this tick
         arrived = [p for p in in_flight if p[0] <= tick]
         in_flight = [p for p in in_flight if p[0] > tick]
@@ -187,8 +189,6 @@ def run(seconds: float, loss: float, latency: int, seed: int, budget: int | None
                 max_rot_err = max(max_rot_err, float(angle_between(got_quat, ref_quat).max()))
             if rng.random() >= loss:
                 acks_in_flight.append((tick + latency, sent_tick))
-        history_truth = locals().setdefault("history_truth", {})
-        history_truth[tick] = (truth_pos, truth_quat)
         history_truth.pop(tick - 4 * HISTORY, None)
         for _arrives, acked_tick in [a for a in acks_in_flight if a[0] <= tick]:
             server_ack = max(server_ack, acked_tick)
