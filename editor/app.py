@@ -12,6 +12,7 @@ the autosave; when busy it draws at most ``fps`` frames a second.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,7 +99,11 @@ class EditorApp:
                                                 no_scroll_with_mouse=name == "view", no_title_bar=name == "toolbar")
         labels = {name: f"###{dpg.get_alias_id(tag)}" for name, tag in self.windows.items()}
         key = layouts.layout_key(labels)
-        ini = layout_path()
+        if self.interactive:
+            ini = layout_path()
+        else:  # a scripted editor starts from the default layout and leaves the user's alone
+            self._scratch = tempfile.TemporaryDirectory(prefix="storm-editor-")
+            ini = Path(self._scratch.name) / "layout.ini"
         if not ini.is_file() or self.prefs.layout_key != key or not self.interactive:
             ini.parent.mkdir(parents=True, exist_ok=True)
             ini.write_text(layouts.default_layout(labels, self.size), encoding="utf-8")
@@ -315,3 +320,6 @@ class EditorApp:
         self.contexts.to_ui()
         dpg.destroy_context()
         self.renderer.close()
+        scratch = getattr(self, "_scratch", None)
+        if scratch is not None:
+            scratch.cleanup()

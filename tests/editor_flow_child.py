@@ -68,13 +68,14 @@ def flows(folder: Path) -> dict[str, Any]:
         aim(ed)
         out["view_origin"] = ed.view_origin()
         out["view_size"] = list(ed.app.view.size)
-        points = {"red": (-2, 0, 0.5), "blue": (2, 0, 0.5), "child": (0, 3, 0.5), "globe": (4, 4, 2.3),
+        points = {"red": (-2, 0, 0.5), "blue": (2, 0, 0.5), "child": (0, 3, 0.5), "globe": (4.2, 4, 2.3),
                   "ground": (0, -3, 0), "sky": (0, 60, 30)}
         out["screen"] = {name: ed.screen_point(p) for name, p in points.items()}
         out["shot_plain"] = str(ed.screenshot(folder / "plain.png"))
         local = {name: ed.view_point(p) for name, p in points.items()}
 
-        # picking: plain, parented, prefab (root first, then the member), nothing
+        # picking: plain, parented, prefab (root first, then the member), nothing. The globe is
+        # clicked right of its centre: its instance's Z handle runs up through the middle
         out["pick_red"] = [ed.click(*local["red"]), ed.selected]
         out["shot_selected"] = str(ed.screenshot(folder / "selected.png"))
         out["pick_child"] = [ed.click(*local["child"]), ed.selected]

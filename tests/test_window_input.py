@@ -4,45 +4,20 @@ window ends the run."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+
+from tests.xvfb import child_env, x_display  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def x_display() -> Iterator[str]:
-    """A private Xvfb server; its display name (``:N``) once it is ready to take connections."""
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        pytest.fail("Xvfb is not installed: run `sudo apt-get install -y xvfb xauth` "
-                    "(./storm installs it when run as root)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
-                              pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as ready:
-        number = ready.readline().strip()  # Xvfb writes the display number once it accepts clients
-    try:
-        if not number:
-            pytest.fail(f"Xvfb exited with {server.wait(timeout=10)} before it was ready")
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
 def played(x_display: str) -> dict[str, object]:
-    env = dict(os.environ, DISPLAY=x_display, PYTHONPATH=str(ROOT))
-    env.pop("WAYLAND_DISPLAY", None)
-    completed = subprocess.run([sys.executable, "-m", "tests.window_input_child"], cwd=ROOT, env=env,
+    completed = subprocess.run([sys.executable, "-m", "tests.window_input_child"], cwd=ROOT, env=child_env(x_display),
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])

@@ -1,0 +1,43 @@
+"""The real editor under Xvfb driven by real X pointer and key events (XTEST): a click selects what
+is under the mouse, a drag on the gizmo's X handle moves along X only (one undo step), Ctrl+Z
+undoes it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.xvfb import big_x_display, child_env  # noqa: F401 - the fixture
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def driven(big_x_display: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("editor-xinput")
+    completed = subprocess.run([sys.executable, "-m", "tests.editor_xinput_child", str(folder)], cwd=ROOT,
+                               env=child_env(big_x_display, folder), capture_output=True, text=True, timeout=180)
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_the_editor_window_sits_at_the_screen_origin(driven: dict[str, Any]) -> None:
+    assert driven["viewport_pos"] == [0, 0]  # so view pixels plus the panel's corner are screen pixels
+
+
+def test_a_real_click_selects_what_is_under_the_mouse(driven: dict[str, Any]) -> None:
+    assert driven["click_frames"] is not None and driven["selected"] == [5]
+
+
+def test_a_real_drag_on_the_x_handle_moves_along_x_only(driven: dict[str, Any]) -> None:
+    assert driven["drag_frames"] is not None and driven["drag_steps"] == 1
+    (x0, y0, z0), (x1, y1, z1) = driven["before"], driven["after"]
+    assert x1 - x0 > 0.5 and (y1, z1) == (y0, z0)
+
+
+def test_real_ctrl_z_undoes_the_move(driven: dict[str, Any]) -> None:
+    assert driven["undo_frames"] is not None and driven["after_undo"] == driven["before"]
