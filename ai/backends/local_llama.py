@@ -28,6 +28,25 @@ def llama_cpp_missing() -> str:
     return ""
 
 
+def quiet_llama(**kwargs: Any) -> Any:
+    """A ``llama_cpp.Llama`` made without its chatter and without ``verbose=False``: that setting
+    silences llama.cpp by pointing the process's stdout and stderr file descriptors at /dev/null
+    while the model loads, which swallows whatever the game's other threads print meanwhile.
+    Here llama.cpp's log goes through its Python callback, held at ERROR, and the loader's own
+    prints into a buffer of this thread's making."""
+    import contextlib
+    import io
+
+    from llama_cpp import Llama
+    from llama_cpp._logger import set_verbose
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        llm = Llama(verbose=True, **kwargs)
+    set_verbose(False)
+    llm.verbose = False
+    return llm
+
+
 class LocalLlama(Backend):
     """A llama.cpp model: chat completions (free, GBNF- or JSON-schema-constrained), streaming,
     and embeddings from a second context of the same file in embedding mode."""
@@ -43,6 +62,7 @@ class LocalLlama(Backend):
         self._embedder: Any = None
         self._grammars: dict[str, Any] = {}
         self._missing = ""
+        self._requests = 0
 
     # -- loading ---------------------------------------------------------------------------------
     def available(self) -> tuple[bool, str]:
@@ -65,18 +85,21 @@ class LocalLlama(Backend):
         ok, why = self.available()
         if not ok:
             raise BackendUnavailable(why)
-        from llama_cpp import Llama
-
         started = time.perf_counter()
         try:
-            self._llm = Llama(model_path=str(self.model_path), n_ctx=self.context, n_threads=self.threads,
-                              n_threads_batch=self.threads, n_gpu_layers=self.gpu_layers, seed=self.seed,
-                              verbose=False)
+            self._llm = quiet_llama(model_path=str(self.model_path), n_ctx=self.context, n_threads=self.threads,
+                                    n_threads_batch=self.threads, n_gpu_layers=self.gpu_layers, seed=self.seed)
         except Exception as exc:  # noqa: BLE001 - llama.cpp reports a bad file as ValueError/RuntimeError
             self._missing = f"model file {self.model_path} did not load ({exc})"
             raise BackendUnavailable(self._missing) from None
         log.info("loaded %s in %.2f s (%d threads, %d GPU layers, context %d)", self.model_path.name if self.model_path else "",
                  time.perf_counter() - started, self.threads, self.gpu_layers, self.context)
+
+    def warm(self) -> None:
+        """Load the model and run one short generation, so the first NPC line does not pay for
+        llama.cpp's first evaluation."""
+        self.load()
+        self._llm.create_chat_completion(messages=[{"role": "user", "content": "Hi"}], max_tokens=1)
 
     @property
     def llm(self) -> Any:
@@ -118,7 +141,8 @@ class LocalLlama(Backend):
         count = 0
         stream = llm.create_chat_completion(messages=request.messages, max_tokens=request.max_tokens,
                                             temperature=request.temperature, stop=request.stop or None,
-                                            grammar=grammar, stream=True, seed=self.seed)
+                                            grammar=grammar, stream=True, seed=self.seed + self._requests)
+        self._requests += 1  # a new seed each request: the same question need not get the same line
         try:
             for chunk in stream:
                 token.check()
@@ -155,11 +179,11 @@ class LocalLlama(Backend):
             ok, why = self.available()
             if not ok:
                 return None
-            from llama_cpp import LLAMA_POOLING_TYPE_MEAN, Llama
+            from llama_cpp import LLAMA_POOLING_TYPE_MEAN
 
-            self._embedder = Llama(model_path=str(self.model_path), n_ctx=512, n_threads=self.threads,
-                                   n_threads_batch=self.threads, n_gpu_layers=self.gpu_layers, embedding=True,
-                                   pooling_type=LLAMA_POOLING_TYPE_MEAN, verbose=False)
+            self._embedder = quiet_llama(model_path=str(self.model_path), n_ctx=512, n_threads=self.threads,
+                                         n_threads_batch=self.threads, n_gpu_layers=self.gpu_layers, embedding=True,
+                                         pooling_type=LLAMA_POOLING_TYPE_MEAN)
         out: list[list[float]] = []
         for text in texts:
             token.check()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from engine.core.component import ComponentRegistry
+from engine.core.component import Component, ComponentRegistry
 from engine.core.world import World
 from engine.data.prefab_files import PrefabLibrary
 from engine.data.prefab_service import PrefabService
@@ -30,12 +30,22 @@ class Runtime:
     audio: str = "null"  # "openal" for a game with speakers; "null" records what would play
     per_user_input: bool = True  # apply this user's saved key rebindings
     systems: list[SystemSpec] = field(default_factory=lambda: list(STANDARD_SYSTEMS))
+    component_types: list[type[Component]] = field(default_factory=list)
 
     def registry(self) -> ComponentRegistry:
-        """A component registry with the built-ins and script behaviours from code packs."""
+        """A component registry with the built-ins, the types features added (``add_component_type``)
+        and script behaviours from code packs."""
         registry = builtin_registry()
+        for cls in self.component_types:
+            registry.register(cls)
         registry.add_resolver(self.scripts.resolve)
         return registry
+
+    def add_component_type(self, cls: type[Component]) -> None:
+        """Make a component type from outside the engine (the AI feature's NpcBrain) known to every
+        world made and every world file read from now on."""
+        if cls not in self.component_types:
+            self.component_types.append(cls)
 
     def add_system(self, factory: SystemFactory, order: int, profiles: Iterable[str] = (GAME,),
                    name: str = "") -> SystemSpec:
