@@ -32,9 +32,9 @@ HELLO, INPUT, EVENT, PING, BYE, SIGNAL = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
 # kinds, server -> client
 WELCOME, SNAPSHOT, S_EVENT, PONG, S_BYE, S_SIGNAL = 0x81, 0x82, 0x83, 0x84, 0x85, 0x86
 # event kinds
-CHAT, SPAWN, DESPAWN, COMMAND, RPC, JOINED, LEFT, NOTICE = 1, 2, 3, 4, 5, 6, 7, 8
+CHAT, SPAWN, DESPAWN, COMMAND, RPC, JOINED, LEFT, NOTICE, SCHEMA = 1, 2, 3, 4, 5, 6, 7, 8, 9
 EVENT_NAMES = {CHAT: "chat", SPAWN: "spawn", DESPAWN: "despawn", COMMAND: "command", RPC: "rpc",
-               JOINED: "joined", LEFT: "left", NOTICE: "notice"}
+               JOINED: "joined", LEFT: "left", NOTICE: "notice", SCHEMA: "schema"}
 CLIENT_EVENTS = (CHAT, COMMAND, RPC)
 # close codes (BYE and the websocket close code 4000 + this)
 BYE_NORMAL, BYE_PROTOCOL, BYE_AUTH, BYE_VERSION, BYE_RATE, BYE_TIMEOUT, BYE_FULL, BYE_REPLACED, BYE_SERVER = range(9)
@@ -157,7 +157,7 @@ def encode_event(msg: Event, from_server: bool) -> bytes:
         out.text(data["player"]).text(data.get("reason", ""))
     elif msg.kind == NOTICE:
         out.text(data["text"])
-    else:  # SPAWN, COMMAND: a JSON value
+    else:  # SPAWN, COMMAND, SCHEMA: a JSON value
         out.text(_json(data["json"]))
     return out.bytes()
 
@@ -276,7 +276,7 @@ def _decode_event(data: bytes, from_server: bool) -> Event:
         payload = {"entity": entity, "method": method, "args": args}
     elif kind == COMMAND:
         payload = {"json": _parse(r.text("json", MAX_SERVER_MESSAGE if from_server else MAX_JSON), f"{r.where}.json")}
-    elif from_server and kind == SPAWN:
+    elif from_server and kind in (SPAWN, SCHEMA):
         payload = {"json": _parse(r.text("json", MAX_SERVER_MESSAGE), f"{r.where}.json")}
     elif from_server and kind == DESPAWN:
         count = r.varint("count", 1_000_000)

@@ -308,6 +308,18 @@ class PhysicsSystem(System):
             tracker.scan_collisions()
         tracker.deliver()
 
+    def step_character(self, eid: int, dt: float) -> bool:
+        """Move one character by one tick now, as ``update`` would, without stepping Bullet (a
+        network client replays its unacknowledged inputs this way); False when ``eid`` is none."""
+        self._ready()
+        body = self._bodies.get(eid)
+        controller = self._world.get(eid, CharacterController) if self._world is not None else None
+        if body is None or controller is None or body.kind != CHARACTER or self._motor is None:
+            return False
+        self._sync_gravity()
+        self._motor.step(body, controller, dt, self._gravity)
+        return True
+
     # -- bodies ---------------------------------------------------------------------------------
     def body(self, eid: int) -> Body | None:
         """The physics body record of an entity (built now if it is pending)."""

@@ -1,0 +1,408 @@
+"""The server's per-tick work and per-message handling, apart from the sockets (server.py).
+
+Each tick: every player's next input goes to their action source (the input system reads it)
+and, after the scripts, their owner-authority fields and heading go onto their own entity
+(``OwnerInputSystem``); the world ticks; the rewind history records; sessions past their grace
+or silent too long go; then, every snapshot interval, each client gets the entities it may see
+(spawned and despawned as they come into and leave its area) and a snapshot against its baseline.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.core.edit_commands import DestroyEntity
+from engine.core.events import EntityCreated, EntityDestroyed
+from engine.core.system import ORDER_PHYSICS, System
+from engine.input.sources import DirectActionSource
+from netcode import messages as m
+from netcode.auth import Grant
+from netcode.replication import Gathered, view_for
+from netcode.session import Session
+from netcode.snapshot_codec import encode
+from netcode.spawning import chunk_records, subtree_records
+from netcode.wire import ProtocolError
+
+if TYPE_CHECKING:
+    from engine.core.world import World
+    from netcode.server import NetServer
+
+log = logging.getLogger("storm.net")
+MAX_QUEUED_SENDS = 256   # messages waiting for one client's socket; past that it counts as stalled
+
+
+class OwnerInputSystem(System):
+    """After scripts, before physics: each player's owner-authority field values and heading from
+    their input go onto their own entity (values were checked against the declarations when the
+    input was decoded)."""
+
+    name = "net_owner_input"
+    order = ORDER_PHYSICS - 10
+
+    def __init__(self, server: "NetServer") -> None:
+        self.server = server
+
+    def update(self, world: "World", dt: float) -> None:
+        layout = self.server.layout
+        for session in self.server.sessions.values():
+            frame = session.current
+            eid = session.entity
+            if frame is None or not world.exists(eid):
+                continue
+            by_type = {type(c).type_name: c for c in world.components(eid)}
+            for spec, value in zip(layout.fields, frame.owner):
+                component = by_type.get(spec.type_name)
+                if component is not None:
+                    component.__dict__[spec.name] = value
+            world.node(eid).setH(world.root, frame.heading)
+
+
+class ServerTick:
+    """See the module doc; one per NetServer."""
+
+    def __init__(self, server: "NetServer") -> None:
+        self.server = server
+        world = server.world
+        self.world = world
+        world.add_system(OwnerInputSystem(server))
+        self._created: list[int] = []
+        self._destroyed: list[int] = []
+        world.events.subscribe(EntityCreated, lambda e: self._created.append(e.entity))
+        world.events.subscribe(EntityDestroyed, lambda e: self._destroyed.append(e.entity))
+        self._queues: dict[int, asyncio.Queue] = {}
+        self.snapshot_every = max(1, round(server.config.tick_rate / server.config.snapshot_rate))
+        self.tick_ms: list[float] = []
+
+    # -- joining and leaving ----------------------------------------------------------------------
+    def join(self, grant: Grant, ws: Any) -> Session:
+        server = self.server
+        session = server.sessions.get(grant.player)
+        if session is None or not self.world.exists(session.entity):
+            source = DirectActionSource()
+            entity = server.players.spawn(self.world, grant.player)
+            session = Session(grant, entity, source, server.config.limits)
+            server.sessions[grant.player] = session
+            server.input_system.add_player(grant.player, source)
+            self.broadcast(m.JOINED, {"player": grant.player, "entity": entity}, skip=session)
+        session.grant = grant
+        session.connection = ws
+        session.connected = True
+        session.last_heard = time.monotonic()
+        session.sent.clear()
+        session.acked.clear()
+        session.ack_tick = session.events_in = session.events_out = 0
+        session.received_seq = session.applied_seq = 0
+        session.inputs.clear()
+        session.known = np.zeros(0, np.int64)
+        queue: asyncio.Queue = asyncio.Queue()
+        self._queues[id(session)] = queue
+        asyncio.get_running_loop().create_task(self._writer(ws, queue))
+        return session
+
+    async def _writer(self, ws: Any, queue: asyncio.Queue) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        while True:
+            data = await queue.get()
+            if data is None:
+                return
+            try:
+                await ws.send(data)
+            except ConnectionClosed:
+                return
+
+    def send(self, session: Session, data: bytes, droppable: bool = False) -> None:
+        queue = self._queues.get(id(session))
+        if queue is None or not session.connected:
+            return
+        if droppable and queue.qsize() > 4:
+            return                                 # a snapshot behind others: the next one replaces it
+        if queue.qsize() > MAX_QUEUED_SENDS:
+            self.server.drop(session, m.BYE_TIMEOUT, "stalled: not reading what the server sends")
+            return
+        session.bytes_out += len(data)
+        queue.put_nowait(data)
+
+    def send_event(self, session: Session, kind: int, data: dict[str, Any]) -> None:
+        session.events_out += 1
+        event = m.Event(session.events_out, kind, data)
+        self.send(session, m.encode_event(event, from_server=True))
+        if self.server.recorder is not None and kind in (m.CHAT, m.JOINED, m.LEFT):
+            self.server.recorder.event(self.world.tick_count, session.player, kind, data)
+
+    def broadcast(self, kind: int, data: dict[str, Any], skip: Session | None = None) -> None:
+        for session in self.server.sessions.values():
+            if session is not skip and session.connected:
+                self.send_event(session, kind, data)
+
+    async def welcome(self, session: Session, resumed: bool) -> None:
+        server = self.server
+        setup = {"layout": server.layout.describe(), "schema": server.replicator.schema.describe(),
+                 "transform": server.config.transform.describe(), "template": server.template,
+                 "permissions": sorted(session.grant.permissions), "world": self.world.name,
+                 "seed": self.world.seed}
+        welcome = m.Welcome(session.player, session.entity, self.world.tick_count, server.config.tick_rate,
+                            server.config.snapshot_rate, resumed, setup)
+        self.send(session, m.encode_welcome(welcome))
+        self._update_known(session, None, first=True)
+
+    def disconnected(self, session: Session) -> None:
+        if not session.connected:
+            return
+        session.connected = False
+        session.connection = None
+        session.left_at = time.monotonic()
+        session.source.clear()
+        session.current = None
+        queue = self._queues.pop(id(session), None)
+        if queue is not None:
+            queue.put_nowait(None)
+
+    def _expire(self, session: Session, reason: str) -> None:
+        server = self.server
+        server.sessions.pop(session.player, None)
+        server.input_system.remove_player(session.player)
+        if self.world.exists(session.entity):
+            self.world.apply(DestroyEntity(session.entity))
+        self.broadcast(m.LEFT, {"player": session.player, "reason": reason})
+
+    # -- messages ---------------------------------------------------------------------------------
+    def receive(self, session: Session, data: Any) -> tuple[int, str] | None:
+        """Handle one message; returns (close code, reason) when the client must go."""
+        session.last_heard = time.monotonic()
+        size = len(data) if isinstance(data, (bytes, bytearray, str)) else 0
+        if not session.message_rate.take() or not session.byte_rate.take(size):
+            return m.BYE_RATE, "rate limit: too many messages or bytes per second"
+        try:
+            msg = m.decode_client(data, self.server.layout)
+        except ProtocolError as exc:
+            return m.BYE_PROTOCOL, str(exc)
+        if isinstance(msg, m.Input):
+            reason = session.acknowledge(msg.ack_tick) or session.take_inputs(msg.first_seq, msg.frames)
+            return (m.BYE_PROTOCOL, reason) if reason else None
+        if isinstance(msg, m.Ping):
+            self.send(session, m.encode_pong(m.Pong(msg.client_time, time.monotonic(), self.world.tick_count)))
+            return None
+        if isinstance(msg, m.Event):
+            return self._event(session, msg)
+        if isinstance(msg, m.Bye):
+            return m.BYE_NORMAL, "bye"
+        if isinstance(msg, m.Signal):
+            webrtc = getattr(self.server, "webrtc", None)
+            if webrtc is None:
+                self.send_event(session, m.NOTICE, {"text": "webrtc is not offered by this server"})
+            else:
+                webrtc.on_signal(session, msg)
+            return None
+        return m.BYE_PROTOCOL, "hello: sent twice (the handshake is over)"
+
+    def _event(self, session: Session, event: m.Event) -> tuple[int, str] | None:
+        if event.seq != session.events_in + 1:
+            return m.BYE_PROTOCOL, f"event numbers out of order: {event.seq} after {session.events_in}"
+        session.events_in = event.seq
+        grant = session.grant
+        if event.kind == m.CHAT:
+            if not grant.allows("chat"):
+                self.send_event(session, m.NOTICE, {"text": "chat needs the 'chat' permission"})
+            elif not session.chat_rate.take():
+                self.send_event(session, m.NOTICE, {"text": "chat rate limit: line dropped"})
+            else:
+                self.broadcast(m.CHAT, {"player": session.player, "text": event.data["text"]})
+            return None
+        if not session.command_rate.take():
+            return m.BYE_RATE, "rate limit: too many commands per second"
+        if event.kind == m.COMMAND:
+            command, reason = self.server.check_command(session, event.data["json"])
+            if command is None:
+                self.send_event(session, m.NOTICE, {"text": f"command refused: {reason}"})
+                return None
+            self.world.post(lambda: self._apply_command(session, command, event.data["json"]))
+            return None
+        self.world.post(lambda: self._rpc(session, event.data))
+        return None
+
+    def _apply_command(self, session: Session, command: Any, data: Any) -> None:
+        from engine.core.commands import CommandError
+
+        try:
+            self.world.apply(command)
+        except CommandError as exc:
+            if session.connected:
+                self.send_event(session, m.NOTICE, {"text": f"command refused: {exc}"})
+            return
+        if self.server.recorder is not None:
+            self.server.recorder.event(self.world.tick_count, session.player, m.COMMAND, {"json": data})
+        self.broadcast(m.COMMAND, {"json": data})
+
+    def _rpc(self, session: Session, data: dict[str, Any]) -> None:
+        """``rpc_<method>(player, **args)`` on a behaviour of the entity, when it has one."""
+        eid, method = data["entity"], "rpc_" + data["method"]
+        if not self.world.exists(eid):
+            return
+        for component in self.world.components(eid):
+            handler = getattr(type(component), method, None)
+            if callable(handler):
+                try:
+                    handler(component, session.player, **data["args"])
+                except Exception as exc:  # noqa: BLE001 - a script's RPC must not stop the tick
+                    log.warning("net: rpc %s on entity %d from %s failed: %s", method, eid, session.player, exc)
+                return
+
+    # -- the tick ---------------------------------------------------------------------------------
+    def tick(self) -> None:
+        start = time.perf_counter()
+        server, world = self.server, self.world
+        recorder = server.recorder
+        for session in server.sessions.values():
+            frame = session.next_input() if session.connected else None
+            if frame is not None:
+                session.source.set_frame(frame.actions())
+                if recorder is not None:
+                    recorder.input(world.tick_count, session.player, session.applied_seq, frame)
+        world.tick()
+        server.lag.record(world.tick_count)
+        self._housekeeping()
+        self._spawns()
+        schema_rows = server.replicator.new_schema_entries
+        if schema_rows:
+            self.broadcast(m.SCHEMA, {"json": schema_rows})
+            server.replicator.new_schema_entries = []
+        if world.tick_count % self.snapshot_every == 0 and any(s.connected for s in server.sessions.values()):
+            self._snapshots(server.replicator.gather(world.tick_count))
+        if recorder is not None:
+            recorder.tick(world)
+        self.tick_ms.append((time.perf_counter() - start) * 1000.0)
+        del self.tick_ms[:-10000]
+
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        config = self.server.config
+        for session in list(self.server.sessions.values()):
+            if session.connected and now - session.last_heard > config.stall_timeout:
+                self.server.drop(session, m.BYE_TIMEOUT, f"timed out: nothing for {config.stall_timeout:g} s")
+            elif not session.connected and now - session.left_at > config.grace:
+                self._expire(session, f"did not come back within {config.grace:g} s")
+
+    def _spawns(self) -> None:
+        """Tell clients about entities created and destroyed this tick (networked roots only to
+        those who can see them: the snapshot step spawns those)."""
+        world = self.world
+        created, self._created = self._created, []
+        destroyed, self._destroyed = self._destroyed, []
+        gone = [eid for eid in destroyed if not world.exists(eid)]
+        if gone:
+            for session in self.server.sessions.values():
+                if session.connected:
+                    mine = [eid for eid in gone if eid in session.known_all]
+                    if mine:
+                        self.send_event(session, m.DESPAWN, {"entities": mine})
+                        session.known_all.difference_update(mine)
+                        session.known = session.known[~np.isin(session.known, mine)]
+        roots = [eid for eid in dict.fromkeys(created) if world.exists(eid) and world.parent_of(eid) == 0]
+        self.server.replicator.refresh()
+        static = [eid for eid in roots if eid not in self.server.replicator.networked]
+        if static:
+            records = [subtree_records(world, eid) for eid in static]
+            for session in self.server.sessions.values():
+                if session.connected:
+                    for chunk in chunk_records(records):
+                        self.send_event(session, m.SPAWN, {"json": chunk})
+                    for group in records:
+                        session.known_all.update(r["id"] for r in group)
+
+    def _update_known(self, session: Session, gathered: Gathered | None, first: bool = False) -> None:
+        """Spawn what came into the client's area, despawn what left it; ``first``: the whole map."""
+        world, replicator, interest = self.world, self.server.replicator, self.server.config.interest
+        replicator.refresh()
+        networked = replicator.networked
+        static: list[int] = []
+        if first:
+            session.known_all = set()
+            static = [eid for eid in world.entities() if world.parent_of(eid) == 0 and eid not in networked]
+        net_roots = [eid for eid in networked if world.parent_of(eid) == 0]
+        if interest is None:
+            visible = set(net_roots)
+        else:
+            if gathered is None:
+                gathered = replicator.gather(world.tick_count)
+            center = world.node(session.entity).getPos(world.root) if world.exists(session.entity) else None
+            known_roots = np.asarray(sorted(e for e in net_roots if e in session.known_all), np.int64)
+            ids = interest.visible(gathered, (center.x, center.y) if center is not None else (0.0, 0.0), known_roots)
+            visible = {e for e in ids.tolist() if world.exists(e) and world.parent_of(e) == 0}
+            if world.exists(session.entity):
+                visible.add(session.entity)
+            leaving = [e for e in known_roots.tolist() if e not in visible]
+            if leaving:
+                drop = [e for root in leaving for e in [root, *world.descendants(root)]]
+                self.send_event(session, m.DESPAWN, {"entities": drop})
+                session.known_all.difference_update(drop)
+        entering = static + sorted(visible - session.known_all)
+        if entering:
+            records = [subtree_records(world, eid) for eid in entering]
+            for chunk in chunk_records(records):
+                self.send_event(session, m.SPAWN, {"json": chunk})
+            for group in records:
+                session.known_all.update(r["id"] for r in group)
+        session.known = np.asarray(sorted(e for e in session.known_all if e in networked), np.int64)
+
+    def _snapshots(self, gathered: Gathered) -> None:
+        server, world = self.server, self.world
+        config = server.config
+        owner_fids = {fid for fid in (server.replicator.schema.id_of(f.type_name, f.name) for f in server.layout.fields)
+                      if fid is not None}
+        for session in server.sessions.values():
+            if not session.connected:
+                continue
+            self._update_known(session, gathered)
+            ids = session.known[np.isin(session.known, gathered.view.ids)]
+            view = view_for(gathered, ids, session.entity, owner_fids)
+            base_tick, previous_tick = session.baselines(world.tick_count)
+            priority = None
+            if config.budget_bytes:
+                priority = self._priorities(session, view, gathered)
+            encoded = encode(view, session.sent.get(base_tick), config.transform, server.replicator.schema,
+                             priority=priority, budget_bits=config.budget_bytes * 8 if config.budget_bytes else None,
+                             previous=session.sent.get(previous_tick) if previous_tick else None,
+                             spacing=(world.tick_count - base_tick, base_tick - previous_tick) if previous_tick else (0, 0))
+            if priority is not None:
+                self._spend_priority(session, view, encoded)
+            session.remember(world.tick_count, encoded.view)
+            message = m.Snapshot(world.tick_count, base_tick, session.applied_seq, time.monotonic(), encoded.payload)
+            data = m.encode_snapshot(message)
+            webrtc = getattr(server, "webrtc", None)
+            if webrtc is None or not webrtc.send_snapshot(session, data):
+                self.send(session, data, droppable=True)
+            if server.recorder is not None and session is next(iter(server.sessions.values())):
+                server.recorder.snapshot(world.tick_count, encoded)
+
+    def _priorities(self, session: Session, view: Any, gathered: Gathered) -> np.ndarray:
+        """Accumulated priority per row: grows each snapshot an entity waits, faster when near the
+        player; what is sent starts again from zero."""
+        world = self.world
+        center = world.node(session.entity).getPos(world.root) if world.exists(session.entity) else None
+        rows = np.searchsorted(gathered.view.ids, view.ids)
+        pos = gathered.world_pos[rows]
+        near = np.ones(len(view.ids))
+        if center is not None and len(pos):
+            dist = np.linalg.norm(pos - np.array([center.x, center.y, center.z]), axis=1)
+            near = 1.0 + 10.0 / (1.0 + dist)
+        own = view.ids == session.entity
+        near[own] = 1e6
+        acc = np.array([session.priority.get(eid, 0.0) for eid in view.ids.tolist()]) + near
+        session.priority = dict(zip(view.ids.tolist(), acc.tolist()))
+        return acc
+
+    def _spend_priority(self, session: Session, view: Any, encoded: Any) -> None:
+        if not len(view.ids):
+            return
+        got = np.isin(view.ids, encoded.view.ids)
+        rows = np.searchsorted(encoded.view.ids, view.ids)
+        rows = np.minimum(rows, max(len(encoded.view.ids) - 1, 0))
+        same = got & np.all(encoded.view.pos[rows] == view.pos, axis=1) & np.all(encoded.view.parts[rows] == view.parts, axis=1)
+        for eid in view.ids[same].tolist():
+            session.priority[eid] = 0.0
+
