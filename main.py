@@ -18,6 +18,7 @@ DEMO_WORLD = ROOT / "worlds" / "demo.world.json"
 
 
 def _play(args: argparse.Namespace) -> int:
+    from ai.install import install_ai
     from engine.host.app import App, pick_mode
     from engine.host.runtime import create_runtime
     from engine.input import InputSystem
@@ -26,10 +27,12 @@ def _play(args: argparse.Namespace) -> int:
 
     audio = "openal" if pick_mode(args.mode) == "window" else "null"
     runtime = create_runtime(open_content(args.profile, budgets=_budgets(args)), audio=audio)
+    npcs = install_ai(runtime, bubbles=True)  # works without a model: NPCs then use scripted dialogue
     plugins = start_plugins(runtime)
     try:
         world = _open_world(args.world, runtime, args.seed)
     except BaseException:
+        npcs.close()
         if plugins is not None:
             plugins.stop("the world did not load")
         raise
@@ -49,6 +52,7 @@ def _play(args: argparse.Namespace) -> int:
         print(f"played {world.tick_count} ticks of {args.world} ({app.mode})")
     finally:
         app.close()
+        npcs.close()
         if plugins is not None:
             plugins.stop("the game ended")
     return 0
@@ -105,11 +109,14 @@ def _new_world(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     import json
 
+    from ai.install import add_ai_types
     from engine.data.world_check import check_world
     from engine.host.runtime import create_runtime
     from engine.packs.loading import open_content
 
-    report = check_world(args.world, create_runtime(open_content(args.profile, budgets=_budgets(args))))
+    runtime = create_runtime(open_content(args.profile, budgets=_budgets(args)))
+    add_ai_types(runtime)
+    report = check_world(args.world, runtime)
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     elif report.ok:

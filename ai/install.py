@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ai.components import AI_COMPONENTS
+from ai.director import DIRECTOR_COMPONENTS
 from ai.service import AiService
 from ai.settings import AiSettings
 from engine.core.system import ORDER_AI, System
@@ -41,8 +42,14 @@ def install_ai(runtime: "Runtime", settings: AiSettings | Mapping[str, Any] | No
             system.listeners.append(SpeechBubbles(world))
         return system
 
-    for cls in AI_COMPONENTS:
-        runtime.add_component_type(cls)
+    add_ai_types(runtime)
     runtime.add_system(factory, ORDER_AI, profiles=(GAME, SERVER), name="npcs")
     setattr(runtime, "_storm_ai", service)
     return service
+
+
+def add_ai_types(runtime: "Runtime") -> None:
+    """Only the AI feature's component types (NpcBrain, Item, Quest, QuestStep): enough to load,
+    validate and save worlds that hold NPC minds, without starting any model."""
+    for cls in AI_COMPONENTS + DIRECTOR_COMPONENTS:
+        runtime.add_component_type(cls)

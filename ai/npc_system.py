@@ -24,7 +24,7 @@ from ai.memory import MemoryStream
 from ai.mind import Mind
 from ai.perception import Perception, label
 from ai.prompts import REFLECTION_GRAMMAR, decision_messages, reflection_messages, scripted_reflection
-from ai.speech import clean_speech
+from ai.speech import clean_speech, echoes
 from engine.core.edit_commands import SetFields
 from engine.core.events import ComponentAdded, ComponentRemoved
 from engine.core.system import ORDER_AI, System
@@ -254,6 +254,11 @@ class NpcSystem(System):
         else:
             outcome = "performed"
         speech = clean_speech(decision.say, mind.persona.name)
+        heard_text = request.context.get("heard", "")
+        if speech and heard_text and echoes(speech, heard_text):
+            outcome += "; speech dropped: it repeated the line heard"
+            speech = clean_speech(self.service.scripted.topic_line(self.owner(eid), mind.dialogue, heard_text),
+                                  mind.persona.name)
         stream = MemoryStream(brain.memories, mind.vectors)
         if speech:
             world.apply(SetFields(eid, NpcBrain.type_name, {"speech": speech}))

@@ -64,3 +64,13 @@ def speech_problems(text: str, own_name: str = "") -> list[str]:
     if "\n" in text:
         problems.append("more than one line")
     return problems
+
+
+def echoes(speech: str, heard: str) -> bool:
+    """Whether ``speech`` mostly repeats ``heard`` (a small model parroting the player's line)."""
+    said = [w.strip(".,!?;'").lower() for w in speech.split()]
+    theirs = {w.strip(".,!?;'").lower() for w in heard.split()}
+    if not said or not theirs:
+        return False
+    shared = sum(1 for w in said if w in theirs)
+    return shared / len(said) >= 0.7 and len(said) >= 2

@@ -17,6 +17,7 @@ from ai.backends.base import Backend, BackendError, BackendUnavailable, CancelTo
 
 log = logging.getLogger("storm.ai.local")
 MAX_GRAMMARS = 64
+CACHE_BYTES = 256 * 1024 * 1024
 
 
 def llama_cpp_missing() -> str:
@@ -92,6 +93,10 @@ class LocalLlama(Backend):
         except Exception as exc:  # noqa: BLE001 - llama.cpp reports a bad file as ValueError/RuntimeError
             self._missing = f"model file {self.model_path} did not load ({exc})"
             raise BackendUnavailable(self._missing) from None
+        from llama_cpp import LlamaRAMCache
+
+        # Evaluated prompts kept by prefix: each NPC's system message is read once, not per decision.
+        self._llm.set_cache(LlamaRAMCache(capacity_bytes=CACHE_BYTES))
         log.info("loaded %s in %.2f s (%d threads, %d GPU layers, context %d)", self.model_path.name if self.model_path else "",
                  time.perf_counter() - started, self.threads, self.gpu_layers, self.context)
 

@@ -52,6 +52,11 @@ class Scripted(Backend):
         lines = dialogue.barks.get(kind) or dialogue.barks.get("idle") or []
         return self._pick(owner, f"bark:{kind}", lines)
 
+    def topic_line(self, owner: Any, dialogue: Dialogue | None, heard: str) -> str:
+        """A line of the topic ``heard`` is about ('' when none matches)."""
+        topic = dialogue.topic_for(heard, self._visited.get(owner, set())) if dialogue and heard else None
+        return self._pick(owner, f"topic:{topic.id}", topic.say) if topic is not None else ""
+
     def _pick(self, owner: Any, key: str, lines: list[str]) -> str:
         if not lines:
             return ""
