@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.input.input_system import InputSystem
 from engine.input.sources import DirectActionSource
+from engine.physics.components import CharacterController
 from tests.net_helpers import join, run, start_server, tick_until
 
 
@@ -24,13 +25,17 @@ def test_two_players_see_each_other_walk_and_chat() -> None:
             assert a_id != b_id
             await tick_until([ann, bob], lambda: ann.world.exists(b_id) and bob.world.exists(a_id), 300)
             assert ann.world.exists(b_id) and bob.world.exists(a_id)
+            landed = lambda: server.world.get(a_id, CharacterController).grounded  # noqa: E731
+            await tick_until([ann, bob], landed, 300)
+            await tick_until([ann, bob], lambda: False, 20)  # bob's view catches up (100 ms behind)
             start = bob.world.node(a_id).getPos()
+            server_start = server.world.node(a_id).getPos()
             walk(ann)
-            moved = lambda: (bob.world.node(a_id).getPos() - start).length() > 1.0  # noqa: E731
+            moved = lambda: (bob.world.node(a_id).getPos() - start).getXy().length() > 1.0  # noqa: E731
             await tick_until([ann, bob], moved, 600)
             assert moved(), "bob sees ann walk"
             server_pos = server.world.node(a_id).getPos()
-            assert (server_pos - start).length() > 1.0
+            assert (server_pos - server_start).getXy().length() > 1.0
             ann.chat("hello bob")
             await tick_until([ann, bob], lambda: ("ann", "hello bob") in bob.state.chat, 300)
             assert ("ann", "hello bob") in bob.state.chat and ("ann", "hello bob") in ann.state.chat
