@@ -18,6 +18,11 @@ DEMO_WORLD = ROOT / "worlds" / "demo.world.json"
 
 
 def _play(args: argparse.Namespace) -> int:
+    if getattr(args, "connect", None):
+        from netcode.cli import play_connected
+
+        return play_connected(args.connect, args.token, args.player, args.mode, args.size, args.frames,
+                              args.interp_delay, args.screenshot, args.profile, args.webrtc)
     from ai.install import install_ai
     from engine.host.app import App, pick_mode
     from engine.host.runtime import create_runtime
@@ -90,6 +95,13 @@ def _replay(args: argparse.Namespace) -> int:
     print(f"replayed {ticks} ticks of {args.recording} in {args.world} (headless)")
     world.close()
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from netcode.cli import serve
+
+    return serve(args.world, args.host, args.port, args.tick, args.snapshot_rate, args.record, args.interest,
+                 args.budget_bytes, args.token_for, args.webrtc, args.seconds, args.profile)
 
 
 def _new_world(args: argparse.Namespace) -> int:
@@ -236,6 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--record", metavar="INPUT.jsonl", help="record the input actions of this run to a file")
     play.add_argument("--profile", help="the packs to play with: a profile file (default: profile.toml in your Storm "
                                         "folder; without one, the base pack alone)")
+    play.add_argument("--connect", metavar="ws://HOST:PORT", help="join a server (storm serve) instead of playing alone")
+    play.add_argument("--token", help="with --connect: the join token the server gave you")
+    play.add_argument("--player", default="player", help="with --connect and no --token: the player id to sign a "
+                                                          "token for with this machine's server secret")
+    play.add_argument("--interp-delay", type=float, default=0.1, metavar="SECONDS",
+                      help="with --connect: how far behind the server other entities are shown (default 0.1)")
+    play.add_argument("--webrtc", action="store_true", help="with --connect: snapshots over a WebRTC data channel")
 
     editor = sub.add_parser("edit", help="open the world editor (a new world, or the file given)",
                             description="The Dear PyGui world editor: build and play worlds (docs/editor.md).")
@@ -249,6 +268,22 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("world", help="world file")
     rerun.add_argument("recording", help="input recording made with play --record")
     rerun.set_defaults(func=_replay)
+
+    srv = sub.add_parser("serve", help="run an authoritative multiplayer server for a world",
+                         description="Serve a world to players over websockets (docs/multiplayer.md).")
+    srv.add_argument("world", help="world file, or a world in an enabled pack by asset id")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=7777, help="port to listen on (default 7777; 0 picks a free one)")
+    srv.add_argument("--tick", type=float, default=60.0, help="simulation ticks per second (default 60)")
+    srv.add_argument("--snapshot-rate", type=float, default=20.0, help="snapshots per second to each client (default 20)")
+    srv.add_argument("--record", metavar="SESSION.stormrec", help="record the session (storm replay plays it back)")
+    srv.add_argument("--interest", type=float, metavar="CELL_M", help="interest management: grid cells of this size")
+    srv.add_argument("--budget-bytes", type=int, metavar="N", help="snapshot packet budget per client (priorities)")
+    srv.add_argument("--token-for", action="append", metavar="PLAYER", help="print a join token for this player id")
+    srv.add_argument("--webrtc", action="store_true", help="offer WebRTC data channels for snapshots")
+    srv.add_argument("--seconds", type=float, help="stop after this many seconds (default: until Ctrl+C)")
+    srv.add_argument("--profile", help="the packs to serve with: a profile file (default: your profile)")
+    srv.set_defaults(func=_serve)
 
     new = sub.add_parser("new-world", help="write a starter world file", description="Write a small lit world.")
     new.add_argument("path", help="where to write the world file (e.g. worlds/mine.world.json)")
