@@ -20,10 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def flows(big_x_display: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def flows(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    display = request.getfixturevalue("big_x_display")  # a private X server (tests/xvfb.py)
     folder = tmp_path_factory.mktemp("editor-flows")
     completed = subprocess.run([sys.executable, "-m", "tests.editor_flow_child", str(folder)], cwd=ROOT,
-                               env=child_env(big_x_display, folder), capture_output=True, text=True, timeout=240)
+                               env=child_env(display, folder), capture_output=True, text=True, timeout=240)
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
 

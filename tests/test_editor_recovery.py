@@ -37,9 +37,10 @@ def _crash(world: Path, env: dict[str, str]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def recovered(big_x_display: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def recovered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    display = request.getfixturevalue("big_x_display")  # a private X server (tests/xvfb.py)
     folder = tmp_path_factory.mktemp("editor-recovery")
-    env = child_env(big_x_display, folder)
+    env = child_env(display, folder)
     prefs = folder / "config" / "storm" / "editor" / "prefs.json"
     prefs.parent.mkdir(parents=True)
     prefs.write_text(json.dumps({"autosave_seconds": 0.2}), encoding="utf-8")

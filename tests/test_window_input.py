@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def played(x_display: str) -> dict[str, object]:
-    completed = subprocess.run([sys.executable, "-m", "tests.window_input_child"], cwd=ROOT, env=child_env(x_display),
+def played(request: pytest.FixtureRequest) -> dict[str, object]:
+    display = request.getfixturevalue("x_display")  # a private X server (tests/xvfb.py)
+    completed = subprocess.run([sys.executable, "-m", "tests.window_input_child"], cwd=ROOT, env=child_env(display),
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
