@@ -1,7 +1,8 @@
 """Child process of tests/test_gltf_fuzz.py: thousands of seeded mutations of valid .glb and .gltf
 files (byte flips, cuts, JSON fields set to odd values, removed or duplicated) loaded one after
-another. Each loaded model has its bounds computed (Panda3D reads every vertex an index names)
-and now and then is written to a .bam, as the import cache does.
+another. Each loaded model has its bounds computed (Panda3D reads every vertex an index names), is
+drawn into a small offscreen buffer (where OpenGL is to be had) and now and then is written to a
+.bam, as the import cache does.
 
 Prints one JSON line of outcome counts. A message that is not one line, or anything but a model,
 a ModelError or a DataError, is printed with the case and its traceback and ends the run with
@@ -16,6 +17,7 @@ import base64
 import copy
 import faulthandler
 import json
+import math
 import os
 import random
 import signal
@@ -163,10 +165,36 @@ def make_case(case: int, seed: int, bases: list[tuple[str, dict[str, Any], bytes
     return f"case {case} (seed {seed}): {what} of a {suffix} model", suffix, data, extra
 
 
+def offscreen() -> Any:
+    """A 32x32 offscreen buffer that draws each model that loads (Panda3D's own shaders), or None
+    where no OpenGL is to be had."""
+    from panda3d.core import loadPrcFileData
+
+    loadPrcFileData("gltf-fuzz", "window-type offscreen\nload-display p3headlessgl\nwin-size 32 32\n"
+                                 "audio-library-name null\nsync-video false\nnotify-level-display error\n"
+                                 "print-pipe-types false\nnotify-level-device fatal")
+    from direct.showbase.ShowBase import ShowBase
+
+    base = ShowBase()
+    return base if base.win is not None else None
+
+
+def draw(base: Any, node: Any) -> None:
+    node.reparentTo(base.render)
+    bounds = node.getBounds()
+    if not bounds.isEmpty() and not bounds.isInfinite() and all(math.isfinite(v) for v in bounds.getCenter()):
+        centre, radius = bounds.getCenter(), bounds.getRadius()
+        base.camera.setPos(centre.x, centre.y - 3 * max(radius, 1e-3), centre.z)
+        base.camera.lookAt(centre)
+    base.graphicsEngine.renderFrame()
+    node.detachNode()
+
+
 def main(cases: int, seed: int, first: int, progress: Path | None) -> int:
     faulthandler.enable()
     bases = seeds()
-    outcomes = {"loaded": 0, "refused": 0, "bam": 0}
+    base = offscreen()
+    outcomes = {"loaded": 0, "refused": 0, "bam": 0, "drawn": 0}
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError(f"a case over {CASE_SECONDS} s")))
     report = os.open(progress, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) if progress else None
     with tempfile.TemporaryDirectory() as folder:
@@ -187,6 +215,9 @@ def main(cases: int, seed: int, first: int, progress: Path | None) -> int:
             try:
                 node = load_gltf(content, f"fuzz:{name}")
                 node.getTightBounds()
+                if base is not None:
+                    draw(base, node)
+                    outcomes["drawn"] += 1
                 if outcomes["loaded"] % 10 == 0:
                     node.encodeToBamStream()
                     outcomes["bam"] += 1

@@ -14,7 +14,7 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT
 
 MEMORY_CAP = 3 * 1024**3  # bytes of address space for the child
-CASES, SEED = 7000, 20261202
+CASES, SEED = 6000, 20261202
 
 
 def _limits() -> None:

@@ -253,6 +253,13 @@ def test_an_index_past_the_last_vertex_is_refused(tmp_path: Path) -> None:
     assert message.endswith("got 4")
 
 
+def test_a_vertex_at_nan_is_refused(tmp_path: Path) -> None:
+    model = quad()
+    model.blob[0:4] = struct.pack("<f", float("nan"))  # POSITION of vertex 0
+    message = refusal(tmp_path, {MODEL: model.gltf()})
+    assert "accessors[0]: expected finite numbers (it holds NaN or infinity)" in message
+
+
 def test_an_absurd_count_without_a_buffer_view_is_refused_without_allocating(tmp_path: Path) -> None:
     doc = quad().gltf()
     doc["accessors"][1] = {"componentType": 5126, "count": 2**31, "type": "VEC3"}  # all zeros, by the rules
@@ -334,6 +341,16 @@ def test_a_bad_or_missing_image_drops_the_texture_not_the_model(tmp_path: Path, 
     assert expected in warning and "the model loads without textures[0]" in warning and "\n" not in warning
     if "pixels" in expected:
         assert "raise it with --budget pixels=N" in warning
+
+
+def test_a_png_whose_chunk_claims_two_gigabytes_is_dropped_at_once(tmp_path: Path) -> None:
+    image = bytearray(png(4, 2))
+    image[33:37] = struct.pack(">I", 0x7F000012)  # the length of the chunk after IHDR: libpng would read for seconds
+    model = quad()
+    model.texture({"bufferView": model.view(bytes(image)), "mimeType": "image/png"})
+    node = load(tmp_path, {MODEL: model.gltf()})
+    assert node.findAllTextures().getNumTextures() == 0
+    assert "images[0]: expected a whole image, got a PNG whose chunks run past its end" in model_warnings(node)[0]
 
 
 def test_the_pixel_budget_is_the_content_registrys(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ matrices, animation keys) is read here (strides, sparse substitutions, Draco-dec
 applied) and written again, alone in its own buffer view, with no stride and no offset:
 interleaved views, padded rows, quantized or normalized integers (made float, as the glTF
 rules say) and sparse accessors all reach panda3d-gltf as the plain case it handles. Values
-are checked on the way: indices below the primitive's vertex count, key times finite and
+are checked on the way: numbers finite, indices below the primitive's vertex count, key times
 increasing, and the converter's sampling work bounded.
 """
 from __future__ import annotations
@@ -189,6 +189,8 @@ class Repack:
         if role == "float":
             values = to_float(values, component_type, bool(acc.get("normalized", False)))
             component_type = 5126
+            if not np.isfinite(values).all():  # NaN bounds and transforms trip Panda3D's and Bullet's asserts later
+                fail(self.where, f"accessors[{index}]", "finite numbers (it holds NaN or infinity)")
         elif role == "index":
             largest = int(values.max()) if values.size else 0
         data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<")).tobytes()
