@@ -1,10 +1,11 @@
 """An NPC's memory stream: records in NpcBrain.memories (saved with the world), retrieval by
 recency, importance and relevance, and the trigger for reflection.
 
-Scoring follows Generative Agents (Park et al. 2023, their code's weights): each of recency
-(exponential decay since last access), importance (1-10) and relevance (cosine of embeddings
-when the local model gives them, a lexical overlap score otherwise) is scaled to [0, 1] over the
-candidates, then summed with weights 0.5, 3 and 2. Decay is per minute of world time, not per
+Scoring follows Generative Agents (Park et al. 2023; their retrieve.py weights ``gw = [0.5, 3,
+2]`` for recency, relevance, importance): each of recency (exponential decay since last access),
+relevance (cosine of embeddings when the local model gives them, a lexical overlap score
+otherwise) and importance (1-10) is scaled to [0, 1] over the candidates, then summed with
+weights 0.5, 3 and 2. Decay is per minute of world time, not per
 hour: a game's day passes in minutes. Importance is scored by rules here, not by the model (a
 model call per memory would cost more than the decision it serves).
 """
@@ -18,7 +19,7 @@ import numpy as np
 
 from ai.components import MAX_MEMORIES, MAX_MEMORY_TEXT
 
-W_RECENCY, W_IMPORTANCE, W_RELEVANCE = 0.5, 3.0, 2.0
+W_RECENCY, W_RELEVANCE, W_IMPORTANCE = 0.5, 3.0, 2.0
 DECAY_PER_MINUTE = 0.99
 _WORD = re.compile(r"[a-z0-9']+")
 _STOP = frozenset("a an the and or but to of in on at for with is are was were be been i you he she it we they me my "

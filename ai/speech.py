@@ -13,11 +13,13 @@ _TEMPLATE = re.compile(r"<\|[^|>]*\|>|</?s>|\bim_(?:start|end)\b", re.IGNORECASE
 
 
 def clean_speech(text: str, own_name: str = "", max_chars: int = MAX_SPEECH) -> str:
-    """``text`` as the NPC's own words: template tokens, ``*sighs*``/``(smiles)``/``[walks off]``
+    """``text`` as the NPC's own words: cut at a chat-template token; ``*sighs*``/``(smiles)``/``[walks off]``
     and the like removed; a leading "OwnName:" dropped; everything from another speaker's
     "Name:" on cut (the model writing the player's side); whitespace folded; cut at a word
     boundary to ``max_chars``."""
-    text = _TEMPLATE.sub(" ", text)
+    template = _TEMPLATE.search(text)
+    if template is not None:
+        text = text[: template.start()]  # a template token ends the NPC's turn: what follows is not its
     text = _BRACKETS.sub(" ", text)
     text = text.replace("\r", "\n")
     kept: list[str] = []

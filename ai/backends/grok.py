@@ -139,6 +139,8 @@ class Grok(Backend):
 
         self._call(attempt, token)
         text = "".join(state["pieces"])
+        if not text.strip():
+            raise BackendError("an empty or malformed answer (no text came back)")
         if request.schema is not None:
             check_schema(text, request.schema)
         ended = time.perf_counter()
