@@ -53,6 +53,7 @@ class Dialogs:
     # -- questions ----------------------------------------------------------------------------------
     def ask(self, title: str, text: str, buttons: Sequence[tuple[str, Callable[[], None] | None]]) -> None:
         question = Question(title, text, list(buttons)[:MAX_BUTTONS])
+        log.info("asking %r: %s [%s]", title, text.replace("\n", " ")[:300], " / ".join(b[0] for b in question.buttons))
         if self.current is not None:
             self._waiting.append(question)
             return
