@@ -75,3 +75,16 @@ class GLContexts:
         if ui is not None and self._glx.glXGetCurrentContext() != ui.context:
             if not self._glx.glXMakeCurrent(ui.display, ui.drawable, ui.context):
                 raise RuntimeError("could not make Dear PyGui's OpenGL context current again")
+
+
+class NoUI:
+    """Stands in for GLContexts where Panda3D draws alone (a benchmark on a machine without X)."""
+
+    def to_panda(self) -> None:
+        pass
+
+    def to_ui(self) -> None:
+        pass
+
+    def release_egl(self) -> None:
+        pass

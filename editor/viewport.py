@@ -35,7 +35,7 @@ from panda3d.core import (
 )
 from panda3d.core import Camera as PandaCamera
 
-from editor.gl_contexts import GLContexts
+from editor.gl_contexts import GLContexts, NoUI
 from engine.host.app import App
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class _FloatCopy:
 class ViewRenderer:
     """The Panda3D side of the 3D view: draws on request, hands out the float32 RGBA image."""
 
-    def __init__(self, contexts: GLContexts, size: tuple[int, int]) -> None:
+    def __init__(self, contexts: GLContexts | NoUI, size: tuple[int, int]) -> None:
         self.contexts = contexts
         self.size = (max(16, size[0]), max(16, size[1]))
         contexts.to_panda()
