@@ -57,6 +57,7 @@ class Replicator:
         self._dirty: set[int] = set(world.entities())
         self.networked: set[int] = set()
         self._ids = np.zeros(0, np.int64)
+        self._stale = True
         self._unsubscribe = [world.events.subscribe(kind, self._touch) for kind in
                              (ComponentAdded, ComponentRemoved, EntityCreated)]
         self._unsubscribe.append(world.events.subscribe(EntityDestroyed, self._gone))
@@ -78,12 +79,15 @@ class Replicator:
 
     def _gone(self, event: EntityDestroyed) -> None:
         self._dirty.discard(event.entity)
-        self.networked.discard(event.entity)
+        if event.entity in self.networked:
+            self.networked.discard(event.entity)
+            self._stale = True
 
     def refresh(self) -> None:
         """Re-decide the entities whose components changed since the last call."""
-        if not self._dirty:
+        if not self._dirty and not self._stale:
             return
+        self._stale = False
         world = self.world
         for eid in self._dirty:
             if world.exists(eid) and is_networked(world, eid):

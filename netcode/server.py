@@ -94,7 +94,8 @@ class NetServer:
     async def start(self) -> int:
         """Listen and start ticking; returns the port."""
         self._server = await serve(self._handle, self.config.host, self.config.port, max_size=m.MAX_CLIENT_MESSAGE,
-                                   max_queue=64, compression=None, ping_interval=None)
+                                   max_queue=64, compression=None, ping_interval=None,
+                                   close_timeout=2.0)
         self.port = self._server.sockets[0].getsockname()[1]
         self._tick_task = asyncio.get_running_loop().create_task(self._tick_loop())
         log.info("serving %r on ws://%s:%d (%g ticks/s, %g snapshots/s)", self.world.name, self.config.host,
@@ -122,9 +123,12 @@ class NetServer:
         period = 1.0 / self.config.tick_rate
         next_tick = time.perf_counter()
         while True:
-            self.ticker.tick()
-            for hook in self.on_tick:
-                hook(self.world.tick_count)
+            try:
+                self.ticker.tick()
+                for hook in self.on_tick:
+                    hook(self.world.tick_count)
+            except Exception:  # noqa: BLE001 - one bad tick is logged; the server ticks on
+                log.exception("net: tick %d failed; the server goes on", self.world.tick_count)
             next_tick += period
             delay = next_tick - time.perf_counter()
             if delay < -0.25:                      # far behind (a stall): do not race to catch up
@@ -145,6 +149,7 @@ class NetServer:
                 reason = self.ticker.receive(session, data)
                 if reason:
                     code, text = reason
+                    self.ticker.disconnected(session)      # gone now, whatever the close handshake does
                     await self._close(ws, code, text, peer)
                     return
         except ConnectionClosed as exc:
