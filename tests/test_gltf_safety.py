@@ -275,9 +275,11 @@ def test_an_absurd_count_without_a_buffer_view_is_refused_without_allocating(tmp
     ([{"mesh": 0, "children": [2]}, {"children": [2]}, {}], "nodes[1].children: expected a node with one parent "
                                                              "(node 2 is already a child of nodes[0])"),
     ([{"mesh": 0, "children": [0]}], "nodes[0].children: expected a node that is not its own child"),
-    ([{"mesh": 0, "children": [1]}, {"children": [2]}, {"children": [1]}], "nodes[2].children: expected a node with one"),
+    ([{"mesh": 0, "children": [1]}, {"children": [2]}, {"children": [1]}],
+     "nodes[2].children: expected a node with one"),
     ([{"mesh": 0}, {"children": [2]}, {"children": [1]}], "a node hierarchy without cycles"),
-    ([{"mesh": 0, "children": [1]}] + [{"children": [i + 2]} for i in range(200)] + [{}], "a parent chain of at most 128"),
+    ([{"mesh": 0, "children": [1]}] + [{"children": [i + 2]} for i in range(200)] + [{}],
+     "a parent chain of at most 128"),
 ])
 def test_the_node_hierarchy_must_be_a_shallow_tree(tmp_path: Path, nodes: list[Any], expected: str) -> None:
     doc = quad().gltf()
@@ -318,7 +320,8 @@ def _huge_png(width: int, height: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    data = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + data
 
 
 @pytest.mark.parametrize("image, files, expected", [
@@ -351,6 +354,18 @@ def test_a_png_whose_chunk_claims_two_gigabytes_is_dropped_at_once(tmp_path: Pat
     node = load(tmp_path, {MODEL: model.gltf()})
     assert node.findAllTextures().getNumTextures() == 0
     assert "images[0]: expected a whole image, got a PNG whose chunks run past its end" in model_warnings(node)[0]
+
+
+def test_a_decoded_image_keeps_its_samplers_filters_and_wrap(tmp_path: Path) -> None:
+    from panda3d.core import SamplerState
+
+    model = quad(textured=True)
+    model.doc["samplers"] = [{"magFilter": 9728, "minFilter": 9728, "wrapS": 33071, "wrapT": 33648}]
+    model.doc["textures"][0]["sampler"] = 0
+    (texture,) = load(tmp_path, {MODEL: model.gltf()}).findAllTextures()
+    assert (texture.getXSize(), texture.getYSize()) == (4, 2) and texture.getRamImage().getData()[:1] == b"\xc8"
+    assert texture.getMinfilter() == texture.getMagfilter() == SamplerState.FT_nearest
+    assert (texture.getWrapU(), texture.getWrapV()) == (SamplerState.WM_clamp, SamplerState.WM_mirror)
 
 
 def test_the_pixel_budget_is_the_content_registrys(tmp_path: Path) -> None:
@@ -454,7 +469,8 @@ def test_the_placeholder_keeps_its_size_under_a_tiny_scale(tmp_path: Path, caplo
     assert tuple(high - low) == pytest.approx((PLACEHOLDER_SIZE,) * 3)
     (error,) = cache.errors
     assert error.startswith(f"asset 'mod:{MODEL}' (used by entity 4 (Statue)): ") and "\n" not in error
-    assert "names 'models/thing.bin', which pack 'mod' does not have" in error and error.endswith("showing a placeholder")
+    assert "names 'models/thing.bin', which pack 'mod' does not have" in error
+    assert error.endswith("showing a placeholder")
 
 
 def test_a_failed_model_on_a_thousandth_scale_entity_is_seen_as_magenta(tmp_path: Path) -> None:

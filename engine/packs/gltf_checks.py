@@ -11,15 +11,21 @@ expected. Reading accessor values (indices, key times) is ``gltf_data``'s part.
 from __future__ import annotations
 
 import math
-import re
 import reprlib
 from typing import Any, NoReturn
 
 from engine.core.errors import StormError, printable
+from engine.packs.gltf_schema import (
+    COMPONENT_SIZES,
+    CONVERTED,
+    EXPECTED,
+    INDEX_TYPES,
+    LIGHT,
+    SPEC,
+    TYPE_COMPONENTS,
+    attribute_types,
+)
 
-COMPONENT_SIZES = {5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4}
-TYPE_COMPONENTS = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
-INDEX_TYPES = (5121, 5123, 5125)
 # Extensions a file may require: what panda3d-gltf reads, what Storm turns into plain glTF before
 # it converts (Draco meshes decoded, quantized attributes made float) and what Storm's converter
 # fixes read (unlit materials, engine.render.gltf_fixes).
@@ -56,53 +62,6 @@ def element_size(component_type: int, kind: str) -> int:
         column = rows * size
         return (column + (-column % 4)) * rows
     return size * TYPE_COMPONENTS[kind]
-
-
-Spec = dict[str, Any]  # field name (``!`` at the end: required) -> kind
-_TRANSFORM = {"offset": ("nums", 2), "rotation": "num", "scale": ("nums", 2), "texCoord": "int"}
-_TEXTURE = {"index!": ("ref", "textures"), "texCoord": "int", "scale": "num", "strength": "num",
-            "extensions": ("obj", {"KHR_texture_transform": ("obj", _TRANSFORM)})}
-_PRIMITIVE = {"attributes!": "obj", "indices": ("ref", "accessors"), "material": ("ref", "materials"),
-              "mode": ("enum", (0, 1, 2, 3, 4, 5, 6)), "targets": ("objs", {}), "extensions": "obj"}
-_LIGHT = {"type!": ("enum", ("point", "spot", "directional")), "color": ("nums", 3), "intensity": "num",
-          "range": "num+", "spot": ("obj", {"innerConeAngle": "num", "outerConeAngle": "num+"})}
-SPEC: dict[str, Spec] = {
-    "buffers": {"byteLength!": "count", "uri": "str"},
-    "bufferViews": {"buffer!": ("ref", "buffers"), "byteOffset": "int", "byteLength!": "count", "byteStride": "int",
-                    "target": "int"},
-    "accessors": {"bufferView": ("ref", "bufferViews"), "byteOffset": "int", "normalized": "bool", "count!": "count",
-                  "componentType!": ("enum", tuple(COMPONENT_SIZES)), "type!": ("enum", tuple(TYPE_COMPONENTS)),
-                  "max": "numlist", "min": "numlist",
-                  "sparse": ("obj", {"count!": "count",
-                                     "indices!": ("obj", {"bufferView!": ("ref", "bufferViews"), "byteOffset": "int",
-                                                          "componentType!": ("enum", INDEX_TYPES)}),
-                                     "values!": ("obj", {"bufferView!": ("ref", "bufferViews"), "byteOffset": "int"})})},
-    "images": {"uri": "str", "bufferView": ("ref", "bufferViews"), "mimeType": "str", "name": "str"},
-    "samplers": {"magFilter": "int", "minFilter": "int", "wrapS": "int", "wrapT": "int"},
-    "textures": {"source": ("ref", "images"), "sampler": ("ref", "samplers")},
-    "materials": {"name": "str", "emissiveFactor": ("nums", 3), "alphaCutoff": "num", "doubleSided": "bool",
-                  "alphaMode": ("enum", ("OPAQUE", "MASK", "BLEND")),
-                  "pbrMetallicRoughness": ("obj", {"baseColorFactor": ("nums", 4), "metallicFactor": "num",
-                                                   "roughnessFactor": "num", "baseColorTexture": ("obj", _TEXTURE),
-                                                   "metallicRoughnessTexture": ("obj", _TEXTURE)}),
-                  "normalTexture": ("obj", _TEXTURE), "occlusionTexture": ("obj", _TEXTURE),
-                  "emissiveTexture": ("obj", _TEXTURE), "extensions": ("obj", {"KHR_materials_ior": ("obj", {"ior": "num"})})},
-    "meshes": {"name": "str", "primitives!": ("objs+", _PRIMITIVE), "weights": "numlist",
-               "extras": ("obj", {"targetNames": "strlist"})},
-    "nodes": {"name": "str", "children": ("refs", "nodes"), "mesh": ("ref", "meshes"), "skin": ("ref", "skins"),
-              "matrix": ("nums", 16), "rotation": ("nums", 4), "scale": ("nums", 3), "translation": ("nums", 3),
-              "weights": "numlist", "extensions": ("obj", {"KHR_lights_punctual": ("obj", {"light!": ("ref", "lights")})})},
-    "skins": {"joints!": ("refs+", "nodes"), "inverseBindMatrices": ("ref", "accessors"), "skeleton": ("ref", "nodes")},
-    "scenes": {"name": "str", "nodes": ("refs", "nodes"), "extras": ("obj", {"hidden_nodes": ("refs", "nodes")})},
-    "animations": {"name": "str",
-                   "channels!": ("objs+", {"sampler!": "int", "target!": ("obj", {"node": ("ref", "nodes"),
-                                                                                  "path!": "str"})}),
-                   "samplers!": ("objs+", {"input!": ("ref", "accessors"), "output!": ("ref", "accessors"),
-                                           "interpolation": ("enum", ("LINEAR", "STEP", "CUBICSPLINE"))})},
-}
-_EXPECTED = {"int": "a whole number >= 0", "count": "a whole number >= 1", "num": "a finite number",
-             "num+": "a finite number > 0", "str": "a string", "bool": "true or false", "obj": "an object",
-             "numlist": "a list of finite numbers", "strlist": "a list of strings"}
 
 
 def _number(value: Any) -> bool:
@@ -142,7 +101,7 @@ class DocumentCheck:
         self.value(doc.get("extensions", {}), "obj", "extensions")
         lights = doc.get("extensions", {}).get("KHR_lights_punctual")
         if lights is not None:
-            self.value(lights, ("obj", {"lights": ("objs", _LIGHT)}), "extensions.KHR_lights_punctual")
+            self.value(lights, ("obj", {"lights": ("objs", LIGHT)}), "extensions.KHR_lights_punctual")
         if "scene" in doc:
             self.value(doc["scene"], ("ref", "scenes"), "scene")
         for name, spec in SPEC.items():
@@ -157,7 +116,7 @@ class DocumentCheck:
                   "numlist": lambda: isinstance(value, list) and all(_number(v) for v in value),
                   "strlist": lambda: isinstance(value, list) and all(isinstance(v, str) for v in value)}[kind]()
             if not ok:
-                self.fail(place, _EXPECTED[kind], value)
+                self.fail(place, EXPECTED[kind], value)
             return
         tag, arg = kind
         if tag == "ref":
@@ -197,7 +156,8 @@ class DocumentCheck:
         missing = [name for name in self.doc.get("extensionsRequired", []) if name not in SUPPORTED_REQUIRED]
         if missing:
             shown = ", ".join(printable(name, 60) for name in missing[:5])
-            self.fail("extensionsRequired", f"only extensions Storm can load ({', '.join(sorted(SUPPORTED_REQUIRED))}); "
+            known = ", ".join(sorted(SUPPORTED_REQUIRED))
+            self.fail("extensionsRequired", f"only extensions Storm can load ({known}); "
                                             f"this model needs {shown}, which Storm does not support")
 
     # -- data: views inside buffers, accessors inside views --------------------------------------
@@ -231,13 +191,15 @@ class DocumentCheck:
             sparse = acc.get("sparse")
             if sparse is not None:
                 if sparse["count"] > acc["count"]:
-                    self.fail(f"{place}.sparse.count", f"at most the accessor's count ({acc['count']})", sparse["count"])
+                    self.fail(f"{place}.sparse.count", f"at most the accessor's count ({acc['count']})",
+                              sparse["count"])
                 for part, each in (("indices", COMPONENT_SIZES[sparse["indices"]["componentType"]]), ("values", size)):
                     view_index = sparse[part]["bufferView"]
                     end = sparse[part].get("byteOffset", 0) + sparse["count"] * each
                     if end > views[view_index]["byteLength"]:
                         self.fail(f"{place}.sparse.{part}", f"byteOffset + count * {each} within bufferViews"
-                                                            f"[{view_index}] ({views[view_index]['byteLength']} bytes)", end)
+                                                            f"[{view_index}] ({views[view_index]['byteLength']} "
+                                                            "bytes)", end)
 
     # -- the node hierarchy: a tree, not too deep ------------------------------------------------
 
@@ -319,7 +281,7 @@ class DocumentCheck:
     def primitive(self, prim: dict[str, Any], place: str, accessors: list[dict[str, Any]]) -> int:
         attributes = prim["attributes"]
         for semantic in list(attributes):
-            if not _CONVERTED.fullmatch(semantic):
+            if not CONVERTED.fullmatch(semantic):
                 self.notes.append(f"{place}.attributes.{printable(semantic, 40)}: an attribute the converter does not "
                                   "keep; left out")
                 del attributes[semantic]
@@ -329,11 +291,12 @@ class DocumentCheck:
         for semantic, index in attributes.items():
             self.value(index, ("ref", "accessors"), f"{place}.attributes.{printable(semantic, 40)}")
             acc = accessors[index]
-            allowed = _attribute_types(semantic)
+            allowed = attribute_types(semantic)
             if acc["type"] not in allowed[0] or acc["componentType"] not in allowed[1]:
                 self.fail(f"{place}.attributes.{printable(semantic, 40)}",
                           f"an accessor of type {' or '.join(allowed[0])} with componentType "
-                          f"{' or '.join(map(str, allowed[1]))} (accessors[{index}])", f"{acc['componentType']} {acc['type']}")
+                          f"{' or '.join(map(str, allowed[1]))} (accessors[{index}])",
+                          f"{acc['componentType']} {acc['type']}")
             counts[semantic] = acc["count"]
         for target_index, target in enumerate(prim.get("targets", [])):
             for semantic, index in target.items():
@@ -345,7 +308,8 @@ class DocumentCheck:
         vertices = counts["POSITION"]
         for semantic, count in counts.items():
             if count != vertices:
-                self.fail(f"{place}.attributes.{printable(semantic, 40)}", f"as many values as POSITION has ({vertices})",
+                self.fail(f"{place}.attributes.{printable(semantic, 40)}",
+                          f"as many values as POSITION has ({vertices})",
                           count)
         mode = prim.get("mode", 4)
         if "indices" in prim:
@@ -378,7 +342,8 @@ class DocumentCheck:
                               channel["sampler"])
                 target = channel["target"]
                 if "node" not in target or target["path"] not in ("translation", "rotation", "scale", "weights"):
-                    self.notes.append(f"{place}: a target Storm does not animate ({printable(str(target['path']), 40)}); "
+                    shown = printable(str(target["path"]), 40)
+                    self.notes.append(f"{place}: a target Storm does not animate ({shown}); "
                                  "left out")
                     continue
                 kept.append(channel)
@@ -411,25 +376,3 @@ class DocumentCheck:
         if values["count"] != keys * per_key:
             self.fail(place, f"{keys * per_key} values ({per_key} per key time, {keys} key times)", values["count"])
 
-
-# Attributes the converter makes columns of; a second set of colours, joints or weights, or an
-# application's own ("_NAME"), would give columns it cannot name or that repeat a name.
-_CONVERTED = re.compile(r"^(POSITION|NORMAL|TANGENT|TEXCOORD_[0-7]|COLOR_0|JOINTS_0|WEIGHTS_0)")
-
-
-def _attribute_types(semantic: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """The accessor types and component types a vertex attribute may have (integer positions,
-    normals and texture coordinates are KHR_mesh_quantization's, made float before conversion)."""
-    every = tuple(COMPONENT_SIZES)
-    if semantic in ("POSITION", "NORMAL"):
-        return ("VEC3",), every
-    if semantic == "TANGENT":
-        return ("VEC4",), every
-    base = semantic.split("_", 1)[0]
-    if base == "TEXCOORD":
-        return ("VEC2",), every
-    if base == "COLOR":
-        return ("VEC3", "VEC4"), (5121, 5123, 5126)
-    if base == "JOINTS":
-        return ("VEC4",), (5121, 5123)
-    return ("VEC4",), (5121, 5123, 5126)  # WEIGHTS_0

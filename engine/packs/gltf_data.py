@@ -15,14 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.packs.gltf_checks import (
-    COMPONENT_SIZES,
-    MAX_CLIP_SECONDS,
-    MAX_CONVERTER_STEPS,
-    TYPE_COMPONENTS,
-    element_size,
-    fail,
-)
+from engine.packs.gltf_checks import MAX_CLIP_SECONDS, MAX_CONVERTER_STEPS, element_size, fail
+from engine.packs.gltf_schema import COMPONENT_SIZES, TYPE_COMPONENTS
 
 DTYPES = {5120: np.dtype("<i1"), 5121: np.dtype("<u1"), 5122: np.dtype("<i2"), 5123: np.dtype("<u2"),
           5125: np.dtype("<u4"), 5126: np.dtype("<f4")}
@@ -65,7 +59,8 @@ def read_accessor(doc: dict[str, Any], buffers: list[bytes], index: int, where: 
         at = _strided(buffers[view["buffer"]], view.get("byteOffset", 0) + part.get("byteOffset", 0), n,
                       COMPONENT_SIZES[part["componentType"]], part["componentType"], "SCALAR")[:, 0].astype(np.int64)
         if at.size and (at.min() < 0 or at.max() >= count or bool(np.any(np.diff(at) <= 0))):
-            fail(where, f"accessors[{index}].sparse.indices", f"increasing indices below the accessor's count ({count})")
+            fail(where, f"accessors[{index}].sparse.indices",
+                 f"increasing indices below the accessor's count ({count})")
         part = sparse["values"]
         view = views[part["bufferView"]]
         values = _strided(buffers[view["buffer"]], view.get("byteOffset", 0) + part.get("byteOffset", 0), n,
@@ -123,8 +118,9 @@ class Repack:
         for anim_index, anim in enumerate(self.doc.get("animations", [])):
             steps += self._animation(anim, anim_index)
             if steps > MAX_CONVERTER_STEPS:
-                fail(self.where, f"animations[{anim_index}]", "animations the converter can sample in bounded time "
-                                                              f"(frames x channels at most {MAX_CONVERTER_STEPS})", steps)
+                fail(self.where, f"animations[{anim_index}]", "animations the converter can sample in bounded "
+                                                              f"time (frames x channels at most {MAX_CONVERTER_STEPS})",
+                     steps)
         self.doc["accessors"] = self.accessors
         self.doc["bufferViews"] = self.views
         self.doc["buffers"] = [{"byteLength": max(len(self.blob), 4)}]
@@ -145,8 +141,8 @@ class Repack:
             vertices = self.accessors[attributes["POSITION"]]["count"]
             largest = self._largest[prim["indices"]]
             if largest >= vertices:
-                fail(self.where, f"{place}.indices", f"indices below the primitive's vertex count ({vertices}, the count "
-                                                     f"of its POSITION accessor) in accessors[{index}]", largest)
+                fail(self.where, f"{place}.indices", f"indices below the primitive's vertex count ({vertices}, the "
+                                                     f"count of its POSITION accessor) in accessors[{index}]", largest)
 
     def _animation(self, anim: dict[str, Any], anim_index: int) -> int:
         longest, keys = 0.0, 0

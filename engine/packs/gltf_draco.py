@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from engine.core.errors import printable
-from engine.packs.gltf_checks import MAX_VERTICES, TYPE_COMPONENTS, DocumentCheck
+from engine.packs.gltf_checks import MAX_VERTICES, DocumentCheck
 from engine.packs.gltf_data import component_type_of
+from engine.packs.gltf_schema import TYPE_COMPONENTS
 
 EXTENSION = "KHR_draco_mesh_compression"
 
@@ -63,7 +64,8 @@ def decode_draco(check: DocumentCheck, buffers: list[bytes]) -> dict[int, np.nda
             check.value(unique_id, "int", field)
             if semantic not in prim["attributes"]:
                 check.fail(field, "an attribute the primitive also lists in its attributes")
-            check.value(prim["attributes"][semantic], ("ref", "accessors"), f"{place}.attributes.{printable(semantic, 40)}")
+            check.value(prim["attributes"][semantic], ("ref", "accessors"),
+                        f"{place}.attributes.{printable(semantic, 40)}")
             if unique_id not in by_id:
                 check.fail(field, f"the id of an attribute in the Draco data (it has {sorted(by_id)[:8]})", unique_id)
             declared = doc["accessors"][prim["attributes"][semantic]]

@@ -30,7 +30,15 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from gltf import GltfSettings
 from gltf._converter import Converter
-from panda3d.core import ConfigVariableBool, ConfigVariableInt, ConfigVariableString, Filename, NodePath, PNMImage
+from panda3d.core import (
+    ConfigVariableBool,
+    ConfigVariableInt,
+    ConfigVariableString,
+    Filename,
+    NodePath,
+    PNMImage,
+    SamplerState,
+)
 
 from engine.core.errors import DataError, printable
 from engine.packs.gltf_checks import DocumentCheck, ModelError, fail
@@ -184,7 +192,8 @@ def _companion(content: "ContentRegistry", pack: "Pack", folder: str, uri: Any, 
                          f"not a URL or a drive ({shown})")
     path = urllib.parse.unquote(uri)
     if path.startswith("/") or "\\" in path:
-        raise ModelError(f"{printable(where)}: {field}: expected a relative path inside pack {pack.name!r}, got {shown}")
+        raise ModelError(f"{printable(where)}: {field}: expected a relative path inside pack {pack.name!r}, "
+                         f"got {shown}")
     joined = posixpath.normpath(posixpath.join(folder, path))
     problem = name_problem(joined)
     if problem:
@@ -230,7 +239,10 @@ class _Converter(Converter):
         image = self._images.get(gltf_tex.get("source", -1))
         texture = self.textures.get(texid)
         if image is not None and texture is not None:
+            sampler, name = SamplerState(texture.getDefaultSampler()), texture.getName()  # load() resets both
             texture.load(image)
+            texture.setDefaultSampler(sampler)
+            texture.setName(name)
 
 
 def _convert(doc: dict[str, Any], blob: bytes, images: dict[int, PNMImage], name: str, where: str,
