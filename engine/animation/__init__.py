@@ -1,6 +1,8 @@
-"""Skeletal animation: the Animator component and the AnimationSystem that plays glTF clips through
-Panda3D's Actor, picking idle/walk/run/jump from the motion and cross-fading. See docs/animation.md."""
-from engine.animation.components import STATES, Animator
+"""Animation: the Animator component (skeletal clips through Panda3D's Actor, idle/walk/run/jump
+picked from the motion and cross-faded; docs/animation.md), the PropAnimator component (one clip of
+a model: node, skeletal and morph-target animation; docs/models.md) and the AnimationSystem that
+plays both."""
+from engine.animation.components import STATES, Animator, PropAnimator
 from engine.animation.system import AnimationSystem
 
-__all__ = ["STATES", "AnimationSystem", "Animator"]
+__all__ = ["STATES", "AnimationSystem", "Animator", "PropAnimator"]

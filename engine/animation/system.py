@@ -1,4 +1,5 @@
-"""The AnimationSystem: an Actor per Animator, its state picked from the motion, clips cross-faded.
+"""The AnimationSystem: an Actor per Animator, its state picked from the motion, clips cross-faded;
+and the PropAnimators' one clip each (``engine/animation/props.py``).
 
 Everything follows the fixed tick: each clip is posed at a phase advanced by the tick's ``dt``
 (``AnimControl.pose``, never ``play``/``loop`` with their wall clock), blend weights move
@@ -14,12 +15,15 @@ from typing import TYPE_CHECKING
 
 from panda3d.core import AnimControl, NodePath, Point3
 
-from engine.animation.components import CLIP_FIELDS, Animator
+from engine.animation.components import CLIP_FIELDS, Animator, PropAnimator
+from engine.animation.props import PropPlayer
 from engine.animation.snapshot_state import load_animators, save_animators
 from engine.core.events import ComponentAdded, ComponentRemoved, FieldChanged
 from engine.core.system import ORDER_ANIMATION, System
 from engine.packs.assets import AssetCache
 from engine.physics.components import CharacterController
+from engine.render.gltf_fixes import install_gltf_fixes
+from engine.render.materials import apply_material_inputs
 
 if TYPE_CHECKING:
     from direct.actor.Actor import Actor
@@ -71,7 +75,8 @@ class _Live:
 
 
 class AnimationSystem(System):
-    """Plays Animator components: builds their Actors, picks states, cross-fades and poses clips."""
+    """Plays Animator components (builds their Actors, picks states, cross-fades and poses clips)
+    and PropAnimator components (one clip each, through a PropPlayer)."""
 
     name = "animation"
     order = ORDER_ANIMATION
@@ -81,35 +86,52 @@ class AnimationSystem(System):
         self.errors: list[str] = []
         self._world: "World | None" = None
         self._live: dict[int, _Live] = {}
+        self.props = PropPlayer(assets, self._error)
+        install_gltf_fixes()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, world: "World") -> None:
         self._world = world
         self.listen(world, {ComponentAdded: self._added, ComponentRemoved: self._removed, FieldChanged: self._changed},
-                    (Animator,))
+                    (Animator, PropAnimator))
 
     def detach(self, world: "World") -> None:
         self.stop_listening()
         for eid in list(self._live):
             self._drop(eid)
+        for eid in list(self.props.live):
+            self.props.drop(eid)
         self._world = None
 
     def save_state(self, world: "World") -> dict:
-        return save_animators(self._live)
+        state: dict = save_animators(self._live)
+        if self.props.live:
+            state["props"] = self.props.save()
+        return state
 
     def load_state(self, world: "World", state: dict | None) -> None:
         if state is not None:
             load_animators(self, state)
+            self.props.load(world, state.get("props", {}))
 
     def _added(self, event: ComponentAdded) -> None:
         if isinstance(event.component, Animator):
             self._build(event.entity, event.component)
+        elif isinstance(event.component, PropAnimator):
+            assert self._world is not None
+            self.props.build(self._world, event.entity, event.component, self._owner(event.entity))
 
     def _removed(self, event: ComponentRemoved) -> None:
         if isinstance(event.component, Animator):
             self._drop(event.entity)
+        elif isinstance(event.component, PropAnimator):
+            self.props.drop(event.entity)
 
     def _changed(self, event: FieldChanged) -> None:
+        if isinstance(event.component, PropAnimator):
+            assert self._world is not None
+            self.props.changed(self._world, event.entity, event.component, event.field, self._owner(event.entity))
+            return
         if not isinstance(event.component, Animator):
             return
         if event.field in REBUILD_FIELDS:
@@ -134,6 +156,7 @@ class AnimationSystem(System):
         node = self.assets.model(animator.model, f"{owner} Animator.model")
         live = _Live(node, None, {})
         if not self.assets.failed(animator.model):   # a failed model already logged and shows a placeholder
+            apply_material_inputs(node)
             live = self._make_actor(owner, animator, node)
         live.node.setName("animated")
         live.node.setH(animator.heading)
@@ -222,6 +245,7 @@ class AnimationSystem(System):
                 live.phases.pop(FADING, None)
             self._advance(live, animator, entered, dt)
             self._pose(live, animator)
+        self.props.update(world, dt)
 
     def _pick_state(self, live: _Live, animator: Animator, controller: CharacterController | None,
                     dt: float) -> str:
@@ -382,7 +406,10 @@ class AnimationSystem(System):
         return dict(live.weights) if live is not None else {}
 
     def clips(self, eid: int) -> list[str]:
-        """The clip names the entity's model has."""
+        """The clip names the entity's model has (an Animator's sorted, a PropAnimator's in the
+        file's order)."""
+        if eid in self.props.live:
+            return self.props.clips(eid)
         live = self._live.get(eid)
         return sorted(live.clips) if live is not None else []
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 from engine.core.component import Component
 from engine.core.fields import AssetRef, Bool, Color, Enum, Field, Float, Int
 
+UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001}  # a model file's unit -> metres
+
 
 class MeshRenderer(Component):
     """Draws a model (a file from a pack or a ``primitive:*``) at the entity, tinted by ``color``."""
 
     model = Field(AssetRef("model"), "primitive:box", doc="the model to draw", replicate=True)
+    unit = Field(Enum(tuple(UNITS)), "m", doc="the unit the model file is measured in: cm or mm scale it to metres")
     color = Field(Color(), (1.0, 1.0, 1.0, 1.0), doc="tint multiplied with the model's colours", replicate=True)
     roughness = Field(Float(0.0, 1.0), 0.8, doc="primitives: 0 = mirror-smooth, 1 = matte (files keep their own)")
     metallic = Field(Float(0.0, 1.0), 0.0, doc="primitives: 0 = plastic/wood/stone, 1 = metal (files keep their own)")

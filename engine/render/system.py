@@ -23,7 +23,9 @@ from engine.core.events import ComponentAdded, ComponentRemoved, FieldChanged
 from engine.core.system import System
 from engine.packs.assets import AssetCache
 from engine.render.colors import srgb_to_linear
-from engine.render.components import Environment, Light, MeshRenderer
+from engine.render.components import UNITS, Environment, Light, MeshRenderer
+from engine.render.gltf_fixes import install_gltf_fixes
+from engine.render.materials import apply_material_inputs, set_default_material_input
 
 if TYPE_CHECKING:
     from engine.core.world import World
@@ -32,6 +34,8 @@ log = logging.getLogger("storm.render")
 from engine.render.point_shadows import MAX_POINT_SHADOWS, POINT_SHADOW_PRIORITY, SHADOW_CAMERAS  # noqa: E402
 
 ORDER_RENDER_SYNC = 900  # after the whole simulation: the nodes drawn this frame follow the tick
+
+install_gltf_fixes()  # before any world loads a model (the converter's keyframe and material fixes)
 
 
 WHITE = (1.0, 1.0, 1.0, 1.0)
@@ -52,6 +56,7 @@ class RenderSystem(System):
         self._world: "World | None" = None
         self._meshes: dict[int, NodePath] = {}
         self._materials: dict[tuple[float, float], Material] = {}
+        self._plain_models: set[str] = set()  # model files whose materials need no storm_material input
         self._styles: dict[int, tuple[tuple[float, ...], bool]] = {}  # the colour and visibility each mesh shows
         self._lights: dict[int, NodePath] = {}
         self._environments: dict[int, Environment] = {}
@@ -64,6 +69,7 @@ class RenderSystem(System):
 
     def attach(self, world: "World") -> None:
         self._world = world
+        set_default_material_input(world.root)
         self.listen(world, {ComponentAdded: self._added, ComponentRemoved: self._removed, FieldChanged: self._changed},
                     (MeshRenderer, Light, Environment))
 
@@ -128,6 +134,10 @@ class RenderSystem(System):
         if not self.assets.failed(mesh.model):
             if mesh.model.startswith("primitive:"):
                 node.setMaterial(self._material(mesh.roughness, mesh.metallic), 1)
+            elif mesh.model not in self._plain_models and not apply_material_inputs(node):
+                self._plain_models.add(mesh.model)
+            if mesh.unit != "m":
+                node.setScale(UNITS[mesh.unit])
         if not mesh.cast_shadows:
             node.hide(SHADOW_CAMERAS)
         self._meshes[eid] = node
