@@ -100,7 +100,7 @@ def mutate_json(doc: dict[str, Any], rng: random.Random) -> None:
         last, old = path[-1], parent[path[-1]]
         roll = rng.random()
         if roll < 0.45:
-            parent[last] = rng.choice(ODD_VALUES)
+            parent[last] = copy.deepcopy(rng.choice(ODD_VALUES))  # never share one list between places or cases
         elif roll < 0.7 and isinstance(old, int) and not isinstance(old, bool):
             parent[last] = old + rng.choice((-2, -1, 1, 2, 3, 100))
         elif roll < 0.85:
@@ -108,7 +108,7 @@ def mutate_json(doc: dict[str, Any], rng: random.Random) -> None:
         elif isinstance(parent, list):
             parent.insert(rng.randrange(len(parent) + 1), copy.deepcopy(old))
         else:
-            parent[last] = [old, old]
+            parent[last] = [old, copy.deepcopy(old)]
 
 
 def glb_of(doc: dict[str, Any], blob: bytes) -> bytes:
