@@ -102,10 +102,12 @@ class Result:
     latency_ms: float = 0.0
     first_token_ms: float = 0.0
     cached: bool = False
+    last_token_ms: float = 0.0  # when the last piece came (0: unknown, latency is used)
 
     @property
     def tokens_per_s(self) -> float:
-        seconds = (self.latency_ms - self.first_token_ms) / 1000.0
+        """Decode rate: tokens after the first over the time from the first to the last."""
+        seconds = ((self.last_token_ms or self.latency_ms) - self.first_token_ms) / 1000.0
         return (self.completion_tokens - 1) / seconds if seconds > 0 and self.completion_tokens > 1 else 0.0
 
 

@@ -141,7 +141,7 @@ class LocalLlama(Backend):
         llm = self.llm
         grammar = self.grammar_for(request)
         started = time.perf_counter()
-        first = 0.0
+        first = last = 0.0
         pieces: list[str] = []
         count = 0
         stream = llm.create_chat_completion(messages=request.messages, max_tokens=request.max_tokens,
@@ -155,8 +155,9 @@ class LocalLlama(Backend):
                 if not delta:
                     continue
                 count += 1
+                last = time.perf_counter()
                 if not first:
-                    first = time.perf_counter()
+                    first = last
                 pieces.append(delta)
                 if on_text is not None:
                     on_text(delta)
@@ -167,7 +168,8 @@ class LocalLlama(Backend):
         ended = time.perf_counter()
         return Result("".join(pieces), self.name, self.model_name(), prompt_tokens=self._prompt_tokens(request),
                       completion_tokens=count, latency_ms=(ended - started) * 1000.0,
-                      first_token_ms=((first or ended) - started) * 1000.0)
+                      first_token_ms=((first or ended) - started) * 1000.0,
+                      last_token_ms=((last or ended) - started) * 1000.0)
 
     def _prompt_tokens(self, request: Request) -> int:
         text = "\n".join(m.get("content", "") for m in request.messages)
