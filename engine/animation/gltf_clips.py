@@ -62,7 +62,7 @@ class Track:
             return values[i]
         if cubic:
             dt = t1 - t0
-            p0, m0, p1, m1 = values[3 * i + 1], values[3 * i + 2], values[3 * i + 3], values[3 * i + 4]
+            p0, m0, m1, p1 = values[3 * i + 1], values[3 * i + 2], values[3 * i + 3], values[3 * i + 4]
             u2, u3 = u * u, u * u * u
             h00, h10, h01, h11 = 2 * u3 - 3 * u2 + 1, u3 - 2 * u2 + u, -2 * u3 + 3 * u2, u3 - u2
             out = tuple(h00 * a + h10 * dt * b + h01 * c + h11 * dt * d for a, b, c, d in zip(p0, m0, p1, m1))
