@@ -18,6 +18,8 @@ frame while Play runs.
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from panda3d.core import (
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("storm.editor")
 SHADINGS = ("edit", "full")
+COPY_MODES = ("float", "byte")
 OVERRIDE = 1000  # attribute priority of the edit shading (above anything the world sets)
 
 _VERTEX = """#version 130
@@ -66,16 +69,24 @@ void main() {
 """
 
 
-class _FloatCopy:
-    """The last pass: the App's colour buffer drawn into a float32 buffer that is copied to RAM."""
+class _ViewCopy:
+    """The last pass: the App's colour buffer drawn (rows flipped, red and blue swapped) into a
+    buffer that is copied to RAM: 32-bit float (``float``) or 8-bit (``byte``) channels."""
 
-    def __init__(self, app: App, size: tuple[int, int]) -> None:
+    def __init__(self, app: App, size: tuple[int, int], mode: str, scene: Texture | None = None) -> None:
         base = app.base
-        self.scene = Texture("editor-scene")
-        base.win.addRenderTexture(self.scene, GraphicsOutput.RTMBindOrCopy, GraphicsOutput.RTPColor)
+        self.app = app
+        self.mode = mode
+        if scene is None:
+            scene = Texture("editor-scene")
+            base.win.addRenderTexture(scene, GraphicsOutput.RTMBindOrCopy, GraphicsOutput.RTPColor)
+        self.scene = scene
         props = FrameBufferProperties()
-        props.setRgbaBits(32, 32, 32, 32)
-        props.setFloatColor(True)
+        if mode == "float":
+            props.setRgbaBits(32, 32, 32, 32)
+            props.setFloatColor(True)
+        else:
+            props.setRgbaBits(8, 8, 8, 8)
         props.setDepthBits(0)
         self.buffer = base.graphicsEngine.makeOutput(
             base.pipe, "editor-view", 100, props, WindowProperties.size(*size), GraphicsPipe.BFRefuseWindow,
@@ -83,7 +94,10 @@ class _FloatCopy:
         if self.buffer is None:
             raise RuntimeError("this OpenGL driver gives no 32-bit float buffer for the editor view")
         self.texture = Texture("editor-view")
-        self.texture.setup2dTexture(size[0], size[1], Texture.T_float, Texture.F_rgba32)
+        if mode == "float":
+            self.texture.setup2dTexture(size[0], size[1], Texture.T_float, Texture.F_rgba32)
+        else:
+            self.texture.setup2dTexture(size[0], size[1], Texture.T_unsigned_byte, Texture.F_rgba8)
         self.buffer.addRenderTexture(self.texture, GraphicsOutput.RTMCopyRam, GraphicsOutput.RTPColor)
         scene = NodePath("editor-copy")
         scene.setDepthTest(False)
@@ -104,18 +118,26 @@ class _FloatCopy:
     def resize(self, size: tuple[int, int]) -> None:
         self.buffer.setSize(*size)
 
+    def destroy(self) -> None:
+        self.buffer.clearRenderTextures()
+        self.app.base.graphicsEngine.removeWindow(self.buffer)
+
 
 class ViewRenderer:
     """The Panda3D side of the 3D view: draws on request, hands out the float32 RGBA image."""
 
-    def __init__(self, contexts: GLContexts | NoUI, size: tuple[int, int]) -> None:
+    def __init__(self, contexts: GLContexts | NoUI, size: tuple[int, int], copy: str = "float") -> None:
         self.contexts = contexts
         self.size = (max(16, size[0]), max(16, size[1]))
         contexts.to_panda()
         self.app = App("offscreen", size=self.size, title="Storm editor")
         if self.app.base.win is None:
             raise RuntimeError("Panda3D could not open an offscreen buffer (EGL) for the editor view")
-        self.copy = _FloatCopy(self.app, self.size)
+        if copy not in COPY_MODES:
+            raise ValueError(f"copy is one of {', '.join(COPY_MODES)}, not {copy!r}")
+        self.copy = _ViewCopy(self.app, self.size, copy)
+        self._floats: Any = None
+        self._pool: Any = None
         base = self.app.base
         self.shade = base.render.attachNewNode("editor-shading")
         self.overlay = self.shade.attachNewNode("editor-overlay")  # grid, selection: drawn, never saved
@@ -208,9 +230,51 @@ class ViewRenderer:
         if not texture.hasRamImage():
             return None
         data = texture.getRamImage()
-        if len(data) != self.size[0] * self.size[1] * 16:
+        pixels = self.size[0] * self.size[1] * 4
+        if self.copy.mode == "float":
+            return data if len(data) == pixels * 4 else None
+        if len(data) != pixels:
             return None
-        return data
+        return self._to_floats(data, pixels)
+
+    def set_copy_mode(self, mode: str) -> None:
+        """``float``: the GPU writes float32 and RAM gets exactly what Dear PyGui reads (best where
+        reading back is a memcpy: software rendering); ``byte``: a quarter of the bytes cross the
+        bus and threads turn them into float32 (best on a GPU with many cores)."""
+        if mode not in COPY_MODES:
+            raise ValueError(f"copy is one of {', '.join(COPY_MODES)}, not {mode!r}")
+        if mode == self.copy.mode:
+            return
+        self.contexts.to_panda()
+        try:
+            self.copy.destroy()
+            self.copy = _ViewCopy(self.app, self.size, mode, self.copy.scene)
+        finally:
+            self.contexts.to_ui()
+        self.request()
+
+    def _to_floats(self, data: Any, pixels: int) -> Any:
+        """8-bit RGBA to float32 in [0, 1], in a buffer kept between frames (so Dear PyGui's
+        pointer stays valid), the rows split over threads (numpy lets go of the GIL)."""
+        import numpy as np
+
+        if self._floats is None or self._floats.size != pixels:
+            self._floats = np.empty(pixels, np.float32)
+        source = np.frombuffer(memoryview(data), np.uint8)
+        target = self._floats
+        scale = np.float32(1.0 / 255.0)
+        workers = min(8, os.cpu_count() or 1)
+        if workers == 1 or pixels < 1 << 18:
+            np.multiply(source, scale, out=target)
+            return target
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="storm-view-copy")
+        step = -(-pixels // workers) // 4 * 4
+        futures = [self._pool.submit(np.multiply, source[a:a + step], scale, out=target[a:a + step])
+                   for a in range(0, pixels, step)]
+        for future in futures:
+            future.result()
+        return target
 
     def resize(self, size: tuple[int, int]) -> None:
         size = (max(16, int(size[0])), max(16, int(size[1])))
@@ -236,6 +300,8 @@ class ViewRenderer:
         return self.app.base.camLens
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
         self.contexts.to_panda()
         try:
             self.app.close()

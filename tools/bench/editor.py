@@ -8,6 +8,7 @@ in turn:
 
 * ``raw``: Panda3D draws into its own offscreen buffer (``taskMgr.step()``), nothing read back:
   the floor;
+* ``raw_finished``: the same, then ``glFinish``: the floor including the GPU's own time;
 * ``view``: the editor's path without the UI: the same draw, the GPU pass into a float32 RGBA
   buffer and its copy to RAM (the exact array Dear PyGui reads; no CPU conversion);
 * ``naive``: the same draw, the 8-bit buffer read back (``getScreenshot``), then numpy flips rows,
@@ -53,6 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--shadings", default="edit,full", help="shading modes to time (edit, full)")
     parser.add_argument("--frames", type=int, default=40, help="timed frames of each kind (default %(default)s)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed rounds first (default %(default)s)")
+    parser.add_argument("--copies", default="float,byte", help="view copy modes to time (float, byte)")
     parser.add_argument("--no-ui", action="store_true", help="no Dear PyGui: the view's Panda3D side alone")
     parser.add_argument("--idle-seconds", type=float, default=10.0, help="idle CPU measurement (0: skip)")
     return parser.parse_args(argv)
@@ -77,6 +79,18 @@ def _ensure_display() -> subprocess.Popen[bytes] | None:
     with os.fdopen(read_fd) as ready:
         os.environ["DISPLAY"] = f":{ready.readline().strip()}"
     return server
+
+
+def _gl_finish() -> Callable[[], Any] | None:
+    """``glFinish`` of the current OpenGL context (libOpenGL through glvnd), or None."""
+    import ctypes
+
+    for name in ("libOpenGL.so.0", "libGL.so.1"):
+        try:
+            return ctypes.CDLL(name).glFinish
+        except (OSError, AttributeError):
+            continue
+    return None
 
 
 class Bench:
@@ -108,10 +122,14 @@ class Bench:
             self.renderer.show(self.world, self.camera)
         self.camera.target, self.camera.distance, self.camera.pitch = self.camera.target * 0.0, 22.0, -25.0
         self.kinds: dict[str, Callable[[], Any]] = {"raw": self.raw, "view": self.view, "naive": self.naive}
+        self._finish = _gl_finish()
+        if self._finish is not None:
+            self.kinds["raw_finished"] = self.raw_finished
         if ui:
             self.kinds["editor"] = self.editor
 
-    def configure(self, size: tuple[int, int], shading: str) -> None:
+    def configure(self, size: tuple[int, int], shading: str, copy: str) -> None:
+        self.renderer.set_copy_mode(copy)
         self.renderer.resize(size)
         self.renderer.set_shading(shading)
         self.camera.aspect = size[0] / size[1]
@@ -133,6 +151,15 @@ class Bench:
         self._copy(False)
         self._turn()
         self.renderer.draw()
+
+    def raw_finished(self) -> None:
+        """The floor including the GPU's own time: draw, then wait until the GPU has finished."""
+        self._copy(False)
+        self._turn()
+        self.renderer.contexts.to_panda()
+        self.renderer.app.step(0.0)
+        self._finish()
+        self.renderer.contexts.to_ui()
 
     def view(self) -> None:
         self._copy(True)
@@ -225,20 +252,22 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for size_text in args.sizes.split(","):
                 size = _size(size_text)
-                for shading in args.shadings.split(","):
-                    progress(f"{size_text} {shading}: {args.frames} frames of {', '.join(bench.kinds)}")
-                    bench.configure(size, shading)
+                for shading, copy in [(s, c) for s in args.shadings.split(",") for c in args.copies.split(",")]:
+                    progress(f"{size_text} {shading} {copy}: {args.frames} frames of {', '.join(bench.kinds)}")
+                    bench.configure(size, shading, copy)
                     times = time_kinds(bench, args.frames, args.warmup)
-                    record = {"size": size_text, "shading": shading, **{k: v for k, v in times.items()}}
+                    record = {"size": size_text, "shading": shading, "copy": copy, **times}
                     emit(record)
                     shown = times["editor" if ui else "view"]["wall_ms"]
-                    key = f"{size_text}_{shading}"
+                    key = f"{size_text}_{shading}_{copy}"
                     summary[f"viewport_ms_{key}"] = shown
                     summary[f"raw_draw_ms_{key}"] = times["raw"]["wall_ms"]
                     summary[f"view_copy_ms_{key}"] = times["view"]["wall_ms"]
                     summary[f"naive_copy_ms_{key}"] = times["naive"]["wall_ms"]
+                    if "raw_finished" in times:
+                        summary[f"raw_draw_finished_ms_{key}"] = times["raw_finished"]["wall_ms"]
                     summary[f"viewport_ratio_vs_raw_draw_{key}"] = ratio(shown, times["raw"]["wall_ms"])
-                    summary[f"{shading}_shading_fps_{size_text}"] = round(1000.0 / shown, 1) if shown else None
+                    summary[f"{shading}_shading_fps_{size_text}_{copy}"] = round(1000.0 / shown, 1) if shown else None
         finally:
             bench.close()
         summary["idle_cpu_percent"] = idle_cpu(args.world, args.idle_seconds) if ui else None
