@@ -85,6 +85,10 @@ def _edit(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    if args.recording is None:
+        from netcode.cli import replay_session
+
+        return replay_session(args.world, args.seek, args.speed, args.transcript, args.window, args.until)
     from engine.data.world_file import read_world
     from engine.host.runtime import create_runtime
     from engine.input import load_recording, replay
@@ -265,8 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     rerun = sub.add_parser("replay", help="replay recorded input in a world, headless",
                            description="Run a world headless, driven by an input recording, until it ends.")
-    rerun.add_argument("world", help="world file")
-    rerun.add_argument("recording", help="input recording made with play --record")
+    rerun.add_argument("world", help="world file (or a session recording made with serve --record, played alone)")
+    rerun.add_argument("recording", nargs="?", help="input recording made with play --record")
+    rerun.add_argument("--seek", type=float, default=0.0, metavar="SECONDS", help="session: start this far in")
+    rerun.add_argument("--until", type=float, metavar="SECONDS", help="session: stop this far in")
+    rerun.add_argument("--speed", type=float, default=0.0, metavar="X",
+                       help="session: play at X times real time (default: as fast as it goes; 1 with --window)")
+    rerun.add_argument("--transcript", action="store_true", help="session: print it as readable lines, run nothing")
+    rerun.add_argument("--window", action="store_true",
+                       help="session: watch it in a window (space pauses, +/- speed, left/right seek 5 s)")
     rerun.set_defaults(func=_replay)
 
     srv = sub.add_parser("serve", help="run an authoritative multiplayer server for a world",

@@ -138,3 +138,83 @@ def play_connected(url: str, token: str | None, player: str, mode: str = "auto",
     finally:
         net.stop()
     return 0
+
+
+def replay_session(path: str, seek: float = 0.0, speed: float = 0.0, show_transcript: bool = False,
+                   window: bool = False, until: float | None = None) -> int:
+    """Play a session recording back (headless, or in a window), or print its transcript."""
+    import time
+
+    from engine.host.runtime import create_runtime
+    from netcode.recording import SessionReplay, is_session_recording, load_recording, transcript
+
+    if not is_session_recording(path):
+        raise SystemExit(f"error: {path}: not a session recording (an input recording needs the world first: "
+                         "storm replay WORLD RECORDING)")
+    recording = load_recording(path)
+    if show_transcript:
+        print("\n".join(transcript(recording)))
+        return 0
+    rate = float(recording.header["tick_rate"])
+    start = int(recording.header["start"])
+    stop = recording.end if until is None else min(recording.end, start + int(until * rate))
+
+    def fresh() -> SessionReplay:
+        return SessionReplay(recording, create_runtime(), profile="game" if window else "server")
+
+    replay = fresh()
+    replay.run(until=start + int(seek * rate))
+    if window:
+        return _watch(replay, fresh, speed or 1.0, stop, rate, start)
+    period = 1.0 / (rate * speed) if speed > 0 else 0.0
+    next_at = time.perf_counter()
+    while replay.tick < stop and replay.step():
+        if period:
+            next_at += period
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+    replay.run(until=stop) if replay.tick < stop else None
+    verdict = "the same state as recorded" if not replay.mismatches else \
+        f"{len(replay.mismatches)} digests differ (first at tick {replay.mismatches[0][0]})"
+    print(f"replayed {replay.tick - start} ticks of {path} (headless): {verdict}")
+    return 0 if not replay.mismatches else 3
+
+
+def _watch(replay: Any, fresh: Any, speed: float, stop: int, rate: float, start: int) -> int:
+    """A window on a replay: space pauses, + and - change speed, left and right seek 5 seconds."""
+    import time
+
+    from engine.host.app import App
+
+    app = App("window", title="Storm replay")
+    app.interpolate = False          # the replay runs the ticks; the App only draws
+    app.load(replay.world)
+    state = {"speed": speed, "paused": False, "seek": 0}
+    app.base.accept("space", lambda: state.update(paused=not state["paused"]))
+    app.base.accept("+", lambda: state.update(speed=min(16.0, state["speed"] * 2)))
+    app.base.accept("=", lambda: state.update(speed=min(16.0, state["speed"] * 2)))
+    app.base.accept("-", lambda: state.update(speed=max(0.125, state["speed"] / 2)))
+    app.base.accept("arrow_right", lambda: state.update(seek=state["seek"] + 5))
+    app.base.accept("arrow_left", lambda: state.update(seek=state["seek"] - 5))
+    last = time.perf_counter()
+    owed = 0.0
+    try:
+        while not app.window_closed() and replay.tick < stop:
+            now = time.perf_counter()
+            if state["seek"]:
+                target = max(start, replay.tick + int(state["seek"] * rate))
+                state["seek"] = 0
+                if target < replay.tick:                       # back: from the start again (exact)
+                    replay = fresh()
+                    app.load(replay.world)
+                replay.run(until=target)
+            if not state["paused"]:
+                owed += (now - last) * state["speed"] * rate
+                for _ in range(min(int(owed), 32)):
+                    replay.step()
+                owed -= int(owed)
+            last = now
+            app.step(0.0)
+            time.sleep(max(0.0, 1 / 60 - (time.perf_counter() - now)))
+    finally:
+        app.close()
+    return 0

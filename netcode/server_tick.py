@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
@@ -35,6 +35,21 @@ log = logging.getLogger("storm.net")
 MAX_QUEUED_SENDS = 256   # messages waiting for one client's socket; past that it counts as stalled
 
 
+def call_rpc(world: "World", player: str, data: dict[str, Any]) -> None:
+    """``rpc_<method>(player, **args)`` on the first behaviour of the entity that has one."""
+    eid, method = data["entity"], "rpc_" + data["method"]
+    if not world.exists(eid):
+        return
+    for component in world.components(eid):
+        handler = getattr(type(component), method, None)
+        if callable(handler):
+            try:
+                handler(component, player, **data["args"])
+            except Exception as exc:  # noqa: BLE001 - a script's RPC must not stop the tick
+                log.warning("net: rpc %s on entity %d from %s failed: %s", method, eid, player, exc)
+            return
+
+
 class OwnerInputSystem(System):
     """After scripts, before physics: each player's owner-authority field values and heading from
     their input go onto their own entity (values were checked against the declarations when the
@@ -43,14 +58,13 @@ class OwnerInputSystem(System):
     name = "net_owner_input"
     order = ORDER_PHYSICS - 10
 
-    def __init__(self, server: "NetServer") -> None:
-        self.server = server
+    def __init__(self, players: Callable[[], Iterable[tuple[int, Any]]], layout: Callable[[], Any]) -> None:
+        self.players = players          # () -> (entity, this tick's InputFrame or None) per player
+        self.layout = layout
 
     def update(self, world: "World", dt: float) -> None:
-        layout = self.server.layout
-        for session in self.server.sessions.values():
-            frame = session.current
-            eid = session.entity
+        layout = self.layout()
+        for eid, frame in self.players():
             if frame is None or not world.exists(eid):
                 continue
             by_type = {type(c).type_name: c for c in world.components(eid)}
@@ -68,7 +82,8 @@ class ServerTick:
         self.server = server
         world = server.world
         self.world = world
-        world.add_system(OwnerInputSystem(server))
+        world.add_system(OwnerInputSystem(lambda: [(s.entity, s.current) for s in server.sessions.values()],
+                                          lambda: server.layout))
         self._created: list[int] = []
         self._destroyed: list[int] = []
         world.events.subscribe(EntityCreated, lambda e: self._created.append(e.entity))
@@ -87,6 +102,7 @@ class ServerTick:
             session = Session(grant, entity, source, server.config.limits)
             server.sessions[grant.player] = session
             server.input_system.add_player(grant.player, source)
+            self.record("join", grant.player, entity)
             self.broadcast(m.JOINED, {"player": grant.player, "entity": entity}, skip=session)
         session.grant = grant
         session.connection = ws
@@ -131,8 +147,11 @@ class ServerTick:
         session.events_out += 1
         event = m.Event(session.events_out, kind, data)
         self.send(session, m.encode_event(event, from_server=True))
-        if self.server.recorder is not None and kind in (m.CHAT, m.JOINED, m.LEFT):
-            self.server.recorder.event(self.world.tick_count, session.player, kind, data)
+
+    def record(self, what: str, player: str, data: Any = None) -> None:
+        """Hand one happening to the session recorder (joins, leaves, chat, commands, RPCs)."""
+        if self.server.recorder is not None:
+            self.server.recorder.event(self.world.tick_count, what, player, data)
 
     def broadcast(self, kind: int, data: dict[str, Any], skip: Session | None = None) -> None:
         for session in self.server.sessions.values():
@@ -158,6 +177,7 @@ class ServerTick:
         session.left_at = time.monotonic()
         session.source.clear()
         session.current = None
+        self.record("off", session.player)
         queue = self._queues.pop(id(session), None)
         if queue is not None:
             queue.put_nowait(None)
@@ -168,6 +188,7 @@ class ServerTick:
         server.input_system.remove_player(session.player)
         if self.world.exists(session.entity):
             self.world.apply(DestroyEntity(session.entity))
+        self.record("leave", session.player)
         self.broadcast(m.LEFT, {"player": session.player, "reason": reason})
 
     # -- messages ---------------------------------------------------------------------------------
@@ -211,6 +232,7 @@ class ServerTick:
             elif not session.chat_rate.take():
                 self.send_event(session, m.NOTICE, {"text": "chat rate limit: line dropped"})
             else:
+                self.record("chat", session.player, event.data["text"])
                 self.broadcast(m.CHAT, {"player": session.player, "text": event.data["text"]})
             return None
         if not session.command_rate.take():
@@ -234,23 +256,13 @@ class ServerTick:
             if session.connected:
                 self.send_event(session, m.NOTICE, {"text": f"command refused: {exc}"})
             return
-        if self.server.recorder is not None:
-            self.server.recorder.event(self.world.tick_count, session.player, m.COMMAND, {"json": data})
+        self.record("command", session.player, data)
         self.broadcast(m.COMMAND, {"json": data})
 
     def _rpc(self, session: Session, data: dict[str, Any]) -> None:
         """``rpc_<method>(player, **args)`` on a behaviour of the entity, when it has one."""
-        eid, method = data["entity"], "rpc_" + data["method"]
-        if not self.world.exists(eid):
-            return
-        for component in self.world.components(eid):
-            handler = getattr(type(component), method, None)
-            if callable(handler):
-                try:
-                    handler(component, session.player, **data["args"])
-                except Exception as exc:  # noqa: BLE001 - a script's RPC must not stop the tick
-                    log.warning("net: rpc %s on entity %d from %s failed: %s", method, eid, session.player, exc)
-                return
+        self.record("rpc", session.player, data)
+        call_rpc(self.world, session.player, data)
 
     # -- the tick ---------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -258,11 +270,12 @@ class ServerTick:
         server, world = self.server, self.world
         recorder = server.recorder
         for session in server.sessions.values():
+            previous = session.current
             frame = session.next_input() if session.connected else None
             if frame is not None:
                 session.source.set_frame(frame.actions())
-                if recorder is not None:
-                    recorder.input(world.tick_count, session.player, session.applied_seq, frame)
+                if recorder is not None and frame is not previous:
+                    recorder.input(world.tick_count, session.player, frame)
         world.tick()
         server.lag.record(world.tick_count)
         self._housekeeping()
@@ -376,8 +389,6 @@ class ServerTick:
             webrtc = getattr(server, "webrtc", None)
             if webrtc is None or not webrtc.send_snapshot(session, data):
                 self.send(session, data, droppable=True)
-            if server.recorder is not None and session is next(iter(server.sessions.values())):
-                server.recorder.snapshot(world.tick_count, encoded)
 
     def _priorities(self, session: Session, view: Any, gathered: Gathered) -> np.ndarray:
         """Accumulated priority per row: grows each snapshot an entity waits, faster when near the
