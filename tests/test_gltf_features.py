@@ -81,6 +81,9 @@ MODELS: dict[str, tuple[str, Callable[[Path], Path], tuple[int, int], dict[str, 
     "cube_cm": ("cube_cm.gltf", lambda p: cube_model(p, 100.0, (0.9, 0.4, 0.05, 1)), (1, 3), {"unit": "cm"}),
     "cube_mm": ("cube_mm.gltf", lambda p: cube_model(p, 1000.0, (0.9, 0.4, 0.05, 1)), (2, 3), {"unit": "mm"}),
     "skinned": ("skinned.gltf", skinned_bar, (3, 3), {}),
+    "emissive": ("emissive.gltf", lambda p: plate_model(p, lambda b: {
+        "color": (0.05, 0.05, 0.05, 1), "emissiveFactor": [1.0, 1.0, 1.0],
+        "emissiveTexture": {"index": b.texture(b.image(checker()))}}), (5, 3), {}),
 }
 CHARACTER = (4.2, 0.0, -3.75)  # the base pack's skinned character, feet there
 
@@ -209,6 +212,12 @@ def test_an_unlit_colour_is_the_same_under_dim_and_bright_light(bright: PNMImage
     assert colour(dim, "unlit") == pytest.approx(colour(bright, "unlit"), abs=0.005)
     r, g, b = colour(bright, "unlit")
     assert b > g > r                                                              # its own blue, not a grey
+
+
+def test_an_emissive_map_glows_without_light(dim: PNMImage) -> None:
+    for (dx, dz), expected in QUADRANTS.items():
+        c = colour(dim, "emissive", dx, dz)
+        assert dominant(c) == expected[:3] and max(c) > 0.5, (dx, dz, c)
 
 
 def test_alpha_blend_lets_the_backdrop_through(bright: PNMImage) -> None:

@@ -280,3 +280,36 @@ def test_slerp_takes_the_short_way_round() -> None:
     half = slerp(a, b, 0.5)
     angle = 2 * math.degrees(math.acos(min(1.0, abs(half[3]))))
     assert angle == pytest.approx(20.0, abs=1e-3)
+
+
+# -- the examples of docs/models.md ------------------------------------------------------------------
+
+def doc_blocks(kind: str) -> list[str]:
+    import re
+
+    from tests.conftest import REPO_ROOT
+
+    return re.findall(rf"```{kind}\n(.*?)```", (REPO_ROOT / "docs" / "models.md").read_text(encoding="utf-8"), re.S)
+
+
+def test_the_python_example_of_the_models_doc_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    (block,) = [b for b in doc_blocks("python") if "PropAnimator" in b]
+    exec(compile(block, "docs/models.md", "exec"), {})  # noqa: S102 - our own documentation
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == ["['idle', 'walk', 'run', 'jump']", "0.5"]
+
+
+@pytest.mark.xfail(strict=True, reason="engine/host/builtins.py does not list PropAnimator yet, so world files "
+                                       "cannot name it (the lead adds it there and in engine/api.py)")
+def test_the_world_file_example_of_the_models_doc_loads(runtime: Runtime) -> None:
+    import json
+
+    from engine.data.world_file import load_world_data
+
+    (block,) = [b for b in doc_blocks("json") if "PropAnimator" in b]
+    entity = json.loads(block)
+    entity["components"]["PropAnimator"]["model"] = "base:models/character.gltf"
+    entity["components"]["PropAnimator"]["clip"] = "walk"
+    world = load_world_data({"storm_world": 2, "name": "doc", "entities": [entity]}, "docs/models.md", runtime)
+    (eid, prop), = world.query(PropAnimator)
+    assert prop.speed == 0.5 and world.system(AnimationSystem).clips(eid)[1] == "walk"
