@@ -25,6 +25,7 @@ from panda3d.core import InternalName, LightAttrib, RenderState, Texture, Textur
 
 log = logging.getLogger("storm.render")
 
+FIXES_VERSION = 1             # goes up when a fix changes what the converter makes (an import cache keys on it)
 OCCLUSION_STAGE = "Occlusion"
 BASE_STAGE = "Base Color"     # panda3d-gltf's name for the base colour stage
 BASE_SORT, OCCLUSION_SORT = -2, -1
