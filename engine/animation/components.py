@@ -56,5 +56,5 @@ class PropAnimator(Component):
     speed = Field(Float(0.0, 100.0), 1.0, doc="seconds of the clip played per second (0 holds the pose)")
     playing = Field(Bool(), True, doc="off pauses the clip where it is", replicate=True)
     unit = Field(Enum(tuple(UNITS)), "m", doc="the unit the model file is measured in: cm or mm scale it to metres")
-    time = Field(Float(0.0, 1e9), 0.0, doc="seconds into the clip now, written by the system",
-                 editable=False, saved=False, replicate=True)
+    time = Field(Float(0.0, 1e9), 0.0, doc="seconds into the clip now, written by the system (each client's own)",
+                 editable=False, saved=False)
