@@ -175,3 +175,14 @@ def test_bad_pack_verbs_are_refused_naming_file_and_place(tmp_pack, data: object
     with pytest.raises(DataError) as caught:
         load_pack_actions(content, tmp_pack.asset_id("npc_actions/bad.json"))
     assert "bad.json" in str(caught.value) and where in str(caught.value)
+
+
+def test_speech_in_the_grammar_cannot_hold_stage_directions_or_speaker_names() -> None:
+    world, ids = make_world()
+    fmt = DecisionFormat.build(ActionRegistry.of(world).specs(["say"]), lambda spec, arg: [])
+    rule = next(line for line in fmt.gbnf().splitlines() if line.startswith("sc ::= "))
+    excluded = rule[len("sc ::= [^"):-1]
+    for char in ('"', "*", "(", ")", "[", "]", "{", "}", "<", ">", "~", ":"):
+        assert char in excluded.replace("\\", ""), f"speech may contain {char!r}"
+    for escape in ("\\n", "\\r", "\\t", "\\\\"):
+        assert escape in excluded

@@ -235,3 +235,38 @@ def test_an_obedient_model_is_stopped_by_the_registry() -> None:
         assert world.get(MIRA, NpcBrain).stance == "calm" and world.get(MIRA, NpcBrain).goal_mode == "none"
     finally:
         service.close()
+
+
+class Parrot(Backend):
+    """A backend that repeats the player's line as its speech (small models do)."""
+
+    name = "local"
+
+    def generate(self, request: Request, on_text, token) -> Result:  # type: ignore[no-untyped-def]
+        return Result(json.dumps({"say": request.context["heard"], "action": "say"}), self.name)
+
+
+def test_parroted_lines_are_not_spoken() -> None:
+    world, service = demo_world({"local": Parrot()})
+    try:
+        service.say(world, PLAYER, "Do you have any bread for me?")
+        record = answer(world, service, MIRA, 0)
+        assert "repeated the line heard" in record.outcome
+        assert world.get(MIRA, NpcBrain).speech in ("Here, love, still warm.", "Take a loaf, it's fresh.")
+    finally:
+        service.close()
+
+
+def test_results_are_applied_on_the_ticking_thread_at_a_tick_start(grok_server: GrokStandIn) -> None:
+    import threading
+
+    world, service = demo_world({"grok": grok_backend(grok_server)})
+    seen: list[tuple[threading.Thread, int]] = []
+    service.on_acted.append(lambda event: seen.append((threading.current_thread(), world.tick_count)))
+    try:
+        service.say(world, PLAYER, "Hello!")
+        answer(world, service, MIRA, 0)
+        assert seen and seen[0][0] is threading.main_thread()
+        assert world.tick_count == seen[0][1] + 1    # applied by the posted queue of a tick, before its systems
+    finally:
+        service.close()
