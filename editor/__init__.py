@@ -1,1 +1,6 @@
-"""The Dear PyGui world editor (not built yet): it will edit an engine World through undoable commands."""
+"""The Dear PyGui world editor: it edits an engine World through undoable commands.
+
+Start it with ``./storm edit [world] [--size WxH]`` (``editor.launch``); scripts and tests drive
+it through ``editor.driver.EditorDriver``. Nothing imports this package except ``main.py``.
+See docs/editor.md.
+"""
