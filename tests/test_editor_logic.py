@@ -168,3 +168,55 @@ def test_create_names_are_unique(runtime: Runtime) -> None:
     command = create_command(world, "point_light", Point3(1, 2, -5))
     record = command.entities[0]
     assert record["name"] == "Point light" and record["transform"]["pos"] == [1, 2, 2.0]
+
+
+# -- play --------------------------------------------------------------------------------------------
+class _Interpolator:
+    def reset(self) -> None:
+        pass
+
+
+class _App:
+    interpolator = _Interpolator()
+
+
+class _Renderer:
+    """Stands in for the view: Play's tick draws through it (here, a tick of the world)."""
+
+    def __init__(self, world: Any, fail: bool = False) -> None:
+        self.world, self.fail, self.app, self.cameras = world, fail, _App(), []
+
+    def draw(self, seconds: float = 0.0) -> int:
+        self.world.tick(1.0 / 60.0)
+        if self.fail:
+            import logging
+
+            logging.getLogger("storm.scripts").error("script base:x.Y on entity 5 raised in on_update")
+        return 1
+
+    def set_camera(self, provider: Any) -> None:
+        self.cameras.append(provider)
+
+
+def test_stop_brings_the_edited_world_back_and_a_behaviour_error_stops_play(runtime: Runtime,
+                                                                            tmp_path: Path) -> None:
+    from editor.play_mode import PlayMode
+    from engine.data.world_file import save_world
+
+    world = make_world(runtime)
+    save_world(world, tmp_path / "before.world.json")
+    play = PlayMode(_Renderer(world))  # type: ignore[arg-type]
+    play.start(world)
+    for _ in range(20):
+        play.tick(1.0 / 60.0)
+    assert world.node(6).getH() != 0.0  # the spinner ran
+    play.stop()
+    save_world(world, tmp_path / "after.world.json")
+    assert (tmp_path / "after.world.json").read_bytes() == (tmp_path / "before.world.json").read_bytes()
+    failing = PlayMode(_Renderer(world, fail=True))  # type: ignore[arg-type]
+    stopped: list[str] = []
+    failing.on_stop.append(stopped.append)
+    failing.start(world)
+    failing.tick(1.0 / 60.0)
+    assert not failing.playing and stopped == ["a behaviour error"]
+    assert world.node(6).getH() == 0.0
