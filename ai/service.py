@@ -82,7 +82,7 @@ class AiService:
         self.prompts: "collections.deque[PromptRecord]" = collections.deque(maxlen=100)
         self._personas: dict[str, Persona] = {}
         self._dialogues: dict[str, Dialogue] = {}
-        self.persona_key = ""
+        self.persona_key = self.settings.persona_key
         self.on_acted: list[Callable[[NpcActed], None]] = []
 
     def _default_backends(self) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class AiSettings:
     grok_timeout_s: float = 20.0
     grok_retries: int = 3
     grok_api: str = "responses"     # "responses" or "chat" (chat completions)
+    persona_key: str = ""           # "" = STORM_PERSONA_KEY: the passphrase of encrypted personas
     cascades: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
         "decision": ("local", "grok", "scripted"),
         "line": ("local", "grok", "scripted"),
@@ -87,6 +88,8 @@ class AiSettings:
             settings.model_path = env.get("STORM_MODEL", "")
         if not settings.grok_key:
             settings.grok_key = env.get("XAI_API_KEY", "")
+        if not settings.persona_key:
+            settings.persona_key = env.get("STORM_PERSONA_KEY", "")
         if not settings.grok_url:
             settings.grok_url = env.get("STORM_GROK_URL", "") or GROK_URL
         return settings

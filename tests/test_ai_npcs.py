@@ -270,3 +270,31 @@ def test_results_are_applied_on_the_ticking_thread_at_a_tick_start(grok_server: 
         assert world.tick_count == seen[0][1] + 1    # applied by the posted queue of a tick, before its systems
     finally:
         service.close()
+
+
+def test_a_missing_model_file_falls_back_with_its_reason() -> None:
+    from ai.backends.local_llama import LocalLlama
+
+    world, service = demo_world({"local": LocalLlama("/nonexistent/model.gguf")})
+    try:
+        assert service.backend_status()["local"] == "model file /nonexistent/model.gguf does not exist"
+        service.say(world, PLAYER, "Hello")
+        record = answer(world, service, MIRA, 0)
+        assert record.backend == "scripted"
+        assert record.fallbacks == ["local: model file /nonexistent/model.gguf does not exist"]
+    finally:
+        service.close()
+
+
+def test_a_backend_slower_than_its_budget_is_passed_over(grok_server: GrokStandIn) -> None:
+    grok_server.default = "slow:4"
+    budgets = {"decision": 800.0, "line": 800.0, "reflection": 800.0, "narrative": 800.0}
+    world, service = demo_world({"grok": grok_backend(grok_server, timeout_s=30.0)}, budgets_ms=budgets)
+    try:
+        started = time.monotonic()
+        service.say(world, PLAYER, "Hello")
+        record = answer(world, service, MIRA, 0)
+        assert record.backend == "scripted" and time.monotonic() - started < 3.0
+        assert record.fallbacks[0].startswith("grok: ")
+    finally:
+        service.close()

@@ -160,7 +160,7 @@ class Grok(Backend):
             kwargs["text"] = {"format": {"type": "json_schema", "name": "answer", "schema": request.schema,
                                          "strict": True}}
         try:
-            stream = self.client.responses.create(**kwargs)
+            stream = self._client_within(token).responses.create(**kwargs)
         except openai.NotFoundError:
             raise _NoEndpoint() from None
         with stream:
@@ -186,7 +186,7 @@ class Grok(Backend):
                                          "json_schema": {"name": "answer", "schema": request.schema, "strict": True}}
         if request.stop:
             kwargs["stop"] = request.stop
-        stream = self.client.chat.completions.create(**kwargs)
+        stream = self._client_within(token).chat.completions.create(**kwargs)
         with stream:
             for chunk in stream:
                 token.check()
@@ -196,6 +196,13 @@ class Grok(Backend):
                         emit(piece)
                 if getattr(chunk, "usage", None) is not None:
                     state["usage"] = (chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+
+    def _client_within(self, token: CancelToken) -> Any:
+        """The client with a timeout that ends no later than the request's budget."""
+        remaining = token.remaining_s()
+        if remaining is None or remaining >= self.timeout_s:
+            return self.client
+        return self.client.with_options(timeout=max(0.05, remaining))
 
     # -- retries --------------------------------------------------------------------------------
     def _call(self, fn: Any, token: CancelToken) -> Any:
