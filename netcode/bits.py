@@ -17,33 +17,39 @@ _COLUMNS = np.arange(MAX_WIDTH, dtype=np.int64)
 
 
 class BitWriter:
-    """Collects sections; ``bytes()`` packs them."""
+    """Collects sections; ``bytes()`` packs them (and checks every value fits its width)."""
 
     def __init__(self) -> None:
-        self._values: list[np.ndarray] = []
-        self._widths: list[np.ndarray] = []
+        self._values: list[np.ndarray | int] = []
+        self._widths: list[np.ndarray | int] = []
         self.bits = 0
 
     def write(self, values: "np.ndarray | int", widths: "np.ndarray | int") -> None:
         """Append values (an int or an array) each ``widths`` bits wide (an int or a matching array)."""
-        values = np.atleast_1d(np.asarray(values, dtype=np.uint64))
-        widths = np.broadcast_to(np.asarray(widths, dtype=np.int64), values.shape)
+        if isinstance(values, (int, np.integer)) and isinstance(widths, (int, np.integer)):
+            if not 0 <= widths <= MAX_WIDTH or not 0 <= values < (1 << widths):
+                raise ValueError(f"value {values} does not fit {widths} bits")
+            self._values.append(int(values))
+            self._widths.append(int(widths))
+            self.bits += int(widths)
+            return
+        values = np.asarray(values, dtype=np.uint64).reshape(-1)
         if values.size == 0:
             return
-        if int(widths.max(initial=0)) > MAX_WIDTH or int(widths.min(initial=0)) < 0:
-            raise ValueError(f"bit widths go from 0 to {MAX_WIDTH}")
-        limit = np.left_shift(np.uint64(1), widths.astype(np.uint64))
-        if np.any(values >= limit):
-            raise ValueError("a value does not fit its width")
+        widths = np.broadcast_to(np.asarray(widths, dtype=np.int64), values.shape)
         self._values.append(values)
-        self._widths.append(np.ascontiguousarray(widths))
+        self._widths.append(widths)
         self.bits += int(widths.sum())
 
     def bytes(self) -> bytes:
         if not self._values:
             return b""
-        values = np.concatenate(self._values)
-        widths = np.concatenate(self._widths)
+        values = np.concatenate([np.atleast_1d(np.asarray(v, dtype=np.uint64)) for v in self._values])
+        widths = np.concatenate([np.atleast_1d(np.asarray(w, dtype=np.int64)) for w in self._widths])
+        if int(widths.max(initial=0)) > MAX_WIDTH or int(widths.min(initial=0)) < 0:
+            raise ValueError(f"bit widths go from 0 to {MAX_WIDTH}")
+        if np.any(values >> widths.astype(np.uint64)):
+            raise ValueError("a value does not fit its width")
         keep = widths > 0
         values, widths = values[keep], widths[keep]
         bits = ((values[:, None] >> _SHIFTS[None, :]) & np.uint64(1)).astype(np.uint8)

@@ -284,8 +284,10 @@ class ServerTick:
         if schema_rows:
             self.broadcast(m.SCHEMA, {"json": schema_rows})
             server.replicator.new_schema_entries = []
-        if world.tick_count % self.snapshot_every == 0 and any(s.connected for s in server.sessions.values()):
-            self._snapshots(server.replicator.gather(world.tick_count))
+        every = self.snapshot_every
+        due = [s for s in server.sessions.values() if s.connected and (world.tick_count + s.entity) % every == 0]
+        if due:                                    # clients take turns: the work spreads over the ticks
+            self._snapshots(server.replicator.gather(world.tick_count), due)
         if recorder is not None:
             recorder.tick(world)
         self.tick_ms.append((time.perf_counter() - start) * 1000.0)
@@ -362,14 +364,12 @@ class ServerTick:
                 session.known_all.update(r["id"] for r in group)
         session.known = np.asarray(sorted(e for e in session.known_all if e in networked), np.int64)
 
-    def _snapshots(self, gathered: Gathered) -> None:
+    def _snapshots(self, gathered: Gathered, sessions: list[Session]) -> None:
         server, world = self.server, self.world
         config = server.config
         owner_fids = {fid for fid in (server.replicator.schema.id_of(f.type_name, f.name) for f in server.layout.fields)
                       if fid is not None}
-        for session in server.sessions.values():
-            if not session.connected:
-                continue
+        for session in sessions:
             self._update_known(session, gathered)
             ids = session.known[np.isin(session.known, gathered.view.ids)]
             view = view_for(gathered, ids, session.entity, owner_fids)

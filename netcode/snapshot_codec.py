@@ -70,6 +70,14 @@ class View:
         return np.searchsorted(self.ids, ids)
 
 
+def member(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """``np.isin`` for a sorted array of unique ids (several times faster on small arrays)."""
+    if not len(sorted_ids):
+        return np.zeros(len(values), bool)
+    at = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
+    return sorted_ids[at] == values
+
+
 def _bit_lengths(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     return np.where(values > 0, np.frexp(values)[1], 0).astype(np.int64)
@@ -80,18 +88,16 @@ def _pick_widths(needs: np.ndarray, per_value: int, full_cost: int, low: int, hi
     bits each, ``per_value`` values per item; items over w2 cost ``full_cost``. Returns (w1, w2, bits)."""
     if needs.size == 0:
         return low, min(low + 1, high), 0
-    hist = np.bincount(np.minimum(needs, 63), minlength=64)[:64]
-    cum = np.cumsum(hist)
+    cum = np.cumsum(np.bincount(np.minimum(needs, 63), minlength=64)[:64])
     total = int(cum[-1])
-    best = (low, min(low + 1, high), 1 << 62)
-    for w1 in range(low, high):
-        under1 = int(cum[w1])
-        for w2 in range(w1 + 1, high + 1):
-            under2 = int(cum[w2])
-            bits = under1 * w1 * per_value + (under2 - under1) * w2 * per_value + (total - under2) * full_cost
-            if bits < best[2]:
-                best = (w1, w2, bits)
-    return best
+    w = np.arange(high + 1)
+    w1, w2 = w[:, None], w[None, :]
+    under1, under2 = cum[w1], cum[w2]
+    bits = under1 * w1 * per_value + (under2 - under1) * w2 * per_value + (total - under2) * full_cost
+    bits = np.where((w2 > w1) & (w1 >= low), bits, np.iinfo(np.int64).max)
+    best = int(np.argmin(bits))
+    a, b = divmod(best, high + 1)
+    return a, b, int(bits[a, b])
 
 
 def _categorise(needs: np.ndarray, w1: int, w2: int, zero: np.ndarray) -> np.ndarray:
@@ -162,10 +168,10 @@ def encode(current: View, baseline: View | None, spec: TransformSpec, schema: Fi
     pred_pos, pred_parts = predict(base, previous if ahead else None, ahead, behind, spec)
     if len(current) > MAX_ENTITIES:
         raise ValueError(f"a view holds at most {MAX_ENTITIES} entities")
-    in_base = np.isin(current.ids, base.ids)
+    in_base = member(current.ids, base.ids)
     brow = np.searchsorted(base.ids, current.ids)
     brow = np.where(in_base, np.minimum(brow, max(len(base) - 1, 0)), 0)
-    removed = ~np.isin(base.ids, current.ids)
+    removed = ~member(base.ids, current.ids)
     if len(base):
         changed = np.where(in_base[:, None], current.pos != base.pos[brow], True).any(axis=1)
         changed |= np.where(in_base[:, None], current.parts != base.parts[brow], True).any(axis=1)
@@ -235,7 +241,7 @@ def _write(current: View, base: View, spec: TransformSpec, in_base: np.ndarray, 
     out.write(removed_rows, bits_for(max(len(base), 1)))
     if mode == 0:
         out.write(len(new_ids), COUNT_BITS)
-        out.write(np.isin(kept_base, sent_ids).astype(np.uint64), 1)
+        out.write(member(kept_base, sent_ids).astype(np.uint64), 1)
         _write_ids(out, new_ids)
     else:
         out.write(len(sent_ids), COUNT_BITS)
@@ -277,7 +283,7 @@ def _assemble(base: View, removed: np.ndarray, ids: np.ndarray, pos: np.ndarray,
     """The new view: the baseline without ``removed`` rows, with the sent rows put in or over."""
     keep = ~removed
     kept_ids = base.ids[keep]
-    stale = ~np.isin(kept_ids, ids)
+    stale = ~member(kept_ids, ids)
     all_ids = np.concatenate([kept_ids[stale], ids])
     order = np.argsort(all_ids, kind="stable")
     view = View(all_ids[order],
@@ -294,7 +300,7 @@ def predict(base: View, previous: View | None, ahead: int, behind: int,
     Entities not in ``previous``, or whose largest quaternion part changed, are predicted to stay."""
     if previous is None or not ahead or not len(base):
         return base.pos, base.parts
-    in_prev = np.isin(base.ids, previous.ids)
+    in_prev = member(base.ids, previous.ids)
     prow = np.minimum(np.searchsorted(previous.ids, base.ids), max(len(previous) - 1, 0))
     if not len(previous):
         return base.pos, base.parts
@@ -370,7 +376,7 @@ def decode(payload: bytes, baseline: View | None, spec: TransformSpec, schema: F
         n_new = reader.read_one(COUNT_BITS, "new_count")
         mask = reader.read(1, len(kept_base), "changed_bits").astype(bool)
         new_ids = _read_ids(reader, n_new)
-        if np.isin(new_ids, kept_base).any():
+        if member(new_ids, kept_base).any():
             raise ProtocolError("snapshot.new_ids", "ids of entities not in the baseline")
         ids = np.sort(np.concatenate([kept_base[mask], new_ids]))
     else:
@@ -379,7 +385,7 @@ def decode(payload: bytes, baseline: View | None, spec: TransformSpec, schema: F
     pos_bits = spec.pos_bits
     if not (p1 < p2 < max(pos_bits) and q1 < q2 <= spec.quat_bits):
         raise ProtocolError("snapshot.widths", "delta widths w1 < w2 inside the transform spec")
-    in_base = np.isin(ids, kept_base)
+    in_base = member(ids, kept_base)
     cats = reader.read(2, 2 * int(in_base.sum()), "categories").astype(np.int64).reshape(-1, 2)
     pos_cat = np.full(len(ids), 3, np.int64)
     quat_cat = np.full(len(ids), 3, np.int64)
