@@ -79,7 +79,8 @@ class NetClient:
 
     def __init__(self, url: str, token: str, runtime: "Runtime", *, profile: str = "server",
                  interp_delay: float = 0.1, max_extrapolation: float = 0.25, smoothing: float = 0.1,
-                 name: str = "storm", webrtc: bool = False) -> None:
+                 name: str = "storm", webrtc: bool = False, ice_servers: list[str] | None = None,
+                 webrtc_addresses: list[str] | None = None) -> None:
         self.url = url
         self.token = token
         self.runtime = runtime
@@ -87,6 +88,8 @@ class NetClient:
         self.options = {"interp_delay": interp_delay, "max_extrapolation": max_extrapolation, "smoothing": smoothing}
         self.name = name
         self.want_webrtc = webrtc
+        self.ice_servers = ice_servers or []
+        self.webrtc_addresses = webrtc_addresses
         self.ws: ClientConnection | None = None
         self.world: "World | None" = None
         self.state: ClientState = None  # type: ignore[assignment]
@@ -139,6 +142,14 @@ class NetClient:
         self.world = world
         self._out = asyncio.Queue()
         self._tasks = [self._loop.create_task(self._reader()), self._loop.create_task(self._writer())]
+        if self.want_webrtc:
+            from netcode.webrtc import WebRTCClient
+
+            self.webrtc = WebRTCClient(self, self.ice_servers, self.webrtc_addresses)
+            try:
+                await self.webrtc.offer()
+            except Exception as exc:  # noqa: BLE001 - no WebRTC here: the websocket carries everything
+                log.warning("net: webrtc unavailable (%s); snapshots stay on the websocket", exc)
         return world
 
     async def _reader(self) -> None:

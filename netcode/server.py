@@ -116,6 +116,9 @@ class NetServer:
             self._server.close()
             await self._server.wait_closed()
         self.replicator.close()
+        webrtc = getattr(self, "webrtc", None)
+        if webrtc is not None:
+            await webrtc.close()
         if self.recorder is not None:
             self.recorder.close(self.world)
 
