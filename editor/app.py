@@ -203,7 +203,11 @@ class EditorApp:
     def run(self) -> None:
         try:
             while self.running and dpg.is_dearpygui_running():
-                self.frame()
+                try:
+                    self.frame()
+                except Exception:  # noqa: BLE001 - a bug in one frame must not lose the open world
+                    log.exception("the editor loop failed this frame; it goes on (save your work)")
+                    time.sleep(0.1)
         finally:
             self.close()
 
