@@ -96,10 +96,13 @@ class AiService:
             backends["grok"] = Grok(base_url=settings.grok_url, api_key=settings.grok_key, model=settings.grok_model,
                                     prefer=settings.grok_prefer, timeout_s=settings.grok_timeout_s,
                                     retries=settings.grok_retries, api=settings.grok_api)
+        ready = {}
         for name, backend in backends.items():
             ok, why = backend.available()
-            log.info("ai backend %s: %s", name, "ready" if ok else f"not available ({why})")
-        return backends
+            log.info("ai backend %s: %s", name, "ready" if ok else f"not available ({why}); left out")
+            if ok:
+                ready[name] = backend
+        return ready
 
     def backend_status(self) -> dict[str, str]:
         """Each backend: 'ready' or why it is not (for `storm` and the editor)."""
