@@ -338,7 +338,7 @@ class ServerTick:
         if first:
             session.known_all = set()
             static = [eid for eid in world.entities() if world.parent_of(eid) == 0 and eid not in networked]
-        net_roots = [eid for eid in networked if world.parent_of(eid) == 0]
+        net_roots = self._net_roots()
         if interest is None:
             visible = set(net_roots)
         else:
@@ -363,6 +363,16 @@ class ServerTick:
             for group in records:
                 session.known_all.update(r["id"] for r in group)
         session.known = np.asarray(sorted(e for e in session.known_all if e in networked), np.int64)
+
+    def _net_roots(self) -> list[int]:
+        """The networked entities at the root (what interest decides on), worked out once a tick."""
+        tick = self.world.tick_count
+        cached = getattr(self, "_roots_cache", None)
+        if cached is None or cached[0] != tick or cached[1] != len(self.server.replicator.networked):
+            world = self.world
+            roots = [eid for eid in self.server.replicator.networked if world.parent_of(eid) == 0]
+            self._roots_cache = cached = (tick, len(self.server.replicator.networked), roots)
+        return cached[2]
 
     def _snapshots(self, gathered: Gathered, sessions: list[Session]) -> None:
         server, world = self.server, self.world

@@ -62,11 +62,12 @@ def serve(port_out: "multiprocessing.Queue", stats_out: "multiprocessing.Queue",
         await asyncio.sleep(seconds)
         elapsed = time.perf_counter() - start
         ticks = sorted(server.ticker.tick_ms)
-        rates = [(s.bytes_out - sent.get(p, 0)) / elapsed for p, s in server.sessions.items() if s.connected]
+        rates = [(s.bytes_out - sent[p]) / elapsed for p, s in server.sessions.items() if p in sent]
+        connected = sum(1 for s in server.sessions.values() if s.connected)
         stats_out.put({"ticks": len(ticks), "tick_p50_ms": round(ticks[len(ticks) // 2], 3) if ticks else None,
                        "tick_p99_ms": round(ticks[min(len(ticks) - 1, int(len(ticks) * 0.99))], 3) if ticks else None,
                        "tick_max_ms": round(ticks[-1], 3) if ticks else None,
-                       "connected": len(rates), "bytes_per_client_s": round(statistics.mean(rates), 1) if rates else 0,
+                       "connected_at_end": connected, "bytes_per_client_s": round(statistics.mean(rates), 1) if rates else 0,
                        "ticks_per_s": round(len(ticks) / elapsed, 2)})
         await server.stop()
 
