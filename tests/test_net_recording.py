@@ -14,7 +14,7 @@ from engine.input.input_system import InputSystem
 from engine.input.sources import DirectActionSource
 from netcode.hosting import open_world
 from netcode.recording import SessionRecorder, SessionReplay, is_session_recording, load_recording, transcript
-from tests.net_helpers import DEMO_WORLD, join, run, start_server, tick_until
+from tests.net_helpers import DEMO_WORLD, join, run, tick_until
 
 
 def record_session(path) -> None:
