@@ -18,14 +18,14 @@ from ai.actions.builtin import SAFE_DEFAULT
 from ai.actions.decision import DecisionFormat, SayStream, parse_decision
 from ai.actions.registry import ActionRefused, ActionRegistry, Decision
 from ai.backends.base import Request, Result
-from ai.components import NpcBrain
+from ai.components import Item, NpcBrain
 from ai.locomotion import steer
 from ai.memory import MemoryStream
 from ai.mind import Mind
 from ai.perception import Perception, label
 from ai.prompts import REFLECTION_GRAMMAR, decision_messages, reflection_messages, scripted_reflection
 from ai.speech import clean_speech, echoes
-from engine.core.edit_commands import SetFields
+from engine.core.edit_commands import CreateEntity, SetFields
 from engine.core.events import ComponentAdded, ComponentRemoved
 from engine.core.system import ORDER_AI, System
 
@@ -104,11 +104,25 @@ class NpcSystem(System):
                 log.error("npc %d (%s): %s; it will only wait", eid, self._world.name_of(eid) if self._world else "", exc)
         else:
             mind.problem = "no persona (NpcBrain.persona is empty)"
-        if mind.persona is not None and not brain.memories:
+        if mind.persona is not None and not brain.memories:  # a new NPC, not one loaded with its mind
             stream = MemoryStream(brain.memories)
             for seed in mind.persona.memories:
                 stream.add(seed["text"], "seed", 0.0, seed["importance"])
+            if mind.persona.carries and self._world is not None:
+                # remembered, so a world saved with this mind does not hand them out again on load
+                stream.add("I carry " + ", ".join(mind.persona.carries) + ".", "seed", 0.0, 4)
+                self._world.post(lambda: self._hand_out(eid))
         mind.next_think = (self._world.time if self._world else 0.0) + 1.0
+
+    def _hand_out(self, eid: int) -> None:
+        """Give a new NPC the items its persona carries (entities under it, at a tick start)."""
+        world, mind = self._world, self.minds.get(eid)
+        if world is None or mind is None or mind.persona is None or not world.exists(eid):
+            return
+        records = [{"id": 0, "name": label, "parent": eid, "transform": {"pos": [0.3, 0.3, 1.0]},
+                    "components": [[Item.type_name, {"label": label, "holder": eid}]]} for label in mind.persona.carries]
+        for record in records:
+            world.apply(CreateEntity([record]))
 
     def _forget(self, eid: int, reason: str) -> None:
         mind = self.minds.pop(eid, None)

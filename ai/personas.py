@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 FORMAT = "storm_persona"
 FOLDER, SUFFIXES = "personas", (".persona.json", ".persona.enc.json")
 KEYS = ("storm_persona", "name", "summary", "traits", "goals", "style", "knowledge", "relationships",
-        "memories", "allowed_actions", "dialogue", "provenance", "consent")
+        "memories", "allowed_actions", "carries", "dialogue", "provenance", "consent")
 
 
 @dataclass
@@ -42,6 +42,7 @@ class Persona:
     relationships: dict[str, str] = field(default_factory=dict)
     memories: list[dict[str, Any]] = field(default_factory=list)
     allowed_actions: list[str] = field(default_factory=lambda: ["say", "emote", "look_at", "wait"])
+    carries: list[str] = field(default_factory=list)   # items it starts with (labels), for give
     dialogue: str = ""
     provenance: dict[str, str] = field(default_factory=dict)
     consent: dict[str, Any] = field(default_factory=dict)
@@ -89,6 +90,7 @@ def parse_persona(data: Any, source: str, passphrase: str | None = None) -> Pers
                    traits=top.texts("traits", 30, 80), goals=top.texts("goals", 30, 200),
                    style=top.text("style", "", 400), knowledge=top.texts("knowledge", 100, 400),
                    relationships=dict(relationships), memories=memories, allowed_actions=allowed,
+                   carries=top.texts("carries", 10, 80),
                    dialogue=dialogue, provenance={k: str(v) for k, v in provenance.data.items()},
                    consent=dict(consent.data), source=source)
 

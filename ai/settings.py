@@ -66,7 +66,7 @@ class AiSettings:
     })
     budgets_ms: dict[str, float] = field(default_factory=lambda: {
         "decision": 8000.0, "line": 6000.0, "reflection": 20000.0, "narrative": 60000.0})
-    decision_tokens: int = 48
+    decision_tokens: int = 64       # room for 60 characters of speech and the verb; a cut-off answer is refused
     think_every_s: float = 6.0      # an idle NPC reconsiders this often (seconds of world time)
     cache_entries: int = 256
 

@@ -69,6 +69,8 @@ def test_grok_writes_the_quest_and_the_same_request_is_not_paid_twice() -> None:
     with GrokStandIn() as server:
         world, service = demo_world({"grok": grok_backend(server)})
         try:
+            for _ in range(3):
+                world.tick()  # Mira's items are handed out: the world brief stays the same from here
             quest = dict(pack_quest(world), title="Flour for the baker")
             server.answer = json.dumps(quest)
             placed: list = []

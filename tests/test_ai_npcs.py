@@ -298,3 +298,45 @@ def test_a_backend_slower_than_its_budget_is_passed_over(grok_server: GrokStandI
         assert record.fallbacks[0].startswith("grok: ")
     finally:
         service.close()
+
+
+def test_mira_gives_bread_to_a_player_within_reach() -> None:
+    from ai.components import Item
+
+    world, service = demo_world()
+    try:
+        world.tick()
+        loaves = [e for e, item in world.all_of(Item).items() if item.holder == MIRA]
+        assert sorted(world.get(e, Item).label for e in loaves) == ["bread roll", "loaf of bread"]
+        world.node(PLAYER).setPos(world.node(MIRA).getPos() + (1.0, 0, 0))
+        for _ in range(3):
+            world.tick()
+        service.say(world, PLAYER, "Can I have some bread?")
+        record = answer(world, service, MIRA, 0)
+        assert record.outcome == "performed"
+        given = [e for e in loaves if world.get(e, Item).holder == PLAYER]
+        assert len(given) == 1 and world.parent_of(given[0]) == PLAYER
+    finally:
+        service.close()
+
+
+def test_a_restored_snapshot_brings_back_the_mind_without_new_items() -> None:
+    from ai.components import Item
+
+    world, service = demo_world()
+    try:
+        world.tick()
+        snapshot = world.snapshot()
+        before = [dict(m) for m in world.get(MIRA, NpcBrain).memories]
+        items = len(world.all_of(Item))
+        service.say(world, PLAYER, "Hello there")
+        answer(world, service, MIRA, 0)
+        assert world.get(MIRA, NpcBrain).memories != before
+        world.restore(snapshot)
+        for _ in range(3):
+            world.tick()
+        assert world.get(MIRA, NpcBrain).memories == before and len(world.all_of(Item)) == items
+        service.say(world, PLAYER, "Hello again")
+        answer(world, service, MIRA, decisions(service, MIRA))           # still thinks after the restore
+    finally:
+        service.close()

@@ -129,7 +129,7 @@ def register_builtin_actions(registry: ActionRegistry) -> None:
         ActionSpec("look_at", "turn to face someone or something", (ArgSpec("target", entity),), None, _look_at),
         ActionSpec("give", "hand an item you carry to someone",
                    (ArgSpec("item", item, "the item", usable=lambda w, a, t: _holding(w, t) == a),
-                    ArgSpec("to", entity, "who gets it", reach=True)),
+                    ArgSpec("to", entity, "who gets it", reach=True, usable=lambda w, a, t: not w.has(t, Item))),
                    _check_give, _give),
         ActionSpec("take", "pick up an item lying within reach", (ArgSpec("item", item, reach=True, usable=lambda w, a, t: not _holding(w, t)),),
                    _check_take, _take),

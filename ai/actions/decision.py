@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 from ai.actions.registry import ActionRefused, ActionSpec, ArgSpec, Decision
 from engine.core.fields import Bool, EntityRef, Enum, FieldType, Float, Int, Str
 
-SAY_CHARS = 80
+SAY_CHARS = 60  # about 15 tokens: a decision stays well inside decision_tokens
 # What speech may contain: no quotes or escapes (JSON stays simple), no brackets or asterisks
 # (stage directions), no colon (a "Player:" line), no newline.
 SAY_CLASS = r'[^"\\\n\r\t*()\[\]{}<>~:]'

@@ -13,6 +13,8 @@ from typing import Any
 from ai.backends.base import Backend, BackendError, CancelToken, OnText, Request, Result
 from ai.dialogue import Dialogue
 
+SPEAKER_ARGS = ("to", "target")  # when answering someone, these arguments mean them
+
 
 class Scripted(Backend):
     """The backend that is always there. ``request.context`` carries what it needs: ``dialogue``
@@ -98,7 +100,12 @@ class Scripted(Backend):
         for arg, ids in targets.items():
             if arg in args and args[arg] in ids:
                 continue
-            if not ids:
+            if arg in SPEAKER_ARGS and speaker:
+                if speaker not in ids:
+                    return None  # the verb would be aimed at someone else: just talk
+                args[arg] = speaker
+            elif ids:
+                args[arg] = ids[0]
+            else:
                 return None
-            args[arg] = speaker if speaker in ids else ids[0]
         return args

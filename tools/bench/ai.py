@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     mind = system.minds[MIRA]
     fmt = system.decision_format(MIRA)
     messages = decision_messages(mind.persona, "", [], mind.perceived, (PLAYER, "Player", "Do you have bread?"), fmt)
-    constrained = Request("decision", messages, max_tokens=48, temperature=0.7, grammar=fmt.gbnf())
+    constrained = Request("decision", messages, max_tokens=64, temperature=0.7, grammar=fmt.gbnf())
     storm_tokens_per_s(storm, constrained)  # compiles the grammar and caches the prompt
     rates, lengths = [], []
     for rep in range(args.reps):
