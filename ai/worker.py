@@ -47,6 +47,7 @@ class ModelWorker:
         self._jobs: dict[Hashable, list[Job]] = {}
         self._closed = False
         self.busy = threading.Event()
+        self.ready = threading.Event()  # set once the backend has warmed up (or had nothing to warm)
         self.thread = threading.Thread(target=self._run, name=f"storm-ai-{backend.name}", daemon=True)
         self._warm = warm
         self.thread.start()
@@ -88,6 +89,7 @@ class ModelWorker:
                     warm()
                 except Exception as exc:  # noqa: BLE001 - a model that fails to load is reported per request
                     log.warning("%s did not warm up: %s", self.backend.name, exc)
+        self.ready.set()
         while True:
             job = self._queue.get()
             if job.request.kind == STOP:
