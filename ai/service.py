@@ -158,6 +158,16 @@ class AiService:
         """A chat line said aloud by ``speaker``: every NPC within hearing answers."""
         return self.system_of(world).hear(speaker, text)
 
+    def npcs(self, world: "World") -> list[dict[str, Any]]:
+        """Each NPC of a world for an editor's list: entity, name, persona, backend status, problem."""
+        system = self.system_of(world)
+        out = []
+        for eid, brain in world.query(NpcBrain):
+            mind = system.minds.get(eid)
+            out.append({"entity": eid, "name": world.name_of(eid), "persona": brain.persona,
+                        "thinking": brain.thinking == "yes", "problem": mind.problem if mind is not None else ""})
+        return sorted(out, key=lambda row: row["entity"])
+
     def memories(self, world: "World", npc: int) -> list[dict[str, Any]]:
         brain = world.get(npc, NpcBrain)
         return list(brain.memories) if brain is not None else []

@@ -125,3 +125,30 @@ def test_mira_answers_with_smollm2_in_the_demo_world() -> None:
         assert world.get(MIRA, NpcBrain).stance == "calm"
     finally:
         service.close()
+
+
+def test_memories_get_embeddings_from_the_local_model() -> None:
+    backend = smollm2()
+    backend.want_embeddings = True
+    world, service = demo_world({"local": backend}, budgets_ms=BUDGETS)
+    try:
+        assert service.embeds
+        system = service.system_of(world)
+        world.tick()
+        service.say(world, PLAYER, "Hello Mira, any bread?")
+        answer(world, service, MIRA, 0, timeout=120)
+        mind = system.minds[MIRA]
+        texts = [m["text"] for m in world.get(MIRA, NpcBrain).memories]
+        deadline = __import__("time").monotonic() + 60
+        while any(t not in mind.vectors for t in texts) and __import__("time").monotonic() < deadline:
+            world.tick()
+            __import__("time").sleep(0.01)
+        assert all(t in mind.vectors for t in texts)
+        from ai.memory import MemoryStream
+        query = mind.vectors["Player said: Hello Mira, any bread?"]
+        stream = MemoryStream(world.get(MIRA, NpcBrain).memories, mind.vectors)
+        relevance = stream._relevance("", query)  # cosine through the embeddings, not the lexical fallback
+        assert texts[int(relevance.argmax())] == "Player said: Hello Mira, any bread?"
+        assert relevance.max() == pytest.approx(1.0, abs=1e-3)
+    finally:
+        service.close()

@@ -340,3 +340,19 @@ def test_a_restored_snapshot_brings_back_the_mind_without_new_items() -> None:
         answer(world, service, MIRA, decisions(service, MIRA))           # still thinks after the restore
     finally:
         service.close()
+
+
+def test_the_editor_calls(tmp_path: Path) -> None:
+    world, service = demo_world()
+    try:
+        rows = service.npcs(world)
+        assert rows == [{"entity": MIRA, "name": "Mira", "persona": "base:personas/mira.persona.json",
+                         "thinking": False, "problem": ""}]
+        assert "base:personas/mira.persona.json" in service.personas()
+        service.talk(world, MIRA, "Hello from the editor")
+        record = answer(world, service, MIRA, 0)
+        assert record.messages[-1]["content"].endswith('says to you: "Hello from the editor"')
+        assert service.last_prompts(MIRA)[-1] is record and record.latency_ms >= 0
+        assert "Someone said: Hello from the editor" in [m["text"] for m in service.memories(world, MIRA)]
+    finally:
+        service.close()

@@ -7,6 +7,7 @@ Lines rotate: an NPC does not repeat a line until it has said the others of that
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -27,8 +28,13 @@ class Scripted(Backend):
     def __init__(self) -> None:
         self._said: dict[Any, dict[str, int]] = {}   # owner -> line key -> times used
         self._visited: dict[Any, set[str]] = {}
+        self._lock = threading.RLock()  # its worker answers requests; the tick asks for fallback lines
 
     def generate(self, request: Request, on_text: OnText | None, token: CancelToken) -> Result:
+        with self._lock:
+            return self._generate(request, on_text, token)
+
+    def _generate(self, request: Request, on_text: OnText | None, token: CancelToken) -> Result:
         started = time.perf_counter()
         token.check()
         context = request.context
@@ -51,13 +57,14 @@ class Scripted(Backend):
         """The next bark of ``kind`` (falling back to idle), rotated; '' when the file has none."""
         if dialogue is None:
             return ""
-        lines = dialogue.barks.get(kind) or dialogue.barks.get("idle") or []
-        return self._pick(owner, f"bark:{kind}", lines)
+        with self._lock:
+            return self._pick(owner, f"bark:{kind}", dialogue.barks.get(kind) or dialogue.barks.get("idle") or [])
 
     def topic_line(self, owner: Any, dialogue: Dialogue | None, heard: str) -> str:
         """A line of the topic ``heard`` is about ('' when none matches)."""
-        topic = dialogue.topic_for(heard, self._visited.get(owner, set())) if dialogue and heard else None
-        return self._pick(owner, f"topic:{topic.id}", topic.say) if topic is not None else ""
+        with self._lock:
+            topic = dialogue.topic_for(heard, self._visited.get(owner, set())) if dialogue and heard else None
+            return self._pick(owner, f"topic:{topic.id}", topic.say) if topic is not None else ""
 
     def _pick(self, owner: Any, key: str, lines: list[str]) -> str:
         if not lines:
