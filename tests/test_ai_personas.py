@@ -94,3 +94,23 @@ def test_export_keeps_the_most_important_memories_and_says_where_from(mira: dict
     assert snapshot.consent == persona.consent
     path = save_persona(snapshot, tmp_path / "mira2.persona.json")
     assert parse_persona(json.loads(path.read_text()), str(path)).memories == snapshot.memories
+
+
+def test_an_edited_persona_is_saved_into_its_pack_and_read_back(mira: dict, make_pack) -> None:  # type: ignore[no-untyped-def]
+    from ai.service import AiService
+    from ai.settings import AiSettings
+    from engine.packs.content import ContentRegistry
+
+    pack = make_pack("village")
+    pack.write("personas/smith.persona.json", dict(mira, name="Smith"))
+    content = ContentRegistry()
+    content.add_pack(pack.root)
+    service = AiService(content, AiSettings.from_mapping({"use_local": False}, environ={}))
+    try:
+        assert service.personas() == ["village:personas/smith.persona.json"]
+        persona = service.persona("village:personas/smith.persona.json")
+        persona.traits.append("stubborn")
+        service.save_persona("village:personas/smith.persona.json", persona)
+        assert "stubborn" in service.reload_persona("village:personas/smith.persona.json").traits
+    finally:
+        service.close()
