@@ -16,7 +16,7 @@ import numpy as np
 
 from ai.actions.builtin import SAFE_DEFAULT
 from ai.actions.decision import DecisionFormat, SayStream, parse_decision
-from ai.actions.registry import ActionRefused, ActionRegistry, Decision
+from ai.actions.registry import ActionRefused, ActionRegistry, Decision, distance_between
 from ai.backends.base import Request, Result
 from ai.components import Item, NpcBrain
 from ai.locomotion import steer
@@ -84,9 +84,9 @@ class NpcSystem(System):
         if isinstance(component, NpcBrain):
             self._wake(event.entity, component)
         elif type(component).type_name == MARKER and self._world is not None:
-            world = self._world
-            if not world.has(event.entity, NpcBrain):
-                world.add(event.entity, NpcBrain(persona=getattr(component, "persona", "")))
+            # A world file being loaded may bring this NPC's saved brain next: it replaces this one
+            # (and this one's pending hand-out of items is dropped, see _hand_out).
+            self._give_brain(event.entity, getattr(component, "persona", ""))
 
     def _on_removed(self, event: ComponentRemoved) -> None:
         self.perception.on_removed(event)
@@ -111,14 +111,19 @@ class NpcSystem(System):
             if mind.persona.carries and self._world is not None:
                 # remembered, so a world saved with this mind does not hand them out again on load
                 stream.add("I carry " + ", ".join(mind.persona.carries) + ".", "seed", 0.0, 4)
-                self._world.post(lambda: self._hand_out(eid))
+                self._world.post(lambda: self._hand_out(eid, mind))
         mind.next_think = (self._world.time if self._world else 0.0) + 1.0
 
-    def _hand_out(self, eid: int) -> None:
+    def _give_brain(self, eid: int, persona: str) -> None:
+        world = self._world
+        if world is not None and world.exists(eid) and not world.has(eid, NpcBrain):
+            world.add(eid, NpcBrain(persona=persona))
+
+    def _hand_out(self, eid: int, mind: Mind) -> None:
         """Give a new NPC the items its persona carries (entities under it, at a tick start)."""
-        world, mind = self._world, self.minds.get(eid)
-        if world is None or mind is None or mind.persona is None or not world.exists(eid):
-            return
+        world = self._world
+        if world is None or self.minds.get(eid) is not mind or mind.persona is None or not world.exists(eid):
+            return  # the brain was replaced (a saved one loaded over it) or is gone
         records = [{"id": 0, "name": label, "parent": eid, "transform": {"pos": [0.3, 0.3, 1.0]},
                     "components": [[Item.type_name, {"label": label, "holder": eid}]]} for label in mind.persona.carries]
         for record in records:
@@ -148,8 +153,6 @@ class NpcSystem(System):
             if eid == speaker or eid not in self.minds or (to and eid != to):
                 continue
             if not to and speaker and world.exists(speaker):
-                from ai.actions.registry import distance_between
-
                 if distance_between(world, eid, speaker) > brain.hearing:
                     continue
             mind = self.minds[eid]

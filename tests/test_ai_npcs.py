@@ -187,9 +187,14 @@ def test_memories_are_saved_with_the_world(tmp_path: Path) -> None:
         save_world(world, path)
         runtime = world.services["runtime"]
         again = read_world(path, runtime)
+        for _ in range(3):
+            again.tick()
         texts = [m["text"] for m in again.get(MIRA, NpcBrain).memories]
         assert "Player said: My name is Ada and I knocked over your crates." in texts
         assert texts == [m["text"] for m in world.get(MIRA, NpcBrain).memories]
+        from ai.components import Item
+
+        assert len(again.all_of(Item)) == len(world.all_of(Item)) == 2   # her bread is not handed out twice
         again.close()
     finally:
         service.close()
