@@ -17,7 +17,7 @@ library and ``panda3d`` (``self.node`` is a Panda3D ``NodePath``). See docs/gett
 """
 from __future__ import annotations
 
-from engine.animation.components import Animator
+from engine.animation.components import Animator, PropAnimator
 from engine.animation.system import AnimationSystem
 from engine.audio.components import AudioListener, AudioSource
 from engine.audio.system import AudioSystem
@@ -99,6 +99,6 @@ __all__ = [
     # audio
     "AudioListener", "AudioSource", "AudioSystem", "play_sound",
     # drawing and cameras
-    "AnimationSystem", "Animator", "Camera", "CameraView", "Environment", "Light", "MeshRenderer", "active_camera",
+    "AnimationSystem", "Animator", "Camera", "CameraView", "Environment", "Light", "MeshRenderer", "PropAnimator", "active_camera",
     "follow_view", "forward", "heading_of", "planar", "turn_towards", "wrap_degrees",
 ]

@@ -114,7 +114,7 @@ CASES = [
     Case("unknown component", _set(("entities", 2, "components", "Rigidbody"), {}),
          f"{CRATE}.components.Rigidbody", "a known component type"),
     Case("unknown field", _set(("entities", 2, "components", "MeshRenderer", "colour"), [1, 0, 0, 1]),
-         f"{CRATE}.components.MeshRenderer.colour", "a field of MeshRenderer (model, color"),
+         f"{CRATE}.components.MeshRenderer.colour", "a field of MeshRenderer (model, unit, color"),
     Case("out-of-range value", _set(("entities", 2, "components", "MeshRenderer", "color"), [2, 0, 0, 1]),
          f"{CRATE}.components.MeshRenderer.color", "a colour: a list of 4 numbers (red, green, blue, alpha), each in [0, 1]"),
     Case("bad enum value", _set(("entities", 2, "components", "Light", "kind"), "laser"),

@@ -299,8 +299,6 @@ def test_the_python_example_of_the_models_doc_runs(capsys: pytest.CaptureFixture
     assert printed == ["['idle', 'walk', 'run', 'jump']", "0.5"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine/host/builtins.py does not list PropAnimator yet, so world files "
-                                       "cannot name it (the lead adds it there and in engine/api.py)")
 def test_the_world_file_example_of_the_models_doc_loads(runtime: Runtime) -> None:
     import json
 

@@ -1,7 +1,7 @@
 """Built-in component types and the registry that knows them."""
 from __future__ import annotations
 
-from engine.animation.components import Animator
+from engine.animation.components import Animator, PropAnimator
 from engine.audio.components import AudioListener, AudioSource
 from engine.camera.components import Camera
 from engine.core.component import ComponentRegistry
@@ -10,7 +10,7 @@ from engine.physics.components import PHYSICS_COMPONENTS
 from engine.render.components import Environment, Light, MeshRenderer
 from engine.terrain.components import Terrain
 
-BUILTIN_COMPONENTS = (MeshRenderer, Light, Environment, Camera, Animator, Terrain, AudioSource, AudioListener,
+BUILTIN_COMPONENTS = (MeshRenderer, Light, Environment, Camera, Animator, PropAnimator, Terrain, AudioSource, AudioListener,
                       InputOwner, *PHYSICS_COMPONENTS)
 
 
@@ -23,5 +23,5 @@ def builtin_registry() -> ComponentRegistry:
 
 
 __all__ = ["Animator", "AudioListener", "AudioSource", "Camera", "Environment", "InputOwner", "Light", "MeshRenderer",
-           "Terrain",
+           "PropAnimator", "Terrain",
            "BUILTIN_COMPONENTS", "builtin_registry"]

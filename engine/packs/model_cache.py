@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("storm.assets")
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: models converted with the keyframe and unlit fixes of engine/render/gltf_fixes.py
 MAX_CACHE_BYTES = 2 * 1024**3
 MAX_INDEX_BYTES = 1024 * 1024
 
