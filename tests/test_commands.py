@@ -29,6 +29,8 @@ from engine.host.runtime import create_runtime
 from engine.packs.json_text import dumps_canonical
 from tests.conftest import DEMO_WORLD
 
+NEW = max(e["id"] for e in json.loads(DEMO_WORLD.read_text(encoding="utf-8"))["entities"]) + 1  # the next id the demo hands out
+
 LAMP = "base:prefabs/pillar_lamp.prefab.json"
 LAMP_LEFT, GLOBE_LEFT, GLOBE_RIGHT, GLOBE_PLATEAU = 9, 57, 59, 61
 
@@ -53,8 +55,8 @@ Case = tuple[str, Callable[[World], Command], Callable[[World], None]]
 
 
 def _created(world: World) -> None:
-    new = block(world, 62)
-    assert new == {"id": 62, "name": "Barrel", "parent": 11, "transform": {"pos": [1, 2, 3]},
+    new = block(world, NEW)
+    assert new == {"id": NEW, "name": "Barrel", "parent": 11, "transform": {"pos": [1, 2, 3]},
                    "components": {"MeshRenderer": {"model": "primitive:cylinder"}}}
 
 
@@ -94,7 +96,7 @@ def _renamed(world: World) -> None:
 
 
 def _placed(world: World) -> None:
-    assert block(world, 62) == {"id": 62, "name": "Pillar lamp", "prefab": LAMP, "members": {"pillar": 63, "globe": 64},
+    assert block(world, NEW) == {"id": NEW, "name": "Pillar lamp", "prefab": LAMP, "members": {"pillar": NEW + 1, "globe": NEW + 2},
                                 "transform": {"pos": [5, 5, 0]}}
 
 
@@ -111,9 +113,9 @@ def _applied(world: World) -> None:
 
 
 def _duplicated(world: World) -> None:
-    copy = block(world, 62)
+    copy = block(world, NEW)
     assert copy is not None and copy["name"] == "NPC spot"
-    assert block(world, 63)["parent"] == 62  # the marker's copy hangs under the spot's copy
+    assert block(world, NEW + 1)["parent"] == NEW  # the marker's copy hangs under the spot's copy
 
 
 def _transaction(world: World) -> None:
