@@ -29,7 +29,7 @@ from engine.core.errors import DataError
 from engine.core.system import ORDER_INPUT, System
 from engine.input.input_system import InputSystem
 from engine.input.sources import DirectActionSource
-from engine.packs.json_text import MAX_FILE_BYTES, parse_json
+from engine.packs.json_text import parse_json, read_text
 from netcode.input_layout import InputFrame, InputLayout, owner_fields
 from netcode.quantize import TransformSpec
 from netcode.replication import Replicator
@@ -144,14 +144,7 @@ def is_session_recording(path: Path | str) -> bool:
 def load_recording(path: Path | str) -> Recording:
     """Read a recording; DataError naming the file and line for anything unexpected."""
     source = str(path)
-    try:
-        if os.path.getsize(path) > MAX_FILE_BYTES:
-            raise DataError(source, "", f"a recording under {MAX_FILE_BYTES} bytes")
-        text = Path(path).read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError):
-        raise DataError(source, "", "an existing session recording") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(source, f"byte {exc.start}", "UTF-8 text") from None
+    text = read_text(path)
     rows = [row for row in text.split("\n") if row]
     if not rows:
         raise DataError(source, "line 1", "a session header")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from engine.core.errors import DataError
 from engine.input.actions import NEUTRAL, ActionFrame
 from engine.input.bindings import KINDS
-from engine.packs.json_text import MAX_FILE_BYTES, atomic_write, parse_json
+from engine.packs.json_text import atomic_write, parse_json, read_text
 
 if TYPE_CHECKING:
     from engine.core.world import World
@@ -122,14 +121,7 @@ def parse_recording(text: str, source: str) -> Recording:
 def load_recording(path: Path | str) -> Recording:
     """Read a recording file; every failure is a DataError naming the file."""
     source = str(path)
-    try:
-        if os.path.getsize(path) > MAX_FILE_BYTES:
-            raise DataError(source, "", f"a recording under {MAX_FILE_BYTES} bytes")
-        text = Path(path).read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError):
-        raise DataError(source, "", "an existing recording file") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(source, f"byte {exc.start}", "UTF-8 text") from None
+    text = read_text(path)
     return parse_recording(text, source)
 
 

@@ -74,6 +74,16 @@ def read_json(path: Path | str, budget: int = MAX_FILE_BYTES) -> Any:
     return parse_json_bytes(read_file(path, budget), str(path))
 
 
+def read_text(path: Path | str, budget: int = MAX_FILE_BYTES) -> str:
+    """A UTF-8 text file outside the packs (a recording, a log), read within ``budget`` bytes and
+    without blocking on a pipe; every failure is a DataError naming the file."""
+    raw = read_file(path, budget)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(str(path), f"byte {exc.start}", "UTF-8 text") from None
+
+
 def parse_json_bytes(raw: bytes, source: str) -> Any:
     """Decode UTF-8 and parse JSON; raises DataError naming ``source``, the byte, line or column.
     A UTF-8 byte order mark at the start (some Windows editors write one) is allowed."""
