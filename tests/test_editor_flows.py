@@ -5,16 +5,13 @@ save and reload, Play/Stop, a broken world, and whole-editor screenshots checked
 """
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from panda3d.core import Filename, PNMImage
 
-from tests.xvfb import big_x_display, child_env  # noqa: F401 - the fixture
+from tests.xvfb import big_x_display, run_child_report  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,10 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def flows(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     display = request.getfixturevalue("big_x_display")  # a private X server (tests/xvfb.py)
     folder = tmp_path_factory.mktemp("editor-flows")
-    completed = subprocess.run([sys.executable, "-m", "tests.editor_flow_child", str(folder)], cwd=ROOT,
-                               env=child_env(display, folder), capture_output=True, text=True, timeout=240)
-    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return run_child_report("tests.editor_flow_child", folder, display, timeout=240)
 
 
 def image(path: str) -> PNMImage:

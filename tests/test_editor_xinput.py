@@ -3,15 +3,12 @@ is under the mouse, a drag on the gizmo's X handle moves along X only (one undo 
 undoes it."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.xvfb import big_x_display, child_env  # noqa: F401 - the fixture
+from tests.xvfb import big_x_display, run_child_report  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,10 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def driven(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     display = request.getfixturevalue("big_x_display")  # a private X server (tests/xvfb.py)
     folder = tmp_path_factory.mktemp("editor-xinput")
-    completed = subprocess.run([sys.executable, "-m", "tests.editor_xinput_child", str(folder)], cwd=ROOT,
-                               env=child_env(display, folder), capture_output=True, text=True, timeout=180)
-    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return run_child_report("tests.editor_xinput_child", folder, display, timeout=180)
 
 
 def test_the_editor_window_sits_at_the_screen_origin(driven: dict[str, Any]) -> None:

@@ -75,3 +75,15 @@ def child_env(display: str, home: Path | None = None) -> dict[str, str]:
         env["XDG_CONFIG_HOME"] = str(home / "config")
         env.pop("STORM_PACKS_DIR", None)
     return env
+
+
+def run_child_report(module: str, folder: Path, display: str, timeout: float) -> dict:
+    """Run ``python -m module folder`` on the display (its own Storm folder in ``folder``); the JSON
+    object its last stdout line reports. Fails the test with the child's output when it fails."""
+    import json
+    import sys
+
+    completed = subprocess.run([sys.executable, "-m", module, str(folder)], cwd=Path(__file__).resolve().parent.parent,
+                               env=child_env(display, folder), capture_output=True, text=True, timeout=timeout)
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
