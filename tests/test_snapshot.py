@@ -160,7 +160,28 @@ def test_a_snapshot_goes_into_another_world_loaded_from_the_same_file() -> None:
     assert saved_text(fresh) == at_snapshot
     again = recorded_play(fresh, 600, 300, spawn_and_remove)
     for key in original:
-        assert again[key] == original[key], key
+        if key == "early":
+            assert_same_but_pose(again[key], original[key])
+        elif key == "pose":
+            assert_close_pose(again[key], original[key])
+        else:
+            assert again[key] == original[key], key
+    assert_close_pose(again["early"]["pose"], original["early"]["pose"])
+
+
+def assert_same_but_pose(state: dict[str, Any], expected: dict[str, Any]) -> None:
+    for key in expected:
+        if key != "pose":
+            assert state[key] == expected[key], key
+
+
+def assert_close_pose(pose: dict[str, tuple[float, ...]], expected: dict[str, tuple[float, ...]]) -> None:
+    """Another world has another Actor: Panda3D sums the blended clips in the order of their controls'
+    addresses (PartBundle's blend map), so joints agree to float32 rounding, not bit for bit. The
+    phases and weights that drive them are compared exactly."""
+    assert pose.keys() == expected.keys()
+    for joint, values in expected.items():
+        assert max(abs(a - b) for a, b in zip(pose[joint], values)) < 1e-5, joint
 
 
 def test_a_snapshot_of_a_world_at_rest_leaves_its_file_as_it_was() -> None:
