@@ -80,7 +80,8 @@ class NetClient:
     def __init__(self, url: str, token: str, runtime: "Runtime", *, profile: str = "server",
                  interp_delay: float = 0.1, max_extrapolation: float = 0.25, smoothing: float = 0.1,
                  name: str = "storm", webrtc: bool = False, ice_servers: list[str] | None = None,
-                 webrtc_addresses: list[str] | None = None) -> None:
+                 webrtc_addresses: list[str] | None = None, voice: bool = False,
+                 voice_source: Any = None, voice_bitrate: int = 24000) -> None:
         self.url = url
         self.token = token
         self.runtime = runtime
@@ -90,6 +91,10 @@ class NetClient:
         self.want_webrtc = webrtc
         self.ice_servers = ice_servers or []
         self.webrtc_addresses = webrtc_addresses
+        self.want_voice = voice                  # voice chat on the WebRTC connection (needs webrtc)
+        self.voice_source = voice_source         # a netcode.voice_audio source; None: listen only
+        self.voice_bitrate = voice_bitrate
+        self.voice: Any = None
         self.ws: ClientConnection | None = None
         self.world: "World | None" = None
         self.state: ClientState = None  # type: ignore[assignment]
@@ -145,7 +150,13 @@ class NetClient:
         if self.want_webrtc:
             from netcode.webrtc import WebRTCClient
 
-            self.webrtc = WebRTCClient(self, self.ice_servers, self.webrtc_addresses)
+            if self.want_voice:
+                from netcode.voice import PushToTalkSystem, VoiceClient
+                from netcode.voice_audio import output_for
+
+                self.voice = VoiceClient(self.voice_source, output_for(world), self.voice_bitrate)
+                world.add_system(PushToTalkSystem(self.voice))
+            self.webrtc = WebRTCClient(self, self.ice_servers, self.webrtc_addresses, voice=self.voice)
             try:
                 await self.webrtc.offer()
             except Exception as exc:  # noqa: BLE001 - no WebRTC here: the websocket carries everything
@@ -209,6 +220,10 @@ class NetClient:
 
     def rpc(self, entity: int, method: str, args: dict[str, Any] | None = None) -> None:
         self.state.send_event(m.RPC, {"entity": entity, "method": method, "args": args or {}})
+
+    def mute(self, player: str, muted: bool = True) -> None:
+        """Stop (or start again) hearing ``player``'s voice: the server leaves them out of my mix."""
+        self.state.send_event(m.VOICE_MUTE, {"player": player, "muted": muted})
 
     async def close(self, reason: str = "bye") -> None:
         if self.ws is not None and not self.closed:

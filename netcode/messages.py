@@ -32,10 +32,10 @@ HELLO, INPUT, EVENT, PING, BYE, SIGNAL = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
 # kinds, server -> client
 WELCOME, SNAPSHOT, S_EVENT, PONG, S_BYE, S_SIGNAL = 0x81, 0x82, 0x83, 0x84, 0x85, 0x86
 # event kinds
-CHAT, SPAWN, DESPAWN, COMMAND, RPC, JOINED, LEFT, NOTICE, SCHEMA = 1, 2, 3, 4, 5, 6, 7, 8, 9
+CHAT, SPAWN, DESPAWN, COMMAND, RPC, JOINED, LEFT, NOTICE, SCHEMA, VOICE_MUTE = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 EVENT_NAMES = {CHAT: "chat", SPAWN: "spawn", DESPAWN: "despawn", COMMAND: "command", RPC: "rpc",
-               JOINED: "joined", LEFT: "left", NOTICE: "notice", SCHEMA: "schema"}
-CLIENT_EVENTS = (CHAT, COMMAND, RPC)
+               JOINED: "joined", LEFT: "left", NOTICE: "notice", SCHEMA: "schema", VOICE_MUTE: "voice_mute"}
+CLIENT_EVENTS = (CHAT, COMMAND, RPC, VOICE_MUTE)
 # close codes (BYE and the websocket close code 4000 + this)
 BYE_NORMAL, BYE_PROTOCOL, BYE_AUTH, BYE_VERSION, BYE_RATE, BYE_TIMEOUT, BYE_FULL, BYE_REPLACED, BYE_SERVER = range(9)
 
@@ -157,6 +157,8 @@ def encode_event(msg: Event, from_server: bool) -> bytes:
         out.text(data["player"]).text(data.get("reason", ""))
     elif msg.kind == NOTICE:
         out.text(data["text"])
+    elif msg.kind == VOICE_MUTE:
+        out.text(data["player"]).u8(1 if data["muted"] else 0)
     else:  # SPAWN, COMMAND, SCHEMA: a JSON value
         out.text(_json(data["json"]))
     return out.bytes()
@@ -257,7 +259,7 @@ def _decode_event(data: bytes, from_server: bool) -> Event:
     seq, kind = r.u32("seq"), r.u8("event")
     r.where = f"event.{EVENT_NAMES.get(kind, kind)}"
     if not from_server and kind not in CLIENT_EVENTS:
-        raise ProtocolError("event.event", "chat (1), command (4) or rpc (5)")
+        raise ProtocolError("event.event", "chat (1), command (4), rpc (5) or voice_mute (10)")
     if kind == CHAT:
         payload: dict[str, Any] = {}
         if from_server:
@@ -276,6 +278,11 @@ def _decode_event(data: bytes, from_server: bool) -> Event:
         payload = {"entity": entity, "method": method, "args": args}
     elif kind == COMMAND:
         payload = {"json": _parse(r.text("json", MAX_SERVER_MESSAGE if from_server else MAX_JSON), f"{r.where}.json")}
+    elif not from_server and kind == VOICE_MUTE:
+        payload = {"player": r.text("player", 64), "muted": r.u8("muted")}
+        if payload["muted"] > 1:
+            raise ProtocolError(f"{r.where}.muted", "0 or 1")
+        payload["muted"] = bool(payload["muted"])
     elif from_server and kind in (SPAWN, SCHEMA):
         payload = {"json": _parse(r.text("json", MAX_SERVER_MESSAGE), f"{r.where}.json")}
     elif from_server and kind == DESPAWN:

@@ -56,6 +56,7 @@ class Replicator:
         self.schema = schema if schema is not None else FieldSchema()
         self._dirty: set[int] = set(world.entities())
         self.networked: set[int] = set()
+        self.version = 0              # grows whenever the set of networked entities changes
         self._ids = np.zeros(0, np.int64)
         self._stale = True
         self._unsubscribe = [world.events.subscribe(kind, self._touch) for kind in
@@ -95,7 +96,10 @@ class Replicator:
             else:
                 self.networked.discard(eid)
         self._dirty.clear()
-        self._ids = np.asarray(sorted(self.networked), dtype=np.int64)
+        ids = np.asarray(sorted(self.networked), dtype=np.int64)
+        if not np.array_equal(ids, self._ids):
+            self.version += 1
+        self._ids = ids
 
     def gather(self, tick: int) -> Gathered:
         """The networked entities' quantised local transforms and field values, and world positions."""
@@ -137,6 +141,17 @@ def view_for(gathered: Gathered, ids: np.ndarray, own_entity: int, owner_fids: s
     if own is not None and owner_fids:
         fields[own_entity] = {fid: v for fid, v in own.items() if fid not in owner_fids}
     return View(view.ids[rows], view.pos[rows], view.largest[rows], view.parts[rows], fields)
+
+
+def own_view(cut: View, own_entity: int, owner_fids: set[int]) -> View:
+    """A client's view from the cut shared by every client that sees the same entities (arrays
+    shared, not copied), without the owner-authority fields of its own entity."""
+    fields = cut.fields
+    own = fields.get(own_entity)
+    if own is not None and owner_fids and not owner_fids.isdisjoint(own):
+        fields = dict(fields)
+        fields[own_entity] = {fid: v for fid, v in own.items() if fid not in owner_fids}
+    return View(cut.ids, cut.pos, cut.largest, cut.parts, fields)
 
 
 class InterestGrid:

@@ -21,9 +21,8 @@ from engine.core.system import ORDER_PHYSICS, System
 from engine.input.sources import DirectActionSource
 from netcode import messages as m
 from netcode.auth import Grant
-from netcode.replication import Gathered, view_for
 from netcode.session import Session
-from netcode.snapshot_codec import encode
+from netcode.snapshot_sender import SnapshotSender
 from netcode.spawning import chunk_records, subtree_records
 from netcode.wire import ProtocolError
 
@@ -91,6 +90,7 @@ class ServerTick:
         self._queues: dict[int, asyncio.Queue] = {}
         self.snapshot_every = max(1, round(server.config.tick_rate / server.config.snapshot_rate))
         self.tick_ms: list[float] = []
+        self.snapshots = SnapshotSender(self)
 
     # -- joining and leaving ----------------------------------------------------------------------
     def join(self, grant: Grant, ws: Any) -> Session:
@@ -114,6 +114,7 @@ class ServerTick:
         session.received_seq = session.applied_seq = 0
         session.inputs.clear()
         session.known = np.zeros(0, np.int64)
+        session.known_version = -1
         queue: asyncio.Queue = asyncio.Queue()
         self._queues[id(session)] = queue
         asyncio.get_running_loop().create_task(self._writer(ws, queue))
@@ -167,7 +168,7 @@ class ServerTick:
         welcome = m.Welcome(session.player, session.entity, self.world.tick_count, server.config.tick_rate,
                             server.config.snapshot_rate, resumed, setup)
         self.send(session, m.encode_welcome(welcome))
-        self._update_known(session, None, first=True)
+        self.snapshots.update_known(session, None, first=True)
 
     def disconnected(self, session: Session) -> None:
         if not session.connected:
@@ -178,6 +179,9 @@ class ServerTick:
         session.source.clear()
         session.current = None
         self.record("off", session.player)
+        webrtc = getattr(self.server, "webrtc", None)
+        if webrtc is not None:
+            webrtc.forget(session)
         queue = self._queues.pop(id(session), None)
         if queue is not None:
             queue.put_nowait(None)
@@ -237,6 +241,11 @@ class ServerTick:
             return None
         if not session.command_rate.take():
             return m.BYE_RATE, "rate limit: too many commands per second"
+        if event.kind == m.VOICE_MUTE:
+            voice = getattr(getattr(self.server, "webrtc", None), "voice", None)
+            if voice is not None:
+                voice.mute(session.player, event.data["player"], event.data["muted"])
+            return None
         if event.kind == m.COMMAND:
             command, reason = self.server.check_command(session, event.data["json"])
             if command is None:
@@ -287,7 +296,7 @@ class ServerTick:
         every = self.snapshot_every
         due = [s for s in server.sessions.values() if s.connected and (world.tick_count + s.entity) % every == 0]
         if due:                                    # clients take turns: the work spreads over the ticks
-            self._snapshots(server.replicator.gather(world.tick_count), due)
+            self.snapshots.send(server.replicator.gather(world.tick_count), due)
         if recorder is not None:
             recorder.tick(world)
         self.tick_ms.append((time.perf_counter() - start) * 1000.0)
@@ -328,102 +337,3 @@ class ServerTick:
                         self.send_event(session, m.SPAWN, {"json": chunk})
                     for group in records:
                         session.known_all.update(r["id"] for r in group)
-
-    def _update_known(self, session: Session, gathered: Gathered | None, first: bool = False) -> None:
-        """Spawn what came into the client's area, despawn what left it; ``first``: the whole map."""
-        world, replicator, interest = self.world, self.server.replicator, self.server.config.interest
-        replicator.refresh()
-        networked = replicator.networked
-        static: list[int] = []
-        if first:
-            session.known_all = set()
-            static = [eid for eid in world.entities() if world.parent_of(eid) == 0 and eid not in networked]
-        net_roots = self._net_roots()
-        if interest is None:
-            visible = set(net_roots)
-        else:
-            if gathered is None:
-                gathered = replicator.gather(world.tick_count)
-            center = world.node(session.entity).getPos(world.root) if world.exists(session.entity) else None
-            known_roots = np.asarray(sorted(e for e in net_roots if e in session.known_all), np.int64)
-            ids = interest.visible(gathered, (center.x, center.y) if center is not None else (0.0, 0.0), known_roots)
-            visible = {e for e in ids.tolist() if world.exists(e) and world.parent_of(e) == 0}
-            if world.exists(session.entity):
-                visible.add(session.entity)
-            leaving = [e for e in known_roots.tolist() if e not in visible]
-            if leaving:
-                drop = [e for root in leaving for e in [root, *world.descendants(root)]]
-                self.send_event(session, m.DESPAWN, {"entities": drop})
-                session.known_all.difference_update(drop)
-        entering = static + sorted(visible - session.known_all)
-        if entering:
-            records = [subtree_records(world, eid) for eid in entering]
-            for chunk in chunk_records(records):
-                self.send_event(session, m.SPAWN, {"json": chunk})
-            for group in records:
-                session.known_all.update(r["id"] for r in group)
-        session.known = np.asarray(sorted(e for e in session.known_all if e in networked), np.int64)
-
-    def _net_roots(self) -> list[int]:
-        """The networked entities at the root (what interest decides on), worked out once a tick."""
-        tick = self.world.tick_count
-        cached = getattr(self, "_roots_cache", None)
-        if cached is None or cached[0] != tick or cached[1] != len(self.server.replicator.networked):
-            world = self.world
-            roots = [eid for eid in self.server.replicator.networked if world.parent_of(eid) == 0]
-            self._roots_cache = cached = (tick, len(self.server.replicator.networked), roots)
-        return cached[2]
-
-    def _snapshots(self, gathered: Gathered, sessions: list[Session]) -> None:
-        server, world = self.server, self.world
-        config = server.config
-        owner_fids = {fid for fid in (server.replicator.schema.id_of(f.type_name, f.name) for f in server.layout.fields)
-                      if fid is not None}
-        for session in sessions:
-            self._update_known(session, gathered)
-            ids = session.known[np.isin(session.known, gathered.view.ids)]
-            view = view_for(gathered, ids, session.entity, owner_fids)
-            base_tick, previous_tick = session.baselines(world.tick_count)
-            priority = None
-            if config.budget_bytes:
-                priority = self._priorities(session, view, gathered)
-            encoded = encode(view, session.sent.get(base_tick), config.transform, server.replicator.schema,
-                             priority=priority, budget_bits=config.budget_bytes * 8 if config.budget_bytes else None,
-                             previous=session.sent.get(previous_tick) if previous_tick else None,
-                             spacing=(world.tick_count - base_tick, base_tick - previous_tick) if previous_tick else (0, 0))
-            if priority is not None:
-                self._spend_priority(session, view, encoded)
-            session.remember(world.tick_count, encoded.view)
-            message = m.Snapshot(world.tick_count, base_tick, session.applied_seq, time.monotonic(), encoded.payload)
-            data = m.encode_snapshot(message)
-            webrtc = getattr(server, "webrtc", None)
-            if webrtc is None or not webrtc.send_snapshot(session, data):
-                self.send(session, data, droppable=True)
-
-    def _priorities(self, session: Session, view: Any, gathered: Gathered) -> np.ndarray:
-        """Accumulated priority per row: grows each snapshot an entity waits, faster when near the
-        player; what is sent starts again from zero."""
-        world = self.world
-        center = world.node(session.entity).getPos(world.root) if world.exists(session.entity) else None
-        rows = np.searchsorted(gathered.view.ids, view.ids)
-        pos = gathered.world_pos[rows]
-        near = np.ones(len(view.ids))
-        if center is not None and len(pos):
-            dist = np.linalg.norm(pos - np.array([center.x, center.y, center.z]), axis=1)
-            near = 1.0 + 10.0 / (1.0 + dist)
-        own = view.ids == session.entity
-        near[own] = 1e6
-        acc = np.array([session.priority.get(eid, 0.0) for eid in view.ids.tolist()]) + near
-        session.priority = dict(zip(view.ids.tolist(), acc.tolist()))
-        return acc
-
-    def _spend_priority(self, session: Session, view: Any, encoded: Any) -> None:
-        if not len(view.ids):
-            return
-        got = np.isin(view.ids, encoded.view.ids)
-        rows = np.searchsorted(encoded.view.ids, view.ids)
-        rows = np.minimum(rows, max(len(encoded.view.ids) - 1, 0))
-        same = got & np.all(encoded.view.pos[rows] == view.pos, axis=1) & np.all(encoded.view.parts[rows] == view.parts, axis=1)
-        for eid in view.ids[same].tolist():
-            session.priority[eid] = 0.0
-

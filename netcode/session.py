@@ -77,6 +77,7 @@ class Session:
     events_out: int = 0          # the last event number sent
     known: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))   # networked entities it has
     known_all: set[int] = field(default_factory=set)                           # every entity it has
+    known_version: int = -1      # the replicator's version ``known`` was worked out at
     bytes_out: int = 0
     priority: dict[int, float] = field(default_factory=dict)
 

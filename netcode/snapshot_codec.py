@@ -153,15 +153,81 @@ class Encoded:
     field_updates: int
 
 
+class TransformCache:
+    """Transform sections already encoded this tick, by the identity of their inputs (the arrays
+    of the current view, the baseline and the prediction view, and the spacing): clients that
+    share them get the same bits. Holds its inputs so that no identity is reused while cached."""
+
+    def __init__(self) -> None:
+        self._tick = -1
+        self._entries: dict[tuple, tuple[Any, bytes, View, int]] = {}
+        self.hits = self.misses = 0
+
+    def start(self, tick: int) -> None:
+        """Forget everything of an earlier tick."""
+        if tick != self._tick:
+            self._tick = tick
+            self._entries.clear()
+
+    @staticmethod
+    def key(current: View, base: View | None, previous: View | None, spacing: tuple[int, int]) -> tuple:
+        def ident(view: View | None) -> tuple:
+            return (0, 0, 0, 0) if view is None else (id(view.ids), id(view.pos), id(view.largest), id(view.parts))
+        return (*ident(current), *ident(base), *ident(previous), spacing)
+
+    def get(self, key: tuple) -> tuple[bytes, View, int] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry[1], entry[2], entry[3]
+
+    def put(self, key: tuple, held: Any, bits: bytes, view: View, sent: int) -> None:
+        self._entries[key] = (held, bits, view, sent)
+
+
+def _same_transforms(a: View, b: View) -> bool:
+    return (len(a.ids) == len(b.ids) and np.array_equal(a.ids, b.ids) and np.array_equal(a.pos, b.pos)
+            and np.array_equal(a.largest, b.largest) and np.array_equal(a.parts, b.parts))
+
+
 def encode(current: View, baseline: View | None, spec: TransformSpec, schema: FieldCodec,
            priority: np.ndarray | None = None, budget_bits: int | None = None,
-           previous: View | None = None, spacing: tuple[int, int] = (0, 0)) -> Encoded:
+           previous: View | None = None, spacing: tuple[int, int] = (0, 0),
+           cache: TransformCache | None = None) -> Encoded:
     """Encode ``current`` against ``baseline`` (None: against nothing, every entity absolute).
     ``priority`` (one value per row of ``current``) orders entities when ``budget_bits`` limits the
     transform section; without a budget everything that changed is sent. With ``previous`` (an
     older view the client also acknowledged) and ``spacing`` = (ticks from baseline to now, ticks
-    from previous to baseline), deltas are taken against a linear prediction from the two."""
+    from previous to baseline), deltas are taken against a linear prediction from the two.
+    ``cache`` (only without a budget) shares transform sections between clients (see TransformCache)."""
     base = baseline if baseline is not None else View.empty()
+    if cache is not None and budget_bits is None:
+        key = cache.key(current, baseline, previous, spacing)
+        hit = cache.get(key)
+        if hit is None:
+            bits, tview, sent = _encode_transforms(current, base, baseline, spec, None, None, previous, spacing)
+            cache.put(key, (current, baseline, previous), bits, tview, sent)
+        else:
+            bits, tview, sent = hit
+        return _with_fields(current, base, bits, tview, sent, schema)
+    bits, tview, sent = _encode_transforms(current, base, baseline, spec, priority, budget_bits, previous, spacing)
+    return _with_fields(current, base, bits, tview, sent, schema)
+
+
+def _with_fields(current: View, base: View, bits: bytes, tview: View, sent: int, schema: FieldCodec) -> Encoded:
+    view = View(tview.ids, tview.pos, tview.largest, tview.parts)
+    fields_out, updates = _write_fields(current, base, view, schema)
+    view.fields = _merge_fields(view, base, updates)
+    payload = ByteWriter().varint(len(bits)).raw(bits).raw(fields_out.bytes()).bytes()
+    return Encoded(payload, view, sent, len(updates))
+
+
+def _encode_transforms(current: View, base: View, baseline: View | None, spec: TransformSpec,
+                       priority: np.ndarray | None, budget_bits: int | None, previous: View | None,
+                       spacing: tuple[int, int]) -> tuple[bytes, View, int]:
+    """The transform section's bytes, the transforms the client will hold, entities sent."""
     ahead, behind = spacing if previous is not None and baseline is not None else (0, 0)
     if not (0 < ahead < 1 << 12 and 0 < behind < 1 << 12):
         ahead = behind = 0
@@ -199,10 +265,9 @@ def encode(current: View, baseline: View | None, spec: TransformSpec, schema: Fi
         rows = np.flatnonzero(chosen)
         drop = rows[np.argsort(priority[rows])][: max(1, len(rows) // 10)]
         chosen[drop] = False
-    fields_out, updates = _write_fields(current, base, view, schema)
-    view.fields = _merge_fields(view, base, removed, updates)
-    payload = ByteWriter().varint(len(bits)).raw(bits).raw(fields_out.bytes()).bytes()
-    return Encoded(payload, view, int(chosen.sum()), len(updates))
+    if _same_transforms(view, current):
+        view = current          # everything that changed was sent: share the current arrays
+    return bits, view, int(chosen.sum())
 
 
 def _within_budget(candidates: np.ndarray, current: View, base: View, in_base: np.ndarray, pos_delta: np.ndarray,
@@ -323,8 +388,11 @@ def _write_fields(current: View, base: View, view: View, schema: FieldCodec) -> 
     for eid in sorted(current.fields):
         if eid not in present:
             continue
-        have = base_fields.get(eid) if eid in base_fields else None
-        for fid, value in sorted(current.fields[eid].items()):
+        values = current.fields[eid]
+        have = base_fields.get(eid)
+        if have is values or have == values:
+            continue
+        for fid, value in sorted(values.items()):
             if have is None or have.get(fid, _MISSING) != value:
                 updates.append((eid, fid, value))
     out = ByteWriter().varint(len(updates))
@@ -339,12 +407,17 @@ def _write_fields(current: View, base: View, view: View, schema: FieldCodec) -> 
 _MISSING = object()
 
 
-def _merge_fields(view: View, base: View, removed: np.ndarray, updates: list[tuple[int, int, Any]]) -> dict[int, dict[int, Any]]:
-    gone = set(base.ids[removed].tolist())
+def _merge_fields(view: View, base: View, updates: list[tuple[int, int, Any]]) -> dict[int, dict[int, Any]]:
+    """The field values the client holds after the update: the baseline's (dicts shared, never
+    changed in place) of entities still in the view, with the updated entities' dicts copied."""
     present = set(view.ids.tolist())
-    merged = {eid: dict(values) for eid, values in base.fields.items() if eid in present and eid not in gone}
+    merged = {eid: values for eid, values in base.fields.items() if eid in present}
+    copied: set[int] = set()
     for eid, fid, value in updates:
-        merged.setdefault(eid, {})[fid] = value
+        if eid not in copied:
+            merged[eid] = dict(merged.get(eid, ()))
+            copied.add(eid)
+        merged[eid][fid] = value
     return merged
 
 
@@ -412,7 +485,7 @@ def decode(payload: bytes, baseline: View | None, spec: TransformSpec, schema: F
     if reader.remaining >= 8:
         raise ProtocolError("snapshot.bits", "no whole unused bytes after the orientations")
     updates = _read_fields(outer, view, schema)
-    view.fields = _merge_fields(view, base, removed, updates)
+    view.fields = _merge_fields(view, base, updates)
     return view, updates
 
 

@@ -1,5 +1,6 @@
 """WebRTC transport for snapshots (aiortc): an unordered, unreliable data channel negotiated over
-the websocket (SIGNAL messages carry the SDP offer and answer: no other signalling server).
+the websocket (SIGNAL messages carry the SDP offer and answer: no other signalling server), and
+on the same peer connection, voice chat (an Opus track each way: netcode/voice.py).
 
 No STUN or TURN server is asked unless given (``ice_servers``). aioice leaves 127.0.0.1 out of
 its host candidates; ``host_addresses`` says which local addresses to offer instead (tests give
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from netcode.client import NetClient
     from netcode.server import NetServer
     from netcode.session import Session
+    from netcode.voice import VoiceClient, VoiceRelay
 
 log = logging.getLogger("storm.net")
 CHANNEL = "snapshots"
@@ -51,10 +53,11 @@ class WebRTCServer:
     """The server's side: one peer connection per session that asks for one."""
 
     def __init__(self, server: "NetServer", ice_servers: list[str] | None = None,
-                 addresses: list[str] | None = None) -> None:
+                 addresses: list[str] | None = None, voice: "VoiceRelay | None" = None) -> None:
         self.server = server
         self.ice_servers = ice_servers or []
         self.addresses = addresses
+        self.voice = voice        # a VoiceRelay: voice chat between the peers; None: no voice
         self._peers: dict[int, Any] = {}
         self._channels: dict[int, Any] = {}
         self.sent = 0
@@ -78,9 +81,18 @@ class WebRTCServer:
             if channel.label == CHANNEL:
                 self._channels[id(session)] = channel
 
+        voice = self.voice
+
+        @pc.on("track")
+        def on_track(track: Any) -> None:
+            if track.kind == "audio" and voice is not None:
+                voice.speak(session.player, track, session.grant.allows("voice"))
+
         try:
             with host_addresses(self.addresses):
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+                if voice is not None and any(t.kind == "audio" for t in pc.getTransceivers()):
+                    pc.addTrack(voice.listen(session.player))
                 await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:  # noqa: BLE001 - a bad offer means the websocket carries on alone
             log.warning("net: webrtc offer from %s refused: %s; snapshots stay on the websocket", session.player, exc)
@@ -102,7 +114,14 @@ class WebRTCServer:
         self.sent += 1
         return True
 
+    def forget(self, session: "Session") -> None:
+        """A session left: its voice goes (its peer connection closes with the server's)."""
+        if self.voice is not None:
+            self.voice.drop(session.player)
+
     async def close(self) -> None:
+        if self.voice is not None:
+            self.voice.close()
         for pc in list(self._peers.values()):
             await pc.close()
         self._peers.clear()
@@ -113,10 +132,11 @@ class WebRTCClient:
     """The client's side: offers a data channel after the welcome; what arrives on it joins the inbox."""
 
     def __init__(self, client: "NetClient", ice_servers: list[str] | None = None,
-                 addresses: list[str] | None = None) -> None:
+                 addresses: list[str] | None = None, voice: "VoiceClient | None" = None) -> None:
         self.client = client
         self.ice_servers = ice_servers or []
         self.addresses = addresses
+        self.voice = voice
         self.pc: Any = None
         self.channel: Any = None
         self.received = 0
@@ -137,6 +157,8 @@ class WebRTCClient:
                 self.received += 1
                 self.client.inbox.append(bytes(data))   # only snapshots may come this way
 
+        if self.voice is not None:
+            self.voice.attach(pc)
         with host_addresses(self.addresses):
             await pc.setLocalDescription(await pc.createOffer())
         self.client.send(m.encode_signal(m.Signal("offer", pc.localDescription.sdp), from_server=False))
@@ -155,5 +177,7 @@ class WebRTCClient:
             log.warning("net: webrtc answer refused: %s; snapshots stay on the websocket", exc)
 
     async def close(self) -> None:
+        if self.voice is not None:
+            await self.voice.close()
         if self.pc is not None:
             await self.pc.close()
