@@ -28,6 +28,7 @@ from editor.gl_contexts import GLContexts
 from editor.history_panel import HistoryPanel
 from editor.inspector import Inspector
 from editor.menus import build_menu_bar, build_toolbar, fill_recent
+from editor.plugin_panels import PluginPanels
 from editor.scene_marks import SelectionTint, make_grid
 from editor.scene_tree import SceneTree
 from editor.session import Session
@@ -39,21 +40,24 @@ from editor.viewport import ViewRenderer
 
 if TYPE_CHECKING:
     from engine.host.runtime import Runtime
+    from plugins.host import PluginHost
 
 log = logging.getLogger("storm.editor")
 IDLE_AFTER_S = 0.5
 PANELS = (  # name, label; created in this order (their uuids name them in the saved layout)
     ("toolbar", "Toolbar"), ("scene", "Scene"), ("assets", "Assets"), ("view", "3D View"),
     ("console", "Console"), ("history", "History"), ("help", "Help"), ("inspector", "Inspector"),
+    ("plugins", "Plugins"),
 )
 
 
 class EditorApp:
     """The whole editor. ``interactive=False`` (the scripting driver): the loop never waits for
-    input and settings (preferences, layout) are not written."""
+    input and settings (preferences, layout) are not written. ``plugins``: the running plugins of
+    the runtime's packs, whose panels, menu items and inspector sections the editor shows."""
 
     def __init__(self, runtime: "Runtime", world: Path | str | None = None, size: tuple[int, int] = (1280, 800),
-                 interactive: bool = True, fps: float = 60.0) -> None:
+                 interactive: bool = True, fps: float = 60.0, plugins: "PluginHost | None" = None) -> None:
         self.size = size
         self.interactive = interactive
         self.fps = fps
@@ -75,6 +79,8 @@ class EditorApp:
         self.history = HistoryPanel(self.session)
         self.view = ViewPanel(self.session, self.controller)
         self.console = ConsolePanel(self.console_log, self.select_entity)
+        self.plugins = PluginPanels(self.session, plugins)
+        self.inspector.extra_section = self.plugins.inspector_section
         self.dialogs = Dialogs()
         self.actions = EditorActions(self)
         self.tool = "translate"
@@ -121,6 +127,8 @@ class EditorApp:
         self.history.build(self.windows["history"])
         build_help(self.windows["help"])
         self.inspector.build(self.windows["inspector"])
+        self.plugins.build(self.windows["plugins"])
+        self.plugins.build_menu("storm_menu")
         self.dialogs.build()
         with dpg.handler_registry(tag="storm_keys"):
             dpg.add_key_press_handler(callback=self._key_pressed)
@@ -277,6 +285,7 @@ class EditorApp:
         self.inspector.refresh()
         self.history.refresh()
         self.console.refresh()
+        self.plugins.refresh()
         session = self.session
         if session.document is not None:
             title = session.document.title()

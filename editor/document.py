@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from engine.core.commands import Command
+from engine.core.commands import Command, Transaction
 from engine.core.history import History
 from engine.data.world_file import read_world, save_world
 from engine.host.starter_world import starter_world
@@ -53,6 +53,13 @@ class Document:
         inverse = self.history.do(command, name, merge)
         self.changed()
         return inverse
+
+    def record_applied(self, name: str, applied: list[tuple[Command, Command]]) -> None:
+        """Commands someone else already applied to the world (a plugin's action), as (command,
+        inverse) pairs in the order applied, become one undoable step."""
+        undo = Transaction(name, [inverse for _command, inverse in reversed(applied)])
+        self.history.record(name, undo, Transaction(name, [command for command, _inverse in applied]))
+        self.changed()
 
     def undo(self) -> str | None:
         name = self.history.undo()

@@ -29,18 +29,20 @@ if TYPE_CHECKING:
     from editor.dialogs import Question
     from engine.core.commands import Command
     from engine.host.runtime import Runtime
+    from plugins.host import PluginHost
 
 
 class EditorDriver:
     """A scripted editor; ``close`` (or the ``with`` block's end) shuts it down."""
 
     def __init__(self, world: Path | str | None = None, size: tuple[int, int] = (1280, 800),
-                 runtime: "Runtime | None" = None, interactive: bool = False) -> None:
+                 runtime: "Runtime | None" = None, interactive: bool = False,
+                 plugins: "PluginHost | None" = None) -> None:
         if runtime is None:
             from engine.host.runtime import create_runtime
 
             runtime = create_runtime()
-        self.app = EditorApp(runtime, world, size, interactive=interactive, fps=0)
+        self.app = EditorApp(runtime, world, size, interactive=interactive, fps=0, plugins=plugins)
         self.step(3)
 
     def __enter__(self) -> "EditorDriver":

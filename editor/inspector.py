@@ -12,7 +12,7 @@ nothing; the reason, in the declaration's words, stays in red at the top.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import dearpygui.dearpygui as dpg
 
@@ -38,6 +38,8 @@ class Inspector:
         self._widgets: dict[int, tuple[str, str, str]] = {}   # item -> (kind, type name, field name)
         self._version = (-1, -1)
         self.refusal = ""
+        # (type name, entity, field values, parent item) -> adds widgets under a component (the plugins' sections)
+        self.extra_section: Callable[[str, int, dict[str, Any], int | str], Any] | None = None
 
     def build(self, window: int | str) -> None:
         self.window = window
@@ -220,6 +222,9 @@ class Inspector:
                         dpg.add_text(group, color=(150, 170, 200, 255))
                     self._field_widget(type_name, name, declared, getattr(component, name),
                                        self._mixed(ids, type_name, name))
+                if self.extra_section is not None and len(ids) == 1:   # plugins' widgets for this component
+                    self.extra_section(type_name, primary, component.to_data(only_changed=False),
+                                       dpg.top_container_stack())
         self._add_component_row(body)
         self._refusal_reset()
 

@@ -15,8 +15,14 @@ def edit(world: str | None, size: tuple[int, int], profile: str | None = None) -
     from editor.app import EditorApp
     from engine.host.runtime import create_runtime
     from engine.packs.loading import open_content
+    from plugins.session import start_plugins
 
     runtime = create_runtime(open_content(profile))
-    app = EditorApp(runtime, Path(world) if world else None, size)
-    app.run()
+    plugins = start_plugins(runtime)
+    try:
+        app = EditorApp(runtime, Path(world) if world else None, size, plugins=plugins)
+        app.run()
+    finally:
+        if plugins is not None:
+            plugins.stop("the editor closed")
     return 0

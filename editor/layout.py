@@ -47,7 +47,7 @@ HOST_WINDOW = "WindowOverViewport_11111111"  # Dear PyGui's dock space host over
 # panel -> dock node in the default layout
 DEFAULT_NODES = {
     "toolbar": 0x11, "scene": 0x21, "assets": 0x22, "view": 0x31, "console": 0x32, "history": 0x32,
-    "help": 0x32, "inspector": 0x41,
+    "help": 0x32, "inspector": 0x41, "plugins": 0x32,
 }
 
 

@@ -53,17 +53,28 @@ class History:
             if self._saved_at == len(self._undo):
                 self._saved_at = None  # the saved state was the step's end, which just moved
         else:
-            if self._saved_at is not None and self._saved_at > len(self._undo):
-                self._saved_at = None  # the saved state was undone and is now unreachable
-            self._undo.append(Step(label, inverse, command, merge))
-            if len(self._undo) > self.limit:
-                del self._undo[0]
-                if self._saved_at is not None:
-                    self._saved_at = self._saved_at - 1 if self._saved_at > 0 else None
+            self._push(Step(label, inverse, command, merge))
         self._open_merge = merge
         self._redo.clear()
         self.message = f"did {label}"
         return inverse
+
+    def record(self, name: str, undo: Command, redo: Command) -> None:
+        """Add a step for an edit already applied to the world by someone else (a plugin applying
+        its own commands): ``undo`` takes it back, ``redo`` does it again."""
+        self._push(Step(name, undo, redo))
+        self._open_merge = ""
+        self._redo.clear()
+        self.message = f"did {name}"
+
+    def _push(self, step: Step) -> None:
+        if self._saved_at is not None and self._saved_at > len(self._undo):
+            self._saved_at = None  # the saved state was undone and is now unreachable
+        self._undo.append(step)
+        if len(self._undo) > self.limit:
+            del self._undo[0]
+            if self._saved_at is not None:
+                self._saved_at = self._saved_at - 1 if self._saved_at > 0 else None
 
     def end_merge(self) -> None:
         """Close the open merge step: the next command starts a step of its own."""
