@@ -2,7 +2,7 @@
 world commands; systems are rows of ``Runtime.add_system``, see ``plugins.host``) and for the
 editor (panels, menu items, inspectors for a component type).
 
-The editor does not exist yet: ``EditorExtensions`` is what it will call. Everything a plugin
+The editor calls ``EditorExtensions`` (``editor/plugin_panels.py`` draws what it returns). Everything a plugin
 answers is checked (``plugins.declarations``); a plugin that answers nonsense is stopped and
 reported like one that raised.
 """
