@@ -28,6 +28,8 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"core", "scripting", "render", "input", "physics", "terrain", "animation", "audio", "camera"},
     "host": {"core", "packs", "data", "scripting", "render", "input", "physics", "terrain", "animation", "audio",
              "camera"},
+    "xr": {"core", "packs", "data", "scripting", "render", "input", "physics", "terrain", "animation", "audio",
+           "camera", "host"},
     "__init__": set(),
 }
 

@@ -1,0 +1,60 @@
+"""``storm vr``: play a world in VR through OpenXR or the simulated backend (main.py calls ``run_vr``)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from engine.core.errors import StormError
+
+BACKENDS = ("openxr", "simulated")
+
+
+def make_backend(kind: str, timeline: str | None = None, eye_size: tuple[int, int] | None = None,
+                 reference: str = "standing") -> Any:
+    """The backend named ``kind``; the simulated one reads ``timeline`` when given."""
+    if kind == "openxr":
+        from engine.xr.session import OpenXRBackend
+
+        return OpenXRBackend(reference=reference)
+    if kind == "simulated":
+        from engine.xr.simulated import SimulatedBackend
+        from engine.xr.timeline import load_timeline
+
+        return SimulatedBackend(load_timeline(timeline) if timeline else None, eye_size or (640, 720),
+                                reference=reference)
+    raise StormError(f"unknown XR backend {kind!r}; expected one of {', '.join(BACKENDS)}")
+
+
+def run_vr(open_world: Callable[[Any], Any], runtime: Any, mode: str, kind: str, frames: int | None,
+           screenshot: str | None, timeline: str | None = None, eye_size: tuple[int, int] | None = None,
+           size: tuple[int, int] | None = None, reference: str = "standing") -> int:
+    """Open the world (``open_world(runtime)``), the App and VR, run, screenshot, close. 0 when done."""
+    from engine.host.app import App
+    from engine.xr.driver import VRSession
+
+    if mode == "headless":
+        raise StormError("vr needs rendering: use a window or --offscreen")
+    backend = make_backend(kind, timeline, eye_size, reference)
+    world = open_world(runtime)
+    if size is None:
+        width, height = eye_size or getattr(backend, "eye_size", (0, 0))
+        width, height = (width, height) if width and height else (640, 720)   # a runtime says its size later
+        size = (min(2 * width, 1920), min(height, 1080))
+    app = App(mode, size=size, title="Storm VR")
+    session = None
+    try:
+        app.load(world)
+        if app.base.win is None:
+            raise StormError("vr needs rendering, and no display or offscreen buffer could be opened")
+        session = VRSession(app, world, backend)
+        report = session.run(frames)
+        if screenshot:
+            print(f"screenshot: {app.screenshot(Path(screenshot))}")
+        print(f"vr: {report.frames} frames, {report.submitted} submitted, {report.ticks} ticks ({app.mode})")
+    finally:
+        if session is not None:
+            session.close()
+        else:
+            backend.close()
+        app.close()
+    return 0
