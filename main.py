@@ -63,6 +63,16 @@ def _play(args: argparse.Namespace) -> int:
     return 0
 
 
+def _vr(args: argparse.Namespace) -> int:
+    from engine.host.runtime import create_runtime
+    from engine.packs.loading import open_content
+    from engine.xr.cli import run_vr
+
+    runtime = create_runtime(open_content(args.profile))
+    return run_vr(lambda rt: _open_world(args.world, rt, args.seed), runtime, args.mode, args.xr, args.frames,
+                  args.screenshot, args.timeline, args.eye_size, args.size, args.reference)
+
+
 def _open_world(name: str, runtime: "Runtime", seed: int | None = None) -> "World":
     """A world from a file path, or from an enabled pack by asset id (``village:worlds/square.world.json``)."""
     from engine.core.asset_ids import parse_asset_id
@@ -259,6 +269,25 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--interp-delay", type=float, default=0.1, metavar="SECONDS",
                       help="with --connect: how far behind the server other entities are shown (default 0.1)")
     play.add_argument("--webrtc", action="store_true", help="with --connect: snapshots over a WebRTC data channel")
+
+    vr = sub.add_parser("vr", help="play a world in VR (OpenXR headset, or --xr simulated)",
+                        description="Stand inside a world through OpenXR, or the simulated backend (docs/vr.md).")
+    vr.add_argument("world", nargs="?", default=str(DEMO_WORLD), help="world file or asset id (default: the demo)")
+    vr.add_argument("--xr", choices=("openxr", "simulated"), default="openxr",
+                    help="openxr: your headset's runtime (default); simulated: no headset, both eyes side by side")
+    vr_modes = vr.add_mutually_exclusive_group()
+    vr_modes.add_argument("--window", dest="mode", action="store_const", const="window", help="mirror in a window")
+    vr_modes.add_argument("--offscreen", dest="mode", action="store_const", const="offscreen",
+                          help="render into an offscreen buffer (EGL)")
+    vr.set_defaults(mode="auto", func=_vr)
+    vr.add_argument("--frames", type=int, help="stop after N frames (the session is ended properly)")
+    vr.add_argument("--screenshot", metavar="OUT.png", help="write the mirror (both eyes) after the last frame")
+    vr.add_argument("--timeline", metavar="T.json", help="simulated: drive head, hands and buttons from a timeline")
+    vr.add_argument("--eye-size", type=_size, help="simulated: each eye's size, WIDTHxHEIGHT (default 640x720)")
+    vr.add_argument("--size", type=_size, help="mirror window or buffer size (default: both eyes side by side)")
+    vr.add_argument("--reference", choices=("standing", "seated"), default="standing", help="reference space")
+    vr.add_argument("--seed", type=int, help="seed the world's random source")
+    vr.add_argument("--profile", help="the packs to play with: a profile file")
 
     editor = sub.add_parser("edit", help="open the world editor (a new world, or the file given)",
                             description="The Dear PyGui world editor: build and play worlds (docs/editor.md).")
