@@ -5,11 +5,16 @@ it was and a save afterwards writes the same bytes as before Play.
 
 A behaviour that raises during Play (the script system logs it and stops that behaviour) stops
 Play too: the error stays in the console, the world goes back to the edited state.
+
+While Play runs, the world's input system reads ``input_source`` (``editor/play_input.py``: the
+keys and mouse over the 3D view, under the game's own bindings); Stop puts back what it read before.
 """
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+from engine.input import InputSystem
 
 if TYPE_CHECKING:
     from editor.viewport import ViewRenderer
@@ -43,6 +48,8 @@ class PlayMode:
         self._errors = _ScriptErrors()
         self.paused = False
         self.on_stop: list[Callable[[str], None]] = []
+        self.input_source: Callable[[Any], Any] | None = None   # Actions -> the game's input source while playing
+        self._input_before: Any = None
 
     @property
     def playing(self) -> bool:
@@ -57,6 +64,10 @@ class PlayMode:
         self._errors.count = 0
         logging.getLogger(SCRIPT_LOGGER).addHandler(self._errors)
         self.renderer.set_camera(None)  # the game's own camera
+        system = world.system(InputSystem)
+        if system is not None and self.input_source is not None:
+            self._input_before = system.source
+            system.set_source(self.input_source(system.actions))
         log.info("Play: %s runs (Stop puts it back as it was)", world.name)
 
     def tick(self, seconds: float) -> int:
@@ -85,6 +96,10 @@ class PlayMode:
         snapshot, world = self._snapshot, self._world
         self._snapshot, self._world = None, None
         logging.getLogger(SCRIPT_LOGGER).removeHandler(self._errors)
+        system = world.system(InputSystem)
+        if system is not None and self.input_source is not None:
+            system.set_source(self._input_before)
+            self._input_before = None
         world.restore(snapshot)
         self.renderer.app.interpolator.reset()
         log.info("stopped (%s): the edited world is back", why)
