@@ -82,16 +82,20 @@ def add_rig(world: World, pos: tuple[float, float, float] = (0.0, 0.0, 0.0), hea
     return XRRig(root, ids["head"], {hand: ids[hand] for hand in HANDS}, player, reference)
 
 
+VELOCITY_TICKS = 3   # a hand's velocity is averaged over its last ticks (trackers are noisy)
+
+
 class XRRigSystem(System):
     """Applies the newest tracking frame to the rig's head and hands at the start of each tick
-    (right after input) and works out each hand's velocity in world space (for throwing)."""
+    (right after input) and works out each hand's velocity in world space (for throwing),
+    averaged over the last ``VELOCITY_TICKS`` ticks."""
 
     name = "xr_rig"
     order = ORDER_INPUT + 5
 
     def __init__(self, rig: XRRig) -> None:
         self.rig = rig
-        self._last: dict[str, Point3] = {}
+        self._last: dict[str, list[Point3]] = {}
 
     def update(self, world: World, dt: float) -> None:
         rig, frame = self.rig, self.rig.latest
@@ -108,11 +112,11 @@ class XRRigSystem(System):
                 rig.hand_velocity[hand] = (0.0, 0.0, 0.0)
                 continue
             _set(node, pose, lift)
-            local = node.getPos()
-            before = self._last.get(hand)
-            self._last[hand] = local
-            if before is not None and dt > 0.0:
-                velocity = world.root.getRelativeVector(space, (local - before) / dt)
+            seen = self._last.setdefault(hand, [])
+            seen.append(node.getPos())
+            del seen[:-VELOCITY_TICKS]
+            if len(seen) > 1 and dt > 0.0:
+                velocity = world.root.getRelativeVector(space, (seen[-1] - seen[0]) / (dt * (len(seen) - 1)))
                 rig.hand_velocity[hand] = (velocity.x, velocity.y, velocity.z)
 
 

@@ -68,7 +68,7 @@ class OpenXRBackend:
         self.reference = reference
         self.read_back = read_back
         self.state = "idle"
-        self.history: list[str] = ["idle"]
+        self.history: list[str] = []        # the states the runtime announced, in order
         self.exited = False
         self.lost = False
         self.runtime_name = ""

@@ -1,0 +1,103 @@
+"""The simulated XR backend, end to end in child processes (real Bullet, real rendering): a
+scripted timeline grabs a crate and throws it, teleports, and is refused a teleport onto a wall;
+a stereo screenshot shows both eyes with the disparity the eye separation implies."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from panda3d.core import Filename, PNMImage
+
+from tests.screenshots import run_main
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data" / "xr"
+HALF = 0.2  # the crate is 0.4 m
+
+
+@pytest.fixture(scope="module")
+def throw_run() -> dict:
+    done = subprocess.run([sys.executable, "-m", "tests.xr_sim_child", str(DATA / "throw.world.json"),
+                           str(DATA / "throw.timeline.json"), "270", "Crate"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_session_goes_through_every_state(throw_run: dict) -> None:
+    assert throw_run["states"] == ["idle", "ready", "synchronized", "visible", "focused", "visible",
+                                   "synchronized", "stopping", "idle", "exiting"]
+
+
+def test_a_grabbed_crate_follows_the_hand(throw_run: dict) -> None:
+    rows = throw_run["rows"]
+    held = [r for r in rows if r["held"] == ["right"]]
+    assert held, "the squeeze never grabbed the crate"
+    assert held[-1]["crate"][2] > 1.0 > held[0]["crate"][2]   # lifted from the ground with the hand
+
+
+def test_a_thrown_crate_leaves_with_the_hand_velocity_and_lands_where_physics_says(throw_run: dict) -> None:
+    rows = throw_run["rows"]
+    (_, velocity), = throw_run["throws"]
+    assert velocity == pytest.approx([0.0, 5.0, 1.0], abs=0.05)   # the timeline moves the hand at (0, 5, 1) m/s
+    released = next(i for i, r in enumerate(rows) if i > 0 and rows[i - 1]["held"] and not r["held"])
+    start = rows[released]
+    (x0, y0, z0), (vx, vy, vz) = start["crate"], start["crate_v"]
+    g = -throw_run["gravity"][2]
+    flight = (vz + math.sqrt(vz * vz + 2 * g * (z0 - HALF))) / g       # ballistic time to touch the ground
+    predicted = y0 + vy * flight
+    landed = next(r for r in rows[released:] if r["crate"][2] < HALF + 0.05)
+    assert landed["crate"][1] == pytest.approx(predicted, abs=0.3)
+    assert predicted > 4.0                                           # thrown well forward, not dropped
+    assert abs(landed["crate"][0]) < 0.1
+
+
+def test_teleport_puts_the_head_over_the_arc_target(throw_run: dict) -> None:
+    rows = throw_run["rows"]
+    jump = next(i for i, r in enumerate(rows) if r["teleports"] == 1)
+    target = rows[jump - 1]["target"]
+    assert target is not None and target[1] > 2.0 and abs(target[2]) < 0.01   # on the ground ahead
+    head = rows[jump]["head"]
+    assert head[:2] == pytest.approx(target[:2], abs=1e-3)
+    assert rows[jump]["rig"][2] == pytest.approx(target[2], abs=1e-3)
+
+
+def test_an_arc_onto_a_wall_is_no_target(throw_run: dict) -> None:
+    rows = throw_run["rows"]
+    assert rows[-1]["teleports"] == 1                     # the second aim hit the wall's face: refused
+    second = [r for r in rows if r["t"] > 3.85 and r["t"] < 4.15]
+    assert second and all(r["target"] is None for r in second)
+
+
+def _red_columns(image: PNMImage, x0: int, x1: int, y: int) -> float:
+    xs = [x for x in range(x0, x1) if image.getRed(x, y) > 0.5 and image.getGreen(x, y) < 0.3]
+    assert xs, "the pole is not in this eye's view"
+    return sum(xs) / len(xs)
+
+
+def test_stereo_screenshot_shows_two_eyes_with_the_disparity_of_the_eye_separation(tmp_path: Path) -> None:
+    distance, width, height, fov = 1.0, 320, 240, 90.0
+    world = {"storm_world": 1, "name": "pole", "settings": {"background": [0.1, 0.1, 0.1, 1]}, "entities": [
+        {"id": 1, "name": "Camera", "transform": {"pos": [0, 0, 1.7]}, "components": {"Camera": {}}},
+        {"id": 2, "name": "Pole", "transform": {"pos": [0, distance + 0.01, 1.7], "scale": [0.02, 0.02, 4]},
+         "components": {"MeshRenderer": {"color": [1, 0, 0, 1]}}},
+        {"id": 3, "name": "Light", "components": {"Light": {"kind": "ambient", "intensity": 1.0}}}]}
+    (tmp_path / "pole.world.json").write_text(json.dumps(world), encoding="utf-8")
+    timeline = {"storm_xr_timeline": 1, "keys": [{"time": 0, "head": {"pos": [0, 0, 1.7]}}]}
+    (tmp_path / "t.json").write_text(json.dumps(timeline), encoding="utf-8")
+    out = tmp_path / "stereo.png"
+    done = run_main("vr", str(tmp_path / "pole.world.json"), "--xr", "simulated", "--offscreen", "--frames", "3",
+                    "--eye-size", f"{width}x{height}", "--timeline", str(tmp_path / "t.json"), "--screenshot", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    image = PNMImage()
+    assert image.read(Filename.fromOsSpecific(str(out)))
+    assert (image.getXSize(), image.getYSize()) == (2 * width, height)
+    left = _red_columns(image, 0, width, height // 2)
+    right = _red_columns(image, width, 2 * width, height // 2) - width
+    focal = (width / 2) / math.tan(math.radians(fov / 2))
+    expected = focal * 0.064 / distance                      # the left eye sees the pole further right
+    assert left - right == pytest.approx(expected, abs=1.5)

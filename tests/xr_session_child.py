@@ -1,0 +1,58 @@
+"""Child process for the Monado tests: a real OpenXR session drawing the demo world for N frames.
+
+``python -m tests.xr_session_child FRAMES`` opens the App in a window on $DISPLAY, runs VR
+through the OpenXR backend with swapchain read-back on, and prints one JSON line: the session
+states, frames drawn and submitted, per-profile binding results, the head positions seen and
+how much of each eye's swapchain image differs from the clear colour."""
+from __future__ import annotations
+
+import json
+import sys
+
+from engine.data.world_file import read_world
+from engine.host.app import App
+from engine.host.runtime import create_runtime
+from engine.xr.driver import VRSession
+from engine.xr.session import OpenXRBackend
+from main import DEMO_WORLD
+
+
+def main() -> int:
+    frames = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+    world = read_world(DEMO_WORLD, create_runtime())
+    app = App("window", size=(640, 240))
+    app.load(world)
+    backend = OpenXRBackend(read_back=True)
+    session = VRSession(app, world, backend)
+    heads: list[list[float]] = []
+    clear = [round(c * 255) for c in app.base.win.getClearColor()][:3]
+    original = session.frame
+
+    def frame(seconds: float) -> None:
+        original(seconds)
+        if session.rig.latest is not None and backend.running:
+            heads.append([round(v, 5) for v in session.rig.latest.head.pos])
+
+    session.frame = frame  # type: ignore[method-assign]
+    report = session.run(frames, say=None)
+    differing = []
+    for image in backend.readback:
+        if image is None:
+            differing.append(0.0)
+            continue
+        rgb = image[:, :, :3].astype(int)
+        off = (abs(rgb - clear).sum(axis=2) > 24).mean()
+        differing.append(float(off))
+    distinct = len({tuple(p) for p in image[:, :, :3].reshape(-1, 3)[::97].tolist()}) if image is not None else 0
+    out = {"states": report.states, "frames": report.frames, "submitted": report.submitted,
+           "stopped_by": report.stopped_by, "accepted": backend.actions.accepted, "heads": heads,
+           "differing": differing, "distinct_colours": distinct, "format": backend.swapchain_format,
+           "eye_size": list(backend.eye_size), "runtime": backend.runtime_name}
+    session.close()
+    app.close()
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
