@@ -28,6 +28,7 @@ from editor.gl_contexts import GLContexts
 from editor.history_panel import HistoryPanel
 from editor.inspector import Inspector
 from editor.menus import build_menu_bar, build_toolbar, fill_recent
+from editor.play_input import EditorPlaySource
 from editor.plugin_panels import PluginPanels
 from editor.scene_marks import SelectionTint, make_grid
 from editor.scene_tree import SceneTree
@@ -81,6 +82,8 @@ class EditorApp:
         self.console = ConsolePanel(self.console_log, self.select_entity)
         self.plugins = PluginPanels(self.session, plugins)
         self.inspector.extra_section = self.plugins.inspector_section
+        self.play_input: EditorPlaySource | None = None
+        self.session.play.input_source = self._play_source
         self.dialogs = Dialogs()
         self.actions = EditorActions(self)
         self.tool = "translate"
@@ -183,10 +186,23 @@ class EditorApp:
         fields += self.inspector.text_fields()
         return any(dpg.does_item_exist(item) and dpg.is_item_active(item) for item in fields)
 
+    def _play_source(self, actions: Any) -> EditorPlaySource:
+        self.play_input = EditorPlaySource(actions, self._game_has_keys, lambda: self.view.size[1])
+        return self.play_input
+
+    def _game_has_keys(self) -> bool:
+        """While Play runs (not paused) and the pointer is over the 3D view, keys go to the game."""
+        play = self.session.play
+        return (play.playing and not play.paused and bool(self.view.drawlist)
+                and dpg.is_item_hovered(self.view.drawlist) and not self.typing())
+
     def _key_pressed(self, _sender: int, key: int) -> None:
         ctrl = dpg.is_key_down(dpg.mvKey_LControl) or dpg.is_key_down(dpg.mvKey_RControl)
         shift = dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift)
-        shortcut = match(key, ctrl, shift, self.typing())
+        game = self.play_input is not None and self._game_has_keys()
+        if game:
+            self.play_input.pressed(key)
+        shortcut = match(key, ctrl, shift, self.typing() or game)   # the game's keys are not shortcuts
         if shortcut is not None and (self.dialogs.current is None or shortcut.action == "escape"):
             self.actions[shortcut.action]()
 
