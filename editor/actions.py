@@ -29,7 +29,10 @@ class EditorActions(dict[str, Callable[[], None]]):
             "new": self.new, "open": self.open, "save": self.save, "save_as": self.save_as, "quit": app.request_quit,
             "undo": s.undo, "redo": s.redo, "duplicate": s.duplicate_selected, "delete": s.delete_selected,
             "rename": lambda: app.tree.start_rename(s.selection.primary), "frame": s.frame_selection,
-            "translate": self.translate, "grid": app.toggle_grid, "shading": self.shading, "play": self.play,
+            "translate": lambda: self.tool("translate"), "rotate": lambda: self.tool("rotate"),
+            "scale": lambda: self.tool("scale"), "snap": self.snap, "copy": s.tree_edits.copy_selected,
+            "paste": s.tree_edits.paste, "group": s.tree_edits.group_selected, "hide": s.tree_edits.toggle_hidden,
+            "lock": s.tree_edits.toggle_locked, "grid": app.toggle_grid, "shading": self.shading, "play": self.play,
             "pause": self.pause, "step": self.step, "escape": self.escape, "help": app.show_help,
             "reset_layout": app.reset_layout,
             "view_front": lambda: self.view("front"), "view_side": lambda: self.view("side"),
@@ -109,12 +112,22 @@ class EditorActions(dict[str, Callable[[], None]]):
         return document.path.parent if document is not None and document.path is not None else Path.cwd()
 
     # -- view and tools -----------------------------------------------------------------------------
-    def translate(self) -> None:
-        gizmo = self.app.session.gizmo
-        if self.app.tool == "translate":
-            gizmo.space = "local" if gizmo.space == "world" else "world"
-            self.app.session.say(f"gizmo axes: {gizmo.space}")
-        self.app.tool = "translate"
+    def tool(self, name: str) -> None:
+        """W / E / R: choose the translate / rotate / scale gizmo; again: world / local axes."""
+        said = self.app.session.gizmo.choose(name)
+        if said:
+            self.app.session.say(said)
+        self.app.tool = self.app.session.gizmo.tool
+        self.app.overlay_dirty = True
+
+    def snap(self) -> None:
+        """Snapping on or off (Ctrl held during a drag turns it the other way)."""
+        session = self.app.session
+        session.prefs.snap_on = not session.prefs.snap_on
+        session._save_prefs()
+        prefs = session.prefs
+        session.say(f"snapping {'on' if prefs.snap_on else 'off'} ({prefs.snap_step} m, {prefs.snap_angle} deg, "
+                    f"x{prefs.snap_scale}); Ctrl turns it the other way while dragging")
         self.app.overlay_dirty = True
 
     def shading(self) -> None:

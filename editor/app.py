@@ -35,6 +35,7 @@ from editor.scene_tree import SceneTree
 from editor.session import Session
 from editor.settings import layout_path, load_prefs
 from editor.shortcuts import build_help, match
+from editor.snap_settings import build_snap_settings
 from editor.view_input import ViewController
 from editor.view_panel import ViewPanel
 from editor.viewport import ViewRenderer
@@ -123,6 +124,7 @@ class EditorApp:
         build_menu_bar(self.actions, lambda kind: self.actions.guarded(lambda: self.session.create(kind),
                                                                       f"create {kind}")())
         build_toolbar(self.windows["toolbar"], self.actions)
+        build_snap_settings("storm_snap_steps_button", self.session)
         self.tree.build(self.windows["scene"])
         self.assets.build(self.windows["assets"])
         self.view.build(self.windows["view"])
@@ -182,7 +184,8 @@ class EditorApp:
 
     def typing(self) -> bool:
         """Whether a text field has the keyboard (single-key shortcuts then stay out of its way)."""
-        fields = ["storm_tree_filter", "storm_console_filter", "storm_assets_filter", "storm_rename_text"]
+        fields = ["storm_tree_filter", "storm_console_filter", "storm_assets_filter", "storm_rename_text",
+                  "storm_snap_step", "storm_snap_angle", "storm_snap_scale"]
         fields += self.inspector.text_fields()
         return any(dpg.does_item_exist(item) and dpg.is_item_active(item) for item in fields)
 
@@ -203,6 +206,8 @@ class EditorApp:
         if game:
             self.play_input.pressed(key)
         shortcut = match(key, ctrl, shift, self.typing() or game)   # the game's keys are not shortcuts
+        if shortcut is not None and self.controller.looking and not shortcut.ctrl and shortcut.action != "escape":
+            return  # W A S D Q E fly while the right button is held: they are not tool keys then
         if shortcut is not None and (self.dialogs.current is None or shortcut.action == "escape"):
             self.actions[shortcut.action]()
 
@@ -292,6 +297,7 @@ class EditorApp:
     def _draw_view(self, draw: Any) -> None:
         session = self.session
         self.tint.sync(session.world if session.document else None, session.selection.ids)
+        session.marks.sync(session.world if session.document else None, self.renderer.app.base.cam, session.play.playing)
         draw()
         self.view.show_frame()
         self.overlay_dirty = True

@@ -1,203 +1,127 @@
-"""The translate gizmo (W): three axis handles at the primary selection, drawn by the view panel
-on top of the image (Dear PyGui has no gizmo library; these are lines on its drawlist).
+"""The gizmos of the 3D view: translate (W), rotate (E) and scale (R), drawn by the view panel on
+top of the image (Dear PyGui has no gizmo library: these are lines on its drawlist).
 
-Dragging a handle moves the selection along that axis only: each mouse move finds the point on
-the axis line nearest to the mouse ray and moves the entities by how far that point went. While
-dragging, nodes move directly (a preview, nothing recorded); on release the nodes go back and
-one command (``SetTransform``, or a ``Transaction`` of them for several entities) makes the move,
-so it is one undoable step. Holding Ctrl snaps the distance to the snap step. Axes are the
-world's, or (``space = "local"``) the primary entity's own.
+``Gizmos`` is the one the session holds: it knows which tool is chosen, whether axes are the
+world's or the primary entity's own (pressing the key of the chosen tool again switches), and the
+snap steps (the preferences: ``snap_step`` metres, ``snap_angle`` degrees, ``snap_scale`` as a
+factor step; ``snap_on`` says whether snapping is on, and holding Ctrl turns it the other way for
+the drag). Each tool lives in its own module (``gizmo_translate``, ``gizmo_rotate``,
+``gizmo_scale``); a drag previews by moving nodes and its release makes one command, so a whole
+drag is one undo step.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from panda3d.core import Lens, Point3, TransformState, Vec3
+from panda3d.core import Lens, TransformState
 
-from editor.picking import Ray, project
-from engine.core.commands import Command, Transaction
-from engine.core.edit_commands import SetTransform
-from engine.core.fields import f32
+from editor.gizmo_geometry import AXES, AXIS_COLOURS, HANDLE_PX, Handle, axis_parameter, outermost
+from editor.gizmo_rotate import RotateGizmo
+from editor.gizmo_scale import ScaleGizmo
+from editor.gizmo_translate import TranslateGizmo
+from editor.picking import Ray
+from engine.core.commands import Command
 
 if TYPE_CHECKING:
     from engine.core.world import World
 
-AXES = {"x": Vec3(1, 0, 0), "y": Vec3(0, 1, 0), "z": Vec3(0, 0, 1)}
-AXIS_COLOURS = {"x": (235, 70, 70, 255), "y": (90, 210, 90, 255), "z": (80, 140, 255, 255)}
-HANDLE_PX = 90.0
-HIT_PX = 9.0
+__all__ = ["AXES", "AXIS_COLOURS", "HANDLE_PX", "Gizmos", "Handle", "RotateGizmo", "ScaleGizmo", "TranslateGizmo",
+           "axis_parameter", "_outermost"]
+_outermost = outermost
+TOOLS = ("translate", "rotate", "scale")
+VERBS = {"translate": "move", "rotate": "rotate", "scale": "scale"}
 
 
-@dataclass(frozen=True)
-class Handle:
-    axis: str
-    start: tuple[float, float]  # view pixels
-    end: tuple[float, float]
+class Gizmos:
+    """The chosen gizmo, the world / local switch and snapping."""
 
-
-def _to_px(film: tuple[float, float], size: tuple[float, float]) -> tuple[float, float]:
-    return ((film[0] + 1.0) * 0.5 * size[0], (1.0 - film[1]) * 0.5 * size[1])
-
-
-def _segment_distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
-    ax, ay = b[0] - a[0], b[1] - a[1]
-    length2 = ax * ax + ay * ay
-    t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * ax + (p[1] - a[1]) * ay) / length2))
-    cx, cy = a[0] + t * ax, a[1] + t * ay
-    return math.hypot(p[0] - cx, p[1] - cy)
-
-
-def axis_parameter(origin: Point3, axis: Vec3, ray: Ray) -> float | None:
-    """How far along ``axis`` (from ``origin``) lies the axis point nearest to the ray; None when
-    the ray runs along the axis."""
-    w0 = origin - ray.origin
-    a, b, c = axis.dot(axis), axis.dot(ray.direction), ray.direction.dot(ray.direction)
-    d, e = axis.dot(w0), ray.direction.dot(w0)
-    denom = a * c - b * b
-    if abs(denom) < 1e-9:
-        return None
-    return (b * e - c * d) / denom
-
-
-@dataclass
-class _Drag:
-    axis: str
-    direction: Vec3
-    origin: Point3
-    start_t: float
-    starts: dict[int, TransformState]   # local transforms before the drag
-    world_starts: dict[int, Point3]
-    moved: float = 0.0
-
-
-@dataclass
-class TranslateGizmo:
-    """Handles, hit testing and the drag itself."""
-
-    space: str = "world"
-    _drag: _Drag | None = field(default=None, repr=False)
+    def __init__(self, prefs: Any = None) -> None:
+        self.prefs = prefs  # editor.settings.Preferences (snap steps); None: defaults
+        self.tools = {"translate": TranslateGizmo(), "rotate": RotateGizmo(), "scale": ScaleGizmo()}
+        self.tool = "translate"
+        self._space = "world"
 
     @property
+    def current(self) -> TranslateGizmo | RotateGizmo | ScaleGizmo:
+        return self.tools[self.tool]
+
+    @property
+    def space(self) -> str:
+        return self._space
+
+    @space.setter
+    def space(self, value: str) -> None:
+        if value not in ("world", "local"):
+            raise ValueError(f"space is 'world' or 'local', not {value!r}")
+        self._space = value
+        self.tools["translate"].space = value
+        self.tools["rotate"].space = value
+
+    def choose(self, tool: str) -> str:
+        """Pick a tool (W/E/R); picking the chosen one again switches world / local. Returns what
+        changed, for the status line."""
+        if tool not in TOOLS:
+            raise ValueError(f"tool is one of {', '.join(TOOLS)}, not {tool!r}")
+        if self.dragging:
+            return ""
+        if tool == self.tool:
+            self.space = "local" if self.space == "world" else "world"
+            return f"gizmo axes: {self.space}" + (" (scale is always along the entity's own axes)"
+                                                   if tool == "scale" else "")
+        self.tool = tool
+        return f"{tool} gizmo ({self.space} axes)"
+
+    # -- snapping ------------------------------------------------------------------------------------
+    def snapping(self, ctrl: bool) -> bool:
+        """Whether this drag snaps: the preference, turned the other way while Ctrl is held."""
+        return bool(getattr(self.prefs, "snap_on", False)) != ctrl
+
+    def step(self) -> float:
+        """The snap step of the chosen tool (metres, degrees or a factor)."""
+        name = {"translate": "snap_step", "rotate": "snap_angle", "scale": "snap_scale"}[self.tool]
+        return float(getattr(self.prefs, name, {"snap_step": 0.5, "snap_angle": 15.0, "snap_scale": 0.1}[name]))
+
+    # -- the drag --------------------------------------------------------------------------------------
+    @property
     def dragging(self) -> bool:
-        return self._drag is not None
+        return any(tool.dragging for tool in self.tools.values())
 
     @property
     def drag_axis(self) -> str:
-        return self._drag.axis if self._drag is not None else ""
+        return next((tool.drag_axis for tool in self.tools.values() if tool.dragging), "")
 
-    def axes(self, world: "World", eid: int) -> dict[str, Vec3]:
-        if self.space != "local":
-            return dict(AXES)
-        quat = world.node(eid).getQuat(world.root)
-        out = {}
-        for name, axis in AXES.items():
-            v = quat.xform(axis)
-            v.normalize()
-            out[name] = v
-        return out
+    @property
+    def verb(self) -> str:
+        return VERBS[self.tool]
 
     def handles(self, world: "World", eid: int, lens: Lens, camera: TransformState,
                 size: tuple[float, float]) -> list[Handle]:
-        """The three handles in view pixels (each ``HANDLE_PX`` long on screen), or none when the
-        entity is behind the camera."""
-        if not eid or not world.exists(eid):
-            return []
-        origin = world.node(eid).getPos(world.root)
-        centre = project(lens, camera, origin)
-        if centre is None:
-            return []
-        # a world length that looks HANDLE_PX long at the origin's distance
-        eye = camera.getPos()
-        distance = max((origin - eye).length(), 1e-3)
-        fov = math.radians(lens.getFov()[1])
-        world_len = 2.0 * distance * math.tan(fov / 2.0) * HANDLE_PX / max(size[1], 1.0)
-        start = _to_px(centre, size)
-        out = []
-        for name, axis in self.axes(world, eid).items():
-            tip = project(lens, camera, origin + axis * world_len)
-            if tip is None:
-                continue
-            out.append(Handle(name, start, _to_px(tip, size)))
-        return out
+        return self.current.handles(world, eid, lens, camera, size)
 
     def hit(self, handles: list[Handle], mouse: tuple[float, float]) -> str:
-        """The axis whose handle is under the mouse ('' for none); the nearest wins."""
-        best, best_d = "", HIT_PX
-        for handle in handles:
-            d = _segment_distance(mouse, handle.start, handle.end)
-            if d <= best_d:
-                best, best_d = handle.axis, d
-        return best
+        return self.current.hit(handles, mouse)
 
-    def begin(self, world: "World", ids: list[int], axis: str, ray: Ray) -> bool:
-        """Start dragging the entities along ``axis`` (of the first one); False when the ray runs along it."""
-        movable = _outermost(world, [eid for eid in ids if world.exists(eid)])
-        if not movable:
-            return False
-        direction = self.axes(world, ids[0])[axis]
-        origin = world.node(ids[0]).getPos(world.root)
-        t = axis_parameter(origin, direction, ray)
-        if t is None:
-            return False
-        self._drag = _Drag(axis, direction, origin, t,
-                           {eid: world.node(eid).getTransform() for eid in movable},
-                           {eid: world.node(eid).getPos(world.root) for eid in movable})
-        return True
+    def begin(self, world: "World", ids: list[int], axis: str, ray: Ray, mouse: tuple[float, float] = (0, 0)) -> bool:
+        gizmo = self.current
+        if isinstance(gizmo, ScaleGizmo):
+            return gizmo.begin(world, ids, axis, ray, mouse)
+        return gizmo.begin(world, ids, axis, ray)
 
-    def drag(self, world: "World", ray: Ray, snap: float = 0.0) -> float:
-        """Move the entities (a preview) to follow the mouse ray; returns the distance moved."""
-        drag = self._drag
-        if drag is None:
-            return 0.0
-        t = axis_parameter(drag.origin, drag.direction, ray)
-        if t is None:
-            return drag.moved
-        moved = t - drag.start_t
-        if snap > 0.0:
-            moved = round(moved / snap) * snap
-        drag.moved = moved
-        for eid, start in drag.world_starts.items():
-            if world.exists(eid):
-                world.node(eid).setPos(world.root, start + drag.direction * moved)
-        return moved
+    def drag(self, world: "World", ray: Ray, mouse: tuple[float, float] | None = None, snap: bool = False) -> float:
+        """Follow the mouse; returns the distance (m), angle (degrees) or factor of the drag so far."""
+        gizmo = self.current
+        step = self.step() if snap else 0.0
+        if isinstance(gizmo, ScaleGizmo):
+            return gizmo.drag(world, ray, step, mouse)
+        return gizmo.drag(world, ray, step)
 
     def end(self, world: "World") -> Command | None:
-        """Finish: put the nodes back and return the one command that moves them (None: no move)."""
-        drag, self._drag = self._drag, None
-        if drag is None:
-            return None
-        commands: list[Command] = []
-        for eid, start in drag.starts.items():
-            if not world.exists(eid):
-                continue
-            node = world.node(eid)
-            pos = node.getPos()
-            node.setTransform(start)
-            if drag.moved != 0.0:
-                commands.append(SetTransform(eid, pos=[f32(pos.x), f32(pos.y), f32(pos.z)]))
-        if not commands:
-            return None
-        return commands[0] if len(commands) == 1 else Transaction(f"move {len(commands)} entities", commands)
+        out = None
+        for tool in self.tools.values():
+            if tool.dragging:
+                out = tool.end(world)
+        return out
 
     def cancel(self, world: "World") -> None:
-        """Stop dragging and put everything back where it was."""
-        drag, self._drag = self._drag, None
-        if drag is not None:
-            for eid, start in drag.starts.items():
-                if world.exists(eid):
-                    world.node(eid).setTransform(start)
-
-
-def _outermost(world: "World", ids: list[int]) -> list[int]:
-    """The entities with no selected ancestor (a selected child moves with its selected parent)."""
-    chosen = set(ids)
-    out = []
-    for eid in ids:
-        parent = world.parent_of(eid)
-        while parent and parent not in chosen:
-            parent = world.parent_of(parent)
-        if not parent:
-            out.append(eid)
-    return out
+        for tool in self.tools.values():
+            tool.cancel(world)

@@ -2,14 +2,15 @@
 against the geometry the renderer draws (Panda3D's CollisionTraverser into visible GeomNodes),
 nearest first; the hit node belongs to the nearest entity above it (``World.entity_at_node``),
 so a child entity, a prefab member or a model's sub-node each name the right entity. Geometry
-that belongs to no entity (the sky) and hidden nodes are skipped.
+that belongs to no entity (the sky) and hidden nodes are skipped, and so are entities the
+caller does not accept (the editor's hidden and locked ones).
 
 Points are given in *film* coordinates: x and y from -1 (left, bottom) to 1 (right, top).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from panda3d.core import (
     CollisionHandlerQueue,
@@ -69,8 +70,9 @@ class Hit:
     point: Point3  # where the ray met the surface, world-root space
 
 
-def pick(world: "World", ray: Ray) -> Hit | None:
-    """The nearest visible surface of an entity along ``ray``."""
+def pick(world: "World", ray: Ray, accept: Callable[[int], bool] | None = None) -> Hit | None:
+    """The nearest visible surface of an entity along ``ray``; entities ``accept`` refuses (hidden
+    or locked in the editor) are looked through."""
     holder = NodePath("editor-pick")
     ray_node = CollisionNode("editor-pick-ray")
     ray_node.addSolid(CollisionRay(ray.origin, ray.direction))
@@ -90,7 +92,7 @@ def pick(world: "World", ray: Ray) -> Hit | None:
             if into.isHidden():
                 continue
             eid = world.entity_at_node(into)
-            if eid:
+            if eid and (accept is None or accept(eid)):
                 return Hit(eid, entry.getSurfacePoint(world.root))
         return None
     finally:

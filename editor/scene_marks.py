@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from panda3d.core import ColorBlendAttrib, LineSegs, NodePath, TransparencyAttrib
 
+from editor.visibility import EDITOR_HIDDEN
 from engine.core.world import ENTITY_TAG
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class SelectionTint:
             transform = geom.getNetTransform()
             fill.setTransform(transform)
             wire.setTransform(transform)
-            hidden = geom.isHidden()
+            hidden = geom.isHidden() or geom.isHidden(EDITOR_HIDDEN)  # hidden in the editor (visibility.py)
             for holder in (fill, wire):
                 if hidden:
                     holder.hide()

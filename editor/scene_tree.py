@@ -1,6 +1,12 @@
 """The scene tree panel: entities as a tree (parent over children, in id order), click to select
-(shift adds), double-click to rename, a name filter, and Create / Duplicate / Delete buttons.
-Everything it changes goes through the session's commands.
+(shift adds), double-click to rename, a name filter, Create / Duplicate / Delete / Group / Hide /
+Lock buttons, and drag a row onto another to reparent (onto empty space below the rows: to the
+top level). Everything it changes goes through the session's commands (``tree_edits``); hide and
+lock are editor state, shown as ``[hidden]`` / ``[locked]`` after the name.
+
+Dragging is the tree's own (Dear PyGui 2.3's drag and drop is unreliable): a press on a row, a
+move of a few pixels with the button held, and the release over a row makes one ``Reparent``
+(world transform kept) of the dragged row, or of the whole selection when the row was selected.
 
 The tree is rebuilt only when the world's structure (ids, parents, names) changed, and then
 keeps which nodes were open; selection only restyles rows. At most ``MAX_ROWS`` rows are shown
@@ -18,6 +24,8 @@ if TYPE_CHECKING:
     from editor.session import Session
 
 MAX_ROWS = 2000
+DRAG_PX = 6.0
+ROW_PX = 20.0  # a tree row's height with Dear PyGui's default font and padding
 
 
 class SceneTree:
@@ -32,6 +40,8 @@ class SceneTree:
         self._theme = 0
         self._body = 0
         self._rename_target = 0
+        self._press: tuple[int, float, float, bool] | None = None  # row entity, mouse x, y, dragging
+        self.last_drop: tuple[list[int], int, str] | None = None   # what the last drop did (ids, parent, refusal)
 
     def build(self, window: int | str) -> None:
         with dpg.group(horizontal=True, parent=window):
@@ -41,6 +51,12 @@ class SceneTree:
                     dpg.add_menu_item(label=label, user_data=kind, callback=lambda s, a, k: self._create(k))
             dpg.add_button(label="Duplicate", callback=lambda: self._guard(self.session.duplicate_selected))
             dpg.add_button(label="Delete", callback=lambda: self._guard(self.session.delete_selected))
+        with dpg.group(horizontal=True, parent=window):
+            edits = self.session.tree_edits
+            dpg.add_button(label="Group", callback=lambda: self._guard(edits.group_selected))
+            dpg.add_button(label="Hide", callback=lambda: self._guard(edits.toggle_hidden))
+            dpg.add_button(label="Lock", callback=lambda: self._guard(edits.toggle_locked))
+            dpg.add_text("", tag="storm_tree_hint", color=(255, 200, 90, 255))
         dpg.add_input_text(parent=window, hint="filter by name or component", width=-1, tag="storm_tree_filter",
                            callback=lambda: self.refresh(force=True))
         self._body = dpg.add_child_window(parent=window, border=False, tag="storm_tree_body")
@@ -71,7 +87,8 @@ class SceneTree:
     def _signature(self) -> tuple:
         world = self.session.world
         needle = (dpg.get_value("storm_tree_filter") or "").strip().lower()
-        return (needle, tuple((eid, world.parent_of(eid), world.name_of(eid)) for eid in sorted(world.entities())))
+        return (needle, self.session.marks.version,
+                tuple((eid, world.parent_of(eid), world.name_of(eid)) for eid in sorted(world.entities())))
 
     def refresh(self, force: bool = False) -> None:
         """Rebuild when the structure changed; restyle the selected rows."""
@@ -81,19 +98,22 @@ class SceneTree:
         if force or signature != self._structure:
             self._rebuild(signature)
         self._restyle()
+        self._follow_drag()
 
     def _label(self, eid: int) -> str:
         world = self.session.world
         name = world.name_of(eid) or "(no name)"
         kinds = [type(c).type_name.rsplit(".", 1)[-1] for c in world.components(eid)]
         prefab = " [prefab]" if eid in world.prefab_instances else ""
+        marks = self.session.marks
+        prefab += (" [hidden]" if eid in marks.hidden else "") + (" [locked]" if eid in marks.locked else "")
         return f"{name}{prefab}  #{eid}" + (f"  ({', '.join(kinds[:3])})" if kinds else "")
 
     def _rebuild(self, signature: tuple) -> None:
         opened = {eid for eid, item in self._rows.items() if dpg.does_item_exist(item) and dpg.get_value(item)}
         first = not self._structure
         self._structure = signature
-        needle, rows = signature
+        needle, _marks, rows = signature
         dpg.delete_item(self._body, children_only=True)
         self._rows.clear()
         self._entity_of.clear()
@@ -153,15 +173,66 @@ class SceneTree:
                 dpg.set_value(item, True)
             parent = world.parent_of(parent)
 
-    # -- clicks -------------------------------------------------------------------------------------
+    # -- clicks and drags -------------------------------------------------------------------------
     def _clicked(self, _sender: int, app_data: list) -> None:
         eid = self._entity_of.get(app_data[1], 0)
         if not eid:
             return
+        x, y = dpg.get_mouse_pos(local=False)
+        self._press = (eid, x, y, False)
         if dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift):
             self.session.selection.toggle(eid)
-        else:
+        elif eid not in self.session.selection:
             self.session.selection.set([eid])
+        # a press on a selected row keeps the selection (to drag all of it); the release picks the row
+
+    def row_at(self, x: float, y: float) -> int | None:
+        """The entity whose row is at viewport point (x, y); 0 for the tree's empty space; None outside the tree."""
+        if not self._body or not dpg.does_item_exist(self._body):
+            return None
+        (bx, by), (bw, bh) = dpg.get_item_rect_min(self._body), dpg.get_item_rect_size(self._body)
+        if not (bx <= x <= bx + bw and by <= y <= by + bh):
+            return None
+        for eid, item in self._rows.items():
+            if not dpg.is_item_visible(item):
+                continue
+            (rx, ry) = dpg.get_item_rect_min(item)
+            if ry <= y < ry + ROW_PX and rx - 40 <= x:
+                return eid
+        return 0
+
+    def _follow_drag(self) -> None:
+        press = self._press
+        if press is None:
+            return
+        eid, x0, y0, dragging = press
+        x, y = dpg.get_mouse_pos(local=False)
+        if dpg.is_mouse_button_down(dpg.mvMouseButton_Left):
+            if not dragging and abs(x - x0) + abs(y - y0) > DRAG_PX:
+                self._press = (eid, x0, y0, True)
+            if self._press[3]:
+                target = self.row_at(x, y)
+                where = ("nowhere (let go outside the tree: nothing happens)" if target is None else
+                         "the top level" if target == 0 else self.session.world.name_of(target) or f"#{target}")
+                dpg.set_value("storm_tree_hint", f"drop to put under {where}")
+            return
+        self._press = None
+        dpg.set_value("storm_tree_hint", "")
+        shift = dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift)
+        if not dragging:
+            if not shift and self.session.world.exists(eid):
+                self.session.selection.set([eid])
+            return
+        target = self.row_at(x, y)
+        if target is not None and target != eid:
+            ids = self.session.selection.ids if eid in self.session.selection else [eid]
+            self.drop(ids, target)
+
+    def drop(self, ids: list[int], parent: int) -> str:
+        """Put ``ids`` under ``parent`` (0: the top level), as a drop does; '' or the refusal."""
+        reason = self.session.tree_edits.reparent(ids, parent)
+        self.last_drop = (list(ids), parent, reason)
+        return reason
 
     def _double_clicked(self, _sender: int, app_data: list) -> None:
         self.start_rename(self._entity_of.get(app_data[1], 0))

@@ -16,12 +16,14 @@ from panda3d.core import Point3
 
 from editor.camera_control import OrbitCamera, bounds_of
 from editor.document import Document
-from editor.gizmo import TranslateGizmo, _outermost
+from editor.gizmo import Gizmos, _outermost
 from editor.play_mode import PlayMode
 from editor.recovery import AutoSaver, Recovery, RecoveryFile
 from editor.selection import Selection
 from editor.settings import Preferences, save_prefs
 from editor.templates import asset_command, create_command
+from editor.tree_edits import TreeEdits
+from editor.visibility import EditorMarks
 from engine.core.commands import Command, CommandError, Transaction
 from engine.core.edit_commands import DestroyEntity, Duplicate, Rename
 from engine.core.errors import StormError
@@ -50,12 +52,15 @@ class Session:
         self.autosave = AutoSaver(self.recovery, prefs.autosave_seconds)
         self.selection = Selection()
         self.camera = OrbitCamera()
-        self.gizmo = TranslateGizmo()
+        self.gizmo = Gizmos(prefs)
         self.play = PlayMode(renderer)
         self.play.on_stop.append(self._after_stop)
         self.document: Document | None = None
         self.message = ""  # the last thing the editor has to say (status bar)
         self.on_document: list[Callable[[Document], None]] = []
+        self.marks = EditorMarks()  # hidden and locked entities (editor state, not the game's)
+        self.on_document.append(self.marks.attach)
+        self.tree_edits = TreeEdits(self)  # reparent, group, copy/paste (its clipboard outlives the document)
         self.selection.listeners.append(lambda _s: self.renderer.request())
         renderer.set_shading(prefs.shading)
 

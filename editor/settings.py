@@ -42,7 +42,10 @@ class Preferences:
     autosave_seconds: float = 30.0
     shading: str = "edit"
     grid: bool = True
-    snap_step: float = 0.5
+    snap_step: float = 0.5      # metres (translate gizmo)
+    snap_angle: float = 15.0    # degrees (rotate gizmo)
+    snap_scale: float = 0.1     # factor step (scale gizmo)
+    snap_on: bool = False       # snapping without Ctrl (Ctrl turns it the other way)
     layout_key: str = ""  # which panel ids the saved layout.ini was written for
 
     def remember_file(self, path: Path | str) -> None:
@@ -56,6 +59,9 @@ _CHECKS: dict[str, Any] = {
     "shading": lambda v: v in SHADINGS,
     "grid": lambda v: isinstance(v, bool),
     "snap_step": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0.001 <= v <= 1000,
+    "snap_angle": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0.01 <= v <= 180,
+    "snap_scale": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0.001 <= v <= 100,
+    "snap_on": lambda v: isinstance(v, bool),
     "layout_key": lambda v: isinstance(v, str) and len(v) < 1000,
 }
 

@@ -3,8 +3,11 @@ top-left corner). The view panel feeds real input here; the scripting driver fee
 input here; both go through the same code.
 
 Left button: a click (press and release within a few pixels) picks what is under the mouse
-(shift adds to the selection); a press on a gizmo handle drags along that axis (Ctrl snaps) and
-its release makes one command; Alt+drag orbits. Middle drag orbits, Shift+middle pans. Right
+(shift adds to the selection); a drag that starts on empty space draws a box and selects what is
+inside it (``box_select``; shift adds); a press on a gizmo handle drags it (snapping as the
+preferences say, Ctrl turns snapping the other way) and its release makes one command; Alt+drag
+orbits. Hidden and locked entities (``visibility``) are neither picked nor boxed, and a locked
+one gets no gizmo. Middle drag orbits, Shift+middle pans. Right
 drag looks around; WASD, Q and E fly while it is held. The wheel zooms.
 """
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from editor.box_select import Rect, entities_in_rect
 from editor.gizmo import Handle
 from editor.picking import Ray, film_point, pick, view_ray
 from editor.selection import apply_click
@@ -28,7 +32,7 @@ class _Press:
     button: int
     x: float
     y: float
-    mode: str  # click, gizmo, orbit, pan, look
+    mode: str  # click, box, gizmo, orbit, pan, look
     last: tuple[float, float]
     moved: float = 0.0
 
@@ -42,6 +46,7 @@ class ViewController:
         self._press: _Press | None = None
         self.last_pick = 0
         self.hover_axis = ""
+        self.overlay_version = 0  # grows when the box rectangle changes (the panel redraws its overlay)
 
     # -- geometry -------------------------------------------------------------------------------------
     def ray(self, x: float, y: float) -> Ray:
@@ -53,12 +58,43 @@ class ViewController:
         primary = session.selection.primary
         if session.play.playing or not primary or session.document is None or not session.world.exists(primary):
             return []
+        if not session.marks.pickable(session.world, primary):
+            return []  # locked (or hidden): no gizmo
         return session.gizmo.handles(session.world, primary, session.renderer.lens, session.camera.transform(),
                                      self.size)
 
+    def pickable(self, eid: int) -> bool:
+        return self.session.marks.pickable(self.session.world, eid)
+
     def pick_at(self, x: float, y: float) -> int:
-        hit = pick(self.session.world, self.ray(x, y))
+        hit = pick(self.session.world, self.ray(x, y), self.pickable)
         return hit.entity if hit is not None else 0
+
+    def movable(self) -> list[int]:
+        """The selected entities a gizmo may move (not the locked ones)."""
+        locked = self.session.marks.locked
+        return [eid for eid in self.session.selection.ids if eid not in locked]
+
+    @property
+    def box(self) -> Rect | None:
+        """The box being drawn (view pixels), or None."""
+        press = self._press
+        if press is None or press.mode != "box":
+            return None
+        return (press.x, press.y, press.last[0], press.last[1])
+
+    def box_select(self, rect: Rect, add: bool = False) -> list[int]:
+        """Select what lies inside ``rect`` (Shift: add to the selection); returns what was inside."""
+        session = self.session
+        if session.document is None:
+            return []
+        found = entities_in_rect(session.world, session.renderer.lens, session.camera.transform(), self.size, rect,
+                                 self.pickable)
+        if add:
+            session.selection.set(session.selection.ids + [eid for eid in found if eid not in session.selection])
+        else:
+            session.selection.set(found)
+        return found
 
     # -- input ----------------------------------------------------------------------------------------
     def press(self, button: int, x: float, y: float, *, shift: bool = False, ctrl: bool = False,
@@ -70,8 +106,8 @@ class ViewController:
             axis = "" if alt else self.session.gizmo.hit(self.handles(), (x, y))
             if alt:
                 mode = "orbit"
-            elif axis and self.session.gizmo.begin(self.session.world, self.session.selection.ids, axis,
-                                                   self.ray(x, y)):
+            elif axis and self.movable() and self.session.gizmo.begin(self.session.world, self.movable(), axis,
+                                                                       self.ray(x, y), (x, y)):
                 mode = "gizmo"
         elif button == MIDDLE:
             mode = "pan" if shift else "orbit"
@@ -88,9 +124,14 @@ class ViewController:
         press.last = (x, y)
         press.moved = max(press.moved, abs(x - press.x) + abs(y - press.y))
         camera = self.session.camera
+        if press.mode == "click" and press.button == LEFT and press.moved > CLICK_SLOP_PX and self.session.document:
+            press.mode = "box"
+        if press.mode == "box":
+            self.overlay_version += 1
+            return
         if press.mode == "gizmo":
-            self.session.gizmo.drag(self.session.world, self.ray(x, y),
-                                    self.session.prefs.snap_step if ctrl else 0.0)
+            gizmo = self.session.gizmo
+            gizmo.drag(self.session.world, self.ray(x, y), (x, y), gizmo.snapping(ctrl))
         elif press.mode == "orbit":
             camera.orbit(dx, dy)
         elif press.mode == "pan":
@@ -109,11 +150,14 @@ class ViewController:
         self._press = None
         session = self.session
         if press.mode == "gizmo":
-            axis = session.gizmo.drag_axis
+            axis, verb = session.gizmo.drag_axis, session.gizmo.verb
             command = session.gizmo.end(session.world)
             if command is not None:
-                session.try_do(command, f"move along {axis}")
+                session.try_do(command, f"{verb} along {axis}" if axis != "xyz" else f"{verb} uniformly")
             session.renderer.request()
+        elif press.mode == "box":
+            self.box_select((press.x, press.y, x, y), add=shift)
+            self.overlay_version += 1
         elif press.mode == "click" and button == LEFT and press.moved <= CLICK_SLOP_PX and session.document:
             self.last_pick = self.pick_at(x, y)
             apply_click(session.world, session.selection, self.last_pick, add=shift)
@@ -123,6 +167,8 @@ class ViewController:
         if self._press is not None and self._press.mode == "gizmo":
             self.session.gizmo.cancel(self.session.world)
             self.session.renderer.request()
+        if self._press is not None and self._press.mode == "box":
+            self.overlay_version += 1
         self._press = None
 
     @property

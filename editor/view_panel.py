@@ -1,6 +1,6 @@
 """The 3D view panel: a drawlist the size of the panel showing the renderer's image (a raw
-float32 RGBA texture that points at Panda3D's RAM image), the gizmo handles and a small axis
-cross over it, and the mouse and keys of the panel turned into ``ViewController`` calls.
+float32 RGBA texture that points at Panda3D's RAM image), the gizmo and the box of a box select
+(``gizmo_overlay``) and a small axis cross over it, and the mouse and keys of the panel turned into ``ViewController`` calls.
 
 The renderer follows the panel's size a quarter of a second after it stops changing (textures
 are remade on a resize, not every frame of a drag: Dear PyGui dislikes widget churn); until then
@@ -16,13 +16,13 @@ import numpy as np
 from panda3d.core import Vec3
 
 from editor.gizmo import AXES, AXIS_COLOURS
+from editor.gizmo_overlay import GizmoOverlay
 from editor.view_input import LEFT, MIDDLE, RIGHT, ViewController
 
 if TYPE_CHECKING:
     from editor.session import Session
 
 RESIZE_SETTLE_S = 0.25
-HOVER_COLOUR = (255, 235, 80, 255)
 FLY_KEYS = {"w": (1, 0, 0), "s": (-1, 0, 0), "d": (0, 1, 0), "a": (0, -1, 0), "e": (0, 0, 1), "q": (0, 0, -1)}
 
 
@@ -42,7 +42,8 @@ class ViewPanel:
         self._old_textures: list[int] = []
         self._placeholder: Any = None
         self._image = 0
-        self._handles: dict[str, tuple[int, int]] = {}
+        self._gizmo: GizmoOverlay | None = None
+        self._overlay_version = 0
         self._corner: dict[str, tuple[int, int]] = {}
         self._status = 0
         self._size = (0, 0)
@@ -59,11 +60,7 @@ class ViewPanel:
         self._make_texture((width, height))
         self.drawlist = dpg.add_drawlist(width, height, parent=window, tag="storm_view")
         self._image = dpg.draw_image(self.texture, (0, 0), (width, height), parent=self.drawlist)
-        for axis in AXES:
-            line = dpg.draw_line((0, 0), (0, 0), color=AXIS_COLOURS[axis], thickness=3, parent=self.drawlist, show=False)
-            tip = dpg.draw_circle((0, 0), 6, color=AXIS_COLOURS[axis], fill=AXIS_COLOURS[axis], parent=self.drawlist,
-                                  show=False)
-            self._handles[axis] = (line, tip)
+        self._gizmo = GizmoOverlay(self.drawlist)
         for axis in AXES:
             line = dpg.draw_line((0, 0), (0, 0), color=AXIS_COLOURS[axis], thickness=2, parent=self.drawlist)
             text = dpg.draw_text((0, 0), axis.upper(), color=AXIS_COLOURS[axis], size=13, parent=self.drawlist)
@@ -144,7 +141,7 @@ class ViewPanel:
             self.last_input = time.monotonic()
             before = self.controller.hover_axis
             self.controller.move(x, y, shift=shift, ctrl=ctrl)
-            if self.controller.hover_axis != before:
+            if self.controller.hover_axis != before or self.controller.overlay_version != self._overlay_version:
                 self.draw_overlay()
         for button in (LEFT, RIGHT, MIDDLE):
             down = dpg.is_mouse_button_down(button)
@@ -176,17 +173,10 @@ class ViewPanel:
         """Gizmo handles, the axis cross and the status line, for the current camera and selection."""
         if not self.drawlist:
             return
-        handles = {h.axis: h for h in self.controller.handles()}
-        active = self.session.gizmo.drag_axis or self.controller.hover_axis
-        for axis, (line, tip) in self._handles.items():
-            handle = handles.get(axis)
-            if handle is None:
-                dpg.configure_item(line, show=False)
-                dpg.configure_item(tip, show=False)
-                continue
-            colour = HOVER_COLOUR if axis == active else AXIS_COLOURS[axis]
-            dpg.configure_item(line, p1=handle.start, p2=handle.end, color=colour, show=True)
-            dpg.configure_item(tip, center=handle.end, color=colour, fill=colour, show=True)
+        self._overlay_version = self.controller.overlay_version
+        if self._gizmo is not None:
+            self._gizmo.draw(self.controller.handles(), self.session.gizmo.drag_axis or self.controller.hover_axis,
+                             self.session.gizmo, self.controller.box)
         quat = self.session.camera.transform().getQuat()
         inverse = quat.conjugate()
         origin = (38.0, float(self._size[1] - 38))
@@ -197,5 +187,7 @@ class ViewPanel:
             dpg.configure_item(text, pos=(end[0] + 2, end[1] - 7))
         session = self.session
         mode = "PLAYING" + (" (paused)" if session.play.paused else "") if session.play.playing else "editing"
+        gizmo = session.gizmo
+        snap = "  |  snap on" if gizmo.snapping(False) else ""
         dpg.configure_item(self._status, text=f"{mode}  |  {session.renderer.shading} shading  |  "
-                                              f"{len(session.selection)} selected")
+                                              f"{len(session.selection)} selected  |  {gizmo.tool} ({gizmo.space}){snap}")

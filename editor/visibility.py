@@ -1,0 +1,181 @@
+"""Hide and lock: editor state about entities, not part of the game.
+
+A hidden entity (and everything under it) is not drawn in the editor's view and cannot be
+picked; Play draws it as the game does. Hiding uses a camera bit of its own (``EDITOR_HIDDEN``):
+the entity's node is hidden from cameras with that bit, and while Play runs the view's camera
+leaves the bit out. Nothing in the World changes: the world file, snapshots and the game never
+see it. A locked entity is drawn but cannot be picked in the view, box selected or moved by a
+gizmo (selecting it in the tree still works, to unlock it).
+
+The state is remembered per world file in the user's editor settings
+(``<user config>/editor/world_state/<hash of the path>.json``: the file's path and the hidden and
+locked ids); a new, unsaved world keeps it in memory. A broken state file is ignored with a
+warning.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from panda3d.core import BitMask32, DrawMask, NodePath
+
+from editor.settings import editor_config_dir
+from engine.packs.json_text import atomic_write
+
+if TYPE_CHECKING:
+    from editor.document import Document
+    from engine.core.world import World
+
+log = logging.getLogger("storm.editor")
+EDITOR_HIDDEN = BitMask32.bit(27)
+STATE_BYTES = 4 * 1024 * 1024
+MAX_IDS = 200_000
+
+
+def state_dir() -> Path:
+    return editor_config_dir() / "world_state"
+
+
+def state_path(world_file: Path) -> Path:
+    key = hashlib.sha1(str(world_file.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    return state_dir() / f"{key}.json"
+
+
+def _ids(value: Any) -> set[int] | None:
+    if not isinstance(value, list) or len(value) > MAX_IDS:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+        return None
+    return set(value)
+
+
+class EditorMarks:
+    """The hidden and locked entities of the open world."""
+
+    def __init__(self) -> None:
+        self.hidden: set[int] = set()
+        self.locked: set[int] = set()
+        self.version = 0
+        self._document: "Document | None" = None
+        self._world: "World | None" = None
+        self._applied: set[int] = set()
+        self._playing = False
+        self._edit_mask: DrawMask | None = None
+
+    # -- the open world ------------------------------------------------------------------------------
+    def attach(self, document: "Document") -> None:
+        """A world was opened: read its remembered state."""
+        self._document, self._world = document, document.world
+        self.hidden, self.locked, self._applied = set(), set(), set()
+        path = document.path
+        if path is not None:
+            self._read(state_path(Path(path)))
+        self.version += 1
+
+    def _read(self, path: Path) -> None:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            log.warning("%s: could not be read (%s); no entity is hidden or locked", path, exc)
+            return
+        try:
+            if len(raw) > STATE_BYTES:
+                raise ValueError(f"larger than {STATE_BYTES} bytes")
+            data = json.loads(raw.decode("utf-8"))
+            hidden, locked = _ids(data.get("hidden", [])), _ids(data.get("locked", []))
+            if hidden is None or locked is None:
+                raise ValueError(f"hidden and locked: lists of at most {MAX_IDS} entity ids")
+        except (ValueError, UnicodeDecodeError, AttributeError) as exc:
+            log.warning("%s: not a valid editor state (%s); no entity is hidden or locked", path, exc)
+            return
+        self.hidden, self.locked = hidden, locked
+
+    def _write(self) -> None:
+        document = self._document
+        if document is None or document.path is None:
+            return
+        path = state_path(Path(document.path))
+        try:
+            if not self.hidden and not self.locked:
+                path.unlink(missing_ok=True)
+                return
+            atomic_write(path, json.dumps({"world": str(Path(document.path).resolve()),
+                                           "hidden": sorted(self.hidden), "locked": sorted(self.locked)}) + "\n")
+        except OSError as exc:
+            log.warning("could not remember hidden and locked entities in %s: %s", path, exc)
+
+    # -- changes ---------------------------------------------------------------------------------------
+    def toggle_hidden(self, ids: Iterable[int]) -> bool:
+        """Hide these entities, or show them all when all of them are hidden; returns whether they are hidden now."""
+        return self._toggle(self.hidden, ids)
+
+    def toggle_locked(self, ids: Iterable[int]) -> bool:
+        return self._toggle(self.locked, ids)
+
+    def set_hidden(self, ids: Iterable[int], hidden: bool) -> None:
+        self._set(self.hidden, list(ids), hidden)
+
+    def set_locked(self, ids: Iterable[int], locked: bool) -> None:
+        self._set(self.locked, list(ids), locked)
+
+    def _toggle(self, marks: set[int], ids: Iterable[int]) -> bool:
+        chosen = [eid for eid in ids if eid]
+        on = not all(eid in marks for eid in chosen)
+        self._set(marks, chosen, on)
+        return on
+
+    def _set(self, marks: set[int], ids: list[int], on: bool) -> None:
+        if not ids:
+            return
+        if on:
+            marks.update(ids)
+        else:
+            marks.difference_update(ids)
+        self.version += 1
+        self._write()
+
+    # -- questions ---------------------------------------------------------------------------------------
+    def is_hidden(self, world: "World", eid: int) -> bool:
+        """Hidden itself or under a hidden parent."""
+        if not self.hidden or not world.exists(eid):
+            return False
+        while eid:
+            if eid in self.hidden:
+                return True
+            eid = world.parent_of(eid)
+        return False
+
+    def is_locked(self, eid: int) -> bool:
+        return eid in self.locked
+
+    def pickable(self, world: "World", eid: int) -> bool:
+        """Whether a click or a box in the view may select it."""
+        return eid not in self.locked and not self.is_hidden(world, eid)
+
+    # -- drawing -----------------------------------------------------------------------------------------
+    def sync(self, world: "World | None", camera: NodePath | None, playing: bool) -> None:
+        """Before each draw: hide what is hidden (nodes made again by an undo too) and let the
+        view's camera see hidden entities only while Play runs. Costs one call per hidden entity."""
+        if world is None:
+            return
+        if world is not self._world:
+            self._applied = set()
+            self._world = world
+        for eid in self._applied - self.hidden:
+            if world.exists(eid):
+                world.node(eid).show(EDITOR_HIDDEN)
+        for eid in self.hidden:
+            if world.exists(eid):
+                world.node(eid).hide(EDITOR_HIDDEN)
+        self._applied = set(self.hidden)
+        if camera is not None and not camera.isEmpty() and playing != self._playing:
+            node = camera.node()
+            if self._edit_mask is None:
+                self._edit_mask = DrawMask(node.getCameraMask())
+            node.setCameraMask(self._edit_mask & ~EDITOR_HIDDEN if playing else self._edit_mask)
+            self._playing = playing
