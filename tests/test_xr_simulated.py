@@ -46,7 +46,7 @@ def test_a_thrown_crate_leaves_with_the_hand_velocity_and_lands_where_physics_sa
     assert velocity == pytest.approx([0.0, 5.0, 1.0], abs=0.05)   # the timeline moves the hand at (0, 5, 1) m/s
     released = next(i for i, r in enumerate(rows) if i > 0 and rows[i - 1]["held"] and not r["held"])
     start = rows[released]
-    (x0, y0, z0), (vx, vy, vz) = start["crate"], start["crate_v"]
+    (_, y0, z0), (_, vy, vz) = start["crate"], start["crate_v"]
     g = -throw_run["gravity"][2]
     flight = (vz + math.sqrt(vz * vz + 2 * g * (z0 - HALF))) / g       # ballistic time to touch the ground
     predicted = y0 + vy * flight
