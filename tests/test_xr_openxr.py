@@ -39,6 +39,8 @@ def test_frames_are_rendered_into_the_swapchains_and_show_the_world(session_run)
     assert report["format"] == GL_SRGB8_ALPHA8 != GL_SRGB8
     assert report["differing"][0] > 0.5 and report["differing"][1] > 0.5   # not the clear colour
     assert report["distinct_colours"] > 20          # sky, grass, objects: a picture, not a fill
+    sky, ground = report["sky"], report["ground"]   # the right way up: blue sky over green grass
+    assert sky[2] > sky[1] and ground[1] > ground[2], (sky, ground)
 
 
 def test_the_rig_follows_the_simulated_heads_moving_pose(session_run) -> None:

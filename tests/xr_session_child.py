@@ -44,7 +44,12 @@ def main() -> int:
         off = (abs(rgb - clear).sum(axis=2) > 24).mean()
         differing.append(float(off))
     distinct = len({tuple(p) for p in image[:, :, :3].reshape(-1, 3)[::97].tolist()}) if image is not None else 0
-    out = {"states": report.states, "frames": report.frames, "submitted": report.submitted,
+    sky = ground = [0.0, 0.0, 0.0]
+    if image is not None:
+        rows = image.shape[0]
+        sky = image[: rows // 4, :, :3].reshape(-1, 3).mean(axis=0).tolist()        # row 0 is the top
+        ground = image[-rows // 4:, :, :3].reshape(-1, 3).mean(axis=0).tolist()
+    out = {"sky": sky, "ground": ground, "states": report.states, "frames": report.frames, "submitted": report.submitted,
            "stopped_by": report.stopped_by, "accepted": backend.actions.accepted, "heads": heads,
            "differing": differing, "distinct_colours": distinct, "format": backend.swapchain_format,
            "eye_size": list(backend.eye_size), "runtime": backend.runtime_name}
