@@ -40,10 +40,12 @@ class SceneTree:
         self._theme = 0
         self._body = 0
         self._rename_target = 0
+        self._window: int | str = 0
         self._press: tuple[int, float, float, bool] | None = None  # row entity, mouse x, y, dragging
         self.last_drop: tuple[list[int], int, str] | None = None   # what the last drop did (ids, parent, refusal)
 
     def build(self, window: int | str) -> None:
+        self._window = window
         with dpg.group(horizontal=True, parent=window):
             dpg.add_button(label="Create", tag="storm_tree_create")
             with dpg.popup("storm_tree_create", mousebutton=dpg.mvMouseButton_Left):
@@ -188,9 +190,9 @@ class SceneTree:
 
     def row_at(self, x: float, y: float) -> int | None:
         """The entity whose row is at viewport point (x, y); 0 for the tree's empty space; None outside the tree."""
-        if not self._body or not dpg.does_item_exist(self._body):
+        if not self._window or not dpg.does_item_exist(self._window):
             return None
-        (bx, by), (bw, bh) = dpg.get_item_rect_min(self._body), dpg.get_item_rect_size(self._body)
+        (bx, by), (bw, bh) = dpg.get_item_pos(self._window), dpg.get_item_rect_size(self._window)
         if not (bx <= x <= bx + bw and by <= y <= by + bh):
             return None
         for eid, item in self._rows.items():

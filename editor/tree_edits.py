@@ -6,13 +6,16 @@ The clipboard holds plain data: the copied subtrees as entity records (``copy_re
 types only), each root's transform replaced by its transform in the world, so it outlives the
 world it came from and pastes into the next one opened in the same editor. Paste is the engine's
 ``Paste`` command: fresh ids, and references inside the pasted subtrees remapped by the one
-mapper (``entity_specs.remap_specs``) to point at the copies; references to entities outside
-stay as they were. Pasted roots land at the top level where their originals were in the world.
+mapper (``entity_specs.remap_specs``) to point at the copies. References to entities outside the
+copy stay as they were when pasting into the world the copy came from, and are cleared (0) in any
+other world, where those ids name other entities (through the field types' own ``remap``).
+Pasted roots land at the top level where their originals were in the world.
 """
 from __future__ import annotations
 
 import json
 import logging
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from panda3d.core import Point3
@@ -39,6 +42,7 @@ class Clipboard:
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
         self.source = ""  # the name of the world they came from
+        self._world: "weakref.ref[World] | None" = None
 
     def __bool__(self) -> bool:
         return bool(self.records)
@@ -57,10 +61,25 @@ class Clipboard:
         if records:
             self.records = json.loads(json.dumps(records))  # plain data, nothing shared with the World
             self.source = world.name
+            self._world = weakref.ref(world)
         return len(roots)
 
-    def paste_command(self) -> Paste:
-        return Paste(json.loads(json.dumps(self.records)), 0)
+    def paste_command(self, world: "World") -> Paste:
+        """The paste into ``world``: outside references cleared unless it is the world copied from."""
+        records = json.loads(json.dumps(self.records))
+        if self._world is None or self._world() is not world:
+            inside = {record.get("id") for record in records}
+            for record in records:
+                for pair in record.get("components", []):
+                    cls = world.registry.get(pair[0]) if isinstance(pair, list) and len(pair) == 2 else None
+                    values = pair[1] if cls is not None else None
+                    if not isinstance(values, dict):
+                        continue
+                    for name in cls.entity_ref_fields:
+                        value = values.get(name)
+                        if isinstance(value, int) and value not in inside:
+                            values[name] = cls.fields[name].type.remap(value, {value: 0})
+        return Paste(records, 0)
 
 
 def created_roots(inverse: Command) -> list[int]:
@@ -155,7 +174,7 @@ class TreeEdits:
 
         if not self.clipboard:
             raise EditRefused("the clipboard is empty: copy (Ctrl+C) something first")
-        inverse = self.session.do(self.clipboard.paste_command(), f"paste from {self.clipboard.source}"[:120])
+        inverse = self.session.do(self.clipboard.paste_command(self.session.world), f"paste from {self.clipboard.source}"[:120])
         roots = created_roots(inverse)
         self.session.selection.set(roots)
         return roots
