@@ -93,8 +93,10 @@ class StereoRenderer:
 
     def set_eyes_active(self, left: bool = True, right: bool = True) -> None:
         """Draw only some eyes (the benchmark's mono frame draws the left one)."""
-        for buffer, on in zip(self.buffers, (left, right)):
+        for buffer, pipeline, on in zip(self.buffers, self.pipelines, (left, right)):
             buffer.setActive(on)
+            for inner in getattr(getattr(pipeline, "_filtermgr", None), "buffers", []):
+                inner.setActive(on)     # the pipeline draws the scene into its own buffer first
 
     # -- the desktop mirror ---------------------------------------------------------------------
     def show_mirror(self) -> None:

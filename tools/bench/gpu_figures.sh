@@ -17,3 +17,5 @@ for size in 1280x720 1920x1080; do
   python3 -m tools.bench.demo --size "$size" --frames 600 --warmup 120 --plot "$OUT/bench_demo_$size.png" \
     2> "$OUT/bench_demo_$size.log" | tail -n1 | tee "$OUT/bench_demo_$size.json"
 done
+# VR: a stereo frame (both eyes 2064x2208, simulated backend) against a mono frame of the same size
+python3 -m tools.bench.xr --eye-size 2064x2208 --frames 120 --warmup 20 2> "$OUT/bench_xr.log" | tail -n1 | tee "$OUT/bench_xr.json"
