@@ -33,6 +33,7 @@ class EditorActions(dict[str, Callable[[], None]]):
             "scale": lambda: self.tool("scale"), "snap": self.snap, "copy": s.tree_edits.copy_selected,
             "paste": s.tree_edits.paste, "group": s.tree_edits.group_selected, "hide": s.tree_edits.toggle_hidden,
             "lock": s.tree_edits.toggle_locked, "grid": app.toggle_grid, "shading": self.shading, "play": self.play,
+            "low_res": self.low_res,
             "pause": self.pause, "step": self.step, "escape": self.escape, "help": app.show_help,
             "reset_layout": app.reset_layout,
             "view_front": lambda: self.view("front"), "view_side": lambda: self.view("side"),
@@ -71,8 +72,11 @@ class EditorActions(dict[str, Callable[[], None]]):
             "Open a world", self.open_path, self._folder()))
 
     def open_path(self, path: Path | str) -> bool:
-        """Open a world file; a broken one shows the loader's message and the open world stays."""
+        """Open a world file (or a prefab file of an enabled folder pack, to edit it on its own); a
+        broken one shows the loader's message and the open world stays."""
         try:
+            if str(path).lower().endswith(".prefab.json"):
+                return self.open_prefab_path(Path(path))
             self.app.session.open(path)
         except StormError as exc:
             log.error("could not open %s: %s", path, exc)
@@ -82,6 +86,16 @@ class EditorActions(dict[str, Callable[[], None]]):
             self.app.dialogs.tell("Could not open the world", f"{path}: {exc.strerror or exc}")
             return False
         self.app.offer_recovery()
+        return True
+
+    def open_prefab_path(self, path: Path) -> bool:
+        from editor.prefab_tools import open_prefab
+
+        asset_id = self.app.session.runtime.content.asset_id_for(path)
+        if asset_id is None:
+            self.app.dialogs.tell("Could not open the prefab", f"{path} is not inside an enabled folder pack")
+            return False
+        open_prefab(self.app.session, asset_id)
         return True
 
     def save(self, after: Callable[[], None] | None = None) -> None:
@@ -134,6 +148,12 @@ class EditorActions(dict[str, Callable[[], None]]):
         session = self.app.session
         session.set_shading("full" if session.renderer.shading == "edit" else "edit")
         session.say(f"{session.renderer.shading} shading")
+
+    def low_res(self) -> None:
+        prefs = self.app.session.prefs
+        prefs.low_res_moving = not prefs.low_res_moving
+        self.app.session.say("half resolution while the camera moves" if prefs.low_res_moving
+                             else "full resolution while the camera moves")
 
     def view(self, name: str) -> None:
         self.app.session.camera.preset(name)

@@ -46,6 +46,7 @@ class Preferences:
     snap_angle: float = 15.0    # degrees (rotate gizmo)
     snap_scale: float = 0.1     # factor step (scale gizmo)
     snap_on: bool = False       # snapping without Ctrl (Ctrl turns it the other way)
+    low_res_moving: bool = False  # draw the view at half resolution while the camera moves
     layout_key: str = ""  # which panel ids the saved layout.ini was written for
 
     def remember_file(self, path: Path | str) -> None:
@@ -62,6 +63,7 @@ _CHECKS: dict[str, Any] = {
     "snap_angle": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0.01 <= v <= 180,
     "snap_scale": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0.001 <= v <= 100,
     "snap_on": lambda v: isinstance(v, bool),
+    "low_res_moving": lambda v: isinstance(v, bool),
     "layout_key": lambda v: isinstance(v, str) and len(v) < 1000,
 }
 

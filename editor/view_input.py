@@ -176,6 +176,11 @@ class ViewController:
         return self._press is not None and self._press.mode == "look"
 
     @property
+    def moving_camera(self) -> bool:
+        """Orbiting, panning or flying with a button held."""
+        return self._press is not None and self._press.mode in ("orbit", "pan", "look")
+
+    @property
     def busy(self) -> bool:
         return self._press is not None
 

@@ -4,7 +4,9 @@ float32 RGBA texture that points at Panda3D's RAM image), the gizmo and the box 
 
 The renderer follows the panel's size a quarter of a second after it stops changing (textures
 are remade on a resize, not every frame of a drag: Dear PyGui dislikes widget churn); until then
-the last image is stretched to fit.
+the last image is stretched to fit. With the ``low_res_moving`` preference, the view draws at half
+resolution (a quarter of the pixels, stretched to the panel) while the camera orbits, pans or
+flies, and at full resolution again the frame it stops.
 """
 from __future__ import annotations
 
@@ -114,8 +116,14 @@ class ViewPanel:
             self.controller.size = (float(width), float(height))
             self.session.camera.aspect = width / height
             self.session.renderer.request()
-        if self._size != self.session.renderer.size and time.monotonic() - self._size_changed_at > RESIZE_SETTLE_S:
-            self.session.renderer.resize(self._size)
+        renderer = self.session.renderer
+        if self.session.prefs.low_res_moving and self.controller.moving_camera:
+            half = (max(16, self._size[0] // 2), max(16, self._size[1] // 2))
+            if renderer.size != half:   # at once: drawing while the camera moves is what is slow
+                renderer.resize(half)
+            return
+        if self._size != renderer.size and time.monotonic() - self._size_changed_at > RESIZE_SETTLE_S:
+            renderer.resize(self._size)   # the panel's size settled, or the camera stopped: full resolution
 
     @property
     def size(self) -> tuple[int, int]:
