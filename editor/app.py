@@ -24,10 +24,12 @@ from editor.actions import EditorActions
 from editor.asset_browser import AssetBrowser
 from editor.console import ConsoleLog, ConsolePanel
 from editor.dialogs import Dialogs
+from editor.file_watch import FileWatch
 from editor.gl_contexts import GLContexts
 from editor.history_panel import HistoryPanel
 from editor.inspector import Inspector
 from editor.menus import build_menu_bar, build_toolbar, fill_recent
+from editor.pickers import ClickTaker, PickerPopup
 from editor.play_input import EditorPlaySource
 from editor.plugin_panels import PluginPanels
 from editor.scene_marks import SelectionTint, make_grid
@@ -36,7 +38,6 @@ from editor.session import Session
 from editor.settings import layout_path, load_prefs
 from editor.shortcuts import build_help, match
 from editor.snap_settings import build_snap_settings
-from editor.view_input import ViewController
 from editor.view_panel import ViewPanel
 from editor.viewport import ViewRenderer
 
@@ -67,7 +68,7 @@ class EditorApp:
         self.contexts = GLContexts()
         self.renderer = ViewRenderer(self.contexts, layouts.view_size_guess(size))
         self.session = Session(runtime, self.renderer, self.prefs, save_settings=interactive)
-        self.controller = ViewController(self.session)
+        self.controller = ClickTaker(self.session)  # the view's ViewController, plus "the next click goes to..."
         self.grid = make_grid(self.renderer.overlay)
         self.tint = SelectionTint(self.renderer.overlay)
         self.console_log = ConsoleLog()
@@ -86,6 +87,9 @@ class EditorApp:
         self.play_input: EditorPlaySource | None = None
         self.session.play.input_source = self._play_source
         self.dialogs = Dialogs()
+        self.assets.view, self.assets.controller = self.view, self.controller
+        self.inspector.picker, self.inspector.controller = PickerPopup(self.session), self.controller
+        self.file_watch = FileWatch(self.session, self.dialogs.ask)
         self.actions = EditorActions(self)
         self.tool = "translate"
         self.overlay_dirty = True
@@ -135,6 +139,7 @@ class EditorApp:
         self.plugins.build(self.windows["plugins"])
         self.plugins.build_menu("storm_menu")
         self.dialogs.build()
+        self.inspector.picker.build()
         with dpg.handler_registry(tag="storm_keys"):
             dpg.add_key_press_handler(callback=self._key_pressed)
         dpg.create_viewport(title="Storm editor", width=self.size[0], height=self.size[1], x_pos=0, y_pos=0,
@@ -185,7 +190,7 @@ class EditorApp:
     def typing(self) -> bool:
         """Whether a text field has the keyboard (single-key shortcuts then stay out of its way)."""
         fields = ["storm_tree_filter", "storm_console_filter", "storm_assets_filter", "storm_rename_text",
-                  "storm_snap_step", "storm_snap_angle", "storm_snap_scale"]
+                  "storm_snap_step", "storm_snap_angle", "storm_snap_scale", "storm_prefab_name", "storm_picker_filter"]
         fields += self.inspector.text_fields()
         return any(dpg.does_item_exist(item) and dpg.is_item_active(item) for item in fields)
 
@@ -255,6 +260,8 @@ class EditorApp:
         self.view.poll(seconds, self.typing())
         if self.view.last_input > self._last_activity:
             self._last_activity = self.view.last_input
+        if self.assets.poll() or self.file_watch.check():
+            self._last_activity = time.monotonic()
         self._follow_changes()
         if session.play.playing:
             self._draw_view(lambda: session.play.tick(seconds))
@@ -342,6 +349,7 @@ class EditorApp:
             return
         self._closed = True
         self.session.close()
+        self.assets.close()
         if self.interactive:
             try:
                 layout_path().parent.mkdir(parents=True, exist_ok=True)

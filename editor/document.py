@@ -85,6 +85,10 @@ class Document:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("this world has no file yet: save it with a path (Save As)")
+        prefabs = self.world.services.get("prefabs")
+        if self.world.prefab_edits and prefabs is not None:  # values applied to prefabs go into their files
+            for written in prefabs.write_edits(self.world):
+                log.info("wrote the applied prefab changes to %s", written)
         save_world(self.world, target)
         self.path = target.resolve()
         self.history.mark_saved()

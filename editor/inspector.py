@@ -2,7 +2,10 @@
 declared field, chosen by the field's type (``engine/core/fields.py``): drags with range and unit
 for numbers, drags of 2-4 numbers for vectors, colour editors, drop-downs for enums, a checkbox
 per named bit for flags, checkboxes, text for strings and asset ids. Fields a system writes are
-shown but not editable.
+shown but not editable. An asset field has a chooser listing the assets of its declared kind; an
+entity field a chooser listing the entities and "pick", which takes the next click in the 3D
+view (``pickers.py``). A prefab instance's member shows what it overrides, with Apply and Revert
+(``prefab_overrides.py``); overridden fields are marked with ``*``.
 
 An edit becomes a command when the widget is let go (drag released, Enter, a click): one undo
 step however long the drag. With several entities selected the inspector shows what they have
@@ -17,11 +20,13 @@ from typing import TYPE_CHECKING, Any, Callable
 import dearpygui.dearpygui as dpg
 
 from editor.field_edit import Refused, describe_field, field_command, transform_command
+from editor.prefab_overrides import Membership, build_component_row, build_header, membership
 from engine.core.commands import Transaction
 from engine.core.edit_commands import AddComponent, RemoveComponent
 from engine.core.fields import AssetRef, Bool, ColorType, EntityRef, Enum, Field, Flags, Float, Int, Vector
 
 if TYPE_CHECKING:
+    from editor.pickers import ClickTaker, PickerPopup
     from editor.session import Session
 
 ERROR_COLOUR = (255, 110, 90, 255)
@@ -40,6 +45,8 @@ class Inspector:
         self.refusal = ""
         # (type name, entity, field values, parent item) -> adds widgets under a component (the plugins' sections)
         self.extra_section: Callable[[str, int, dict[str, Any], int | str], Any] | None = None
+        self.picker: "PickerPopup | None" = None      # the asset / entity chooser (set by the app)
+        self.controller: "ClickTaker | None" = None   # the 3D view's controller ("pick in viewport")
 
     def build(self, window: int | str) -> None:
         self.window = window
@@ -165,7 +172,9 @@ class Inspector:
         world = session.world
         ids = [eid for eid in session.selection.ids if world.exists(eid)]
         common = self._common_types(ids)
-        key = (tuple(ids), tuple(common), session.play.playing)
+        found = membership(world, ids[0]) if len(ids) == 1 and not session.play.playing else None
+        overrides = repr(found.overrides) if found is not None else ""  # an override made or undone: rebuild
+        key = (tuple(ids), tuple(common), session.play.playing, overrides)
         if key != self._key:
             if self._key and key[0] != self._key[0]:
                 self.refusal = ""  # another selection: an old refusal no longer applies
@@ -193,10 +202,12 @@ class Inspector:
             dpg.add_text("Nothing selected. Click an entity in the view or the scene tree.", parent=body, wrap=0)
             return
         primary = ids[0]
+        found: Membership | None = None
         if len(ids) == 1:
-            member = "" if primary not in world.prefab_instances else \
-                f"  prefab {world.prefab_instances[primary].asset_id}"
-            dpg.add_text(f"Entity #{primary}{member}", parent=body)
+            dpg.add_text(f"Entity #{primary}", parent=body)
+            found = membership(world, primary)
+            if found is not None and not self.session.play.playing:
+                build_header(self.session, primary, found, body)
             self._track(dpg.add_input_text(label="name", default_value=world.name_of(primary), parent=body,
                                            on_enter=True, width=-60), "name", "", "")
         else:
@@ -215,13 +226,17 @@ class Inspector:
             with dpg.collapsing_header(label=type_name, default_open=True, parent=body):
                 dpg.add_button(label=f"Remove {type_name}", small=True, user_data=type_name,
                                callback=lambda s, a, t: self.remove_component(t))
+                overridden: set[str] = set()
+                if found is not None and not self.session.play.playing:
+                    build_component_row(self.session, primary, found, type_name)
+                    overridden = found.fields_of(type_name)
                 group = ""
                 for name, declared in type(component).fields.items():
                     if declared.group and declared.group != group:
                         group = declared.group
                         dpg.add_text(group, color=(150, 170, 200, 255))
                     self._field_widget(type_name, name, declared, getattr(component, name),
-                                       self._mixed(ids, type_name, name))
+                                       self._mixed(ids, type_name, name), name in overridden)
                 if self.extra_section is not None and len(ids) == 1:   # plugins' widgets for this component
                     self.extra_section(type_name, primary, component.to_data(only_changed=False),
                                        dpg.top_container_stack())
@@ -252,9 +267,10 @@ class Inspector:
         dpg.bind_item_handler_registry(item, "storm_inspector_handlers")
         return item
 
-    def _field_widget(self, type_name: str, name: str, declared: Field, value: Any, mixed: bool) -> None:
+    def _field_widget(self, type_name: str, name: str, declared: Field, value: Any, mixed: bool,
+                      overridden: bool = False) -> None:
         kind = declared.type
-        label = f"{name}{' ~' if mixed else ''}"
+        label = f"{name}{' ~' if mixed else ''}{' *' if overridden else ''}"
         enabled = declared.editable and not self.session.play.playing
         common: dict[str, Any] = {"label": label, "enabled": enabled, "width": -110}
         unit = f" {declared.unit}" if declared.unit else ""
@@ -288,23 +304,73 @@ class Inspector:
                                       min_value=low if low is not None else 0.0, max_value=high if high is not None else 0.0,
                                       format=f"%.3f{unit}", **common)
             self._track(item, "field", type_name, name)
-        elif isinstance(kind, (Int, EntityRef)):
+        elif isinstance(kind, EntityRef):
+            item = self._entity_field(type_name, name, int(value), common)
+        elif isinstance(kind, Int):
             low = getattr(kind, "min", None)
             high = getattr(kind, "max", None)
             item = dpg.add_drag_int(default_value=int(value), speed=1.0, clamped=False,
                                     min_value=low if low is not None and abs(low) < 2**31 else 0,
                                     max_value=high if high is not None and abs(high) < 2**31 else 0,
-                                    format=f"%d{unit}" if not isinstance(kind, EntityRef) else
-                                    "%d  " + (self.session.world.name_of(int(value)) if value else "(none)").replace("%", "%%"),
-                                    **common)
+                                    format=f"%d{unit}", **common)
             self._track(item, "field", type_name, name)
+        elif isinstance(kind, AssetRef):
+            item = self._asset_field(type_name, name, kind.kind, str(value), common)
         else:
-            hint = f"a {kind.kind} asset id" if isinstance(kind, AssetRef) else ""
-            item = dpg.add_input_text(default_value=str(value), on_enter=True, hint=hint, **common)
+            item = dpg.add_input_text(default_value=str(value), on_enter=True, **common)
             self._track(item, "field", type_name, name)
         if item:
             with dpg.tooltip(item):
                 dpg.add_text(describe_field(declared), wrap=360)
+
+    def _asset_field(self, type_name: str, name: str, kind: str, value: str, common: dict[str, Any]) -> int:
+        """A text field for the asset id and a chooser listing the assets of the field's kind."""
+        with dpg.group(horizontal=True):
+            item = dpg.add_input_text(default_value=value, on_enter=True, hint=f"a {kind} asset id",
+                                      **dict(common, width=-150))
+            self._track(item, "field", type_name, name)
+            dpg.add_button(label=f"{kind}s...", small=True, enabled=common["enabled"],
+                           user_data=(type_name, name, kind), callback=lambda s, a, u: self.choose_asset(*u))
+        return item
+
+    def _entity_field(self, type_name: str, name: str, value: int, common: dict[str, Any]) -> int:
+        """An entity id (with the entity's name), a chooser listing entities, and pick in the view."""
+        with dpg.group(horizontal=True):
+            label = (self.session.world.name_of(value) if value and self.session.world.exists(value) else
+                     "(none)" if not value else "(missing)").replace("%", "%%")
+            item = dpg.add_drag_int(default_value=value, speed=1.0, clamped=False, min_value=0, max_value=0,
+                                    format="%d  " + label, **dict(common, width=-150))
+            self._track(item, "field", type_name, name)
+            dpg.add_button(label="list", small=True, enabled=common["enabled"], user_data=(type_name, name),
+                           callback=lambda s, a, u: self.choose_entity(*u))
+            dpg.add_button(label="pick", small=True, enabled=common["enabled"], user_data=(type_name, name),
+                           callback=lambda s, a, u: self.pick_in_view(*u))
+        return item
+
+    def choose_asset(self, type_name: str, name: str, kind: str) -> None:
+        if self.picker is not None:
+            ids = list(self.session.selection.ids)
+            self.picker.open_assets(kind, lambda value: self._submit_for(ids, type_name, name, value))
+
+    def choose_entity(self, type_name: str, name: str) -> None:
+        if self.picker is not None:
+            ids = list(self.session.selection.ids)
+            self.picker.open_entities(lambda value: self._submit_for(ids, type_name, name, value))
+
+    def pick_in_view(self, type_name: str, name: str) -> None:
+        """The next click in the 3D view names the entity this field points at (nothing: 0)."""
+        controller = self.controller
+        if controller is None:
+            return
+        ids = list(self.session.selection.ids)
+        controller.take_next_click(lambda _ray, x, y: self._submit_for(ids, type_name, name, controller.pick_at(x, y)),
+                                   f"pick the entity for {type_name}.{name}")
+
+    def _submit_for(self, ids: list[int], type_name: str, name: str, value: Any) -> str:
+        """Submit for the entities that were selected when the chooser opened."""
+        if self.session.selection.ids != ids:
+            self.session.selection.set([e for e in ids if self.session.world.exists(e)])
+        return self.submit_field(type_name, name, value)
 
     def _update_values(self, ids: list[int]) -> None:
         if not ids:
