@@ -1,6 +1,7 @@
 """Against a real OpenXR runtime: Monado (built once from the vendored source, simulated HMD and
 controllers, null compositor), with Storm's session in a child process drawing the demo world
-over GLX on a private Xvfb display. The tier skips with the reason when Monado cannot be built."""
+over GLX on a private Xvfb display, and offscreen over EGL with no display. The tier skips with
+the reason when Monado cannot be built."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,9 +18,11 @@ FRAMES = 30
 GL_SRGB8 = 0x8C41
 
 
-@pytest.fixture(scope="module")
-def session_run(monado_runtime: Path, x_display: str) -> tuple[int, dict, str]:  # noqa: F811
-    done, report = run_xr_child([str(FRAMES)], runtime_child_env(monado_runtime, x_display))
+@pytest.fixture(scope="module", params=["window", "offscreen"])
+def session_run(request: pytest.FixtureRequest, monado_runtime: Path, x_display: str) -> tuple[int, dict, str]:  # noqa: F811
+    display = x_display if request.param == "window" else None
+    done, report = run_xr_child([str(FRAMES), request.param], runtime_child_env(monado_runtime, display))
+    assert report.get("binding") == ("GLX" if display else "EGL"), done.stderr[-3000:]
     return done.returncode, report, done.stderr[-4000:]
 
 

@@ -1,6 +1,7 @@
 """Child process for the Monado tests: a real OpenXR session drawing the demo world for N frames.
 
-``python -m tests.xr_session_child FRAMES`` opens the App in a window on $DISPLAY, runs VR
+``python -m tests.xr_session_child FRAMES [window|offscreen]`` opens the App in a window on
+$DISPLAY (GLX) or offscreen (EGL, no display), runs VR
 through the OpenXR backend with swapchain read-back on, and prints one JSON line: the session
 states, frames drawn and submitted, per-profile binding results, the head positions seen and
 how much of each eye's swapchain image differs from the clear colour."""
@@ -19,8 +20,9 @@ from main import DEMO_WORLD
 
 def main() -> int:
     frames = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+    mode = sys.argv[2] if len(sys.argv) > 2 else "window"
     world = read_world(DEMO_WORLD, create_runtime())
-    app = App("window", size=(640, 240))
+    app = App(mode, size=(640, 240))
     app.load(world)
     backend = OpenXRBackend(read_back=True)
     session = VRSession(app, world, backend)
@@ -52,7 +54,8 @@ def main() -> int:
     out = {"sky": sky, "ground": ground, "states": report.states, "frames": report.frames, "submitted": report.submitted,
            "stopped_by": report.stopped_by, "accepted": backend.actions.accepted, "heads": heads,
            "differing": differing, "distinct_colours": distinct, "format": backend.swapchain_format,
-           "eye_size": list(backend.eye_size), "runtime": backend.runtime_name}
+           "eye_size": list(backend.eye_size), "runtime": backend.runtime_name,
+           "binding": "EGL" if backend._egl else "GLX"}
     session.close()
     app.close()
     print(json.dumps(out))

@@ -72,7 +72,13 @@ class VRSession:
             self.input.add_player(VR_PLAYER, self.source)
         app.set_view_provider(XRView(self.rig))
         self.stereo = StereoRenderer(app.base, world.node(self.rig.root), backend.eye_size, pbr=pbr)
+        self.failure: BaseException | None = None
         self._submit_region = self._make_submit_region()
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.failure is None:
+            self.failure = exc
+            log.error("xr: %s: %s; leaving VR", type(exc).__name__, exc)
 
     def _make_submit_region(self) -> Any:
         """A display region drawn after both eyes whose draw callback hands them to the backend
@@ -85,7 +91,12 @@ class VRSession:
 
         def draw(data: Any) -> None:
             data.upcall()
-            self.backend.submit_eyes(self.stereo.textures, gsg)
+            if self.failure is not None:
+                return
+            try:
+                self.backend.submit_eyes(self.stereo.textures, gsg)
+            except Exception as exc:  # noqa: BLE001 - a runtime failing mid-frame ends VR, not the process
+                self._fail(exc)
 
         region.setDrawCallback(PythonCallbackObject(draw))
         return region
@@ -93,10 +104,15 @@ class VRSession:
     def frame(self, seconds: float) -> None:
         """One frame of ``seconds`` simulated time."""
         backend = self.backend
-        backend.poll()
-        if hasattr(backend, "advance"):
-            backend.advance(seconds)
-        tracking = backend.begin_frame() if not backend.exited else None
+        tracking = None
+        if self.failure is None:
+            try:
+                backend.poll()
+                if hasattr(backend, "advance"):
+                    backend.advance(seconds)
+                tracking = backend.begin_frame() if not backend.exited else None
+            except Exception as exc:  # noqa: BLE001 - the runtime went away: back to the desktop
+                self._fail(exc)
         if tracking is not None:
             self.rig.latest = tracking
             declared = set(self.input.actions.map.actions) if self.input is not None else set()
@@ -104,7 +120,11 @@ class VRSession:
             self.stereo.place(tracking.eyes)
         self.stereo.follow_environment(self.app.pipeline)
         self.app.step(seconds)
-        backend.end_frame()
+        if self.failure is None:
+            try:
+                backend.end_frame()
+            except Exception as exc:  # noqa: BLE001
+                self._fail(exc)
 
     def run(self, frames: int | None = None, fps: float = 60.0, say: Any = print) -> VRReport:
         """Run until ``frames`` frames were drawn (then end the session properly), the session ends,
@@ -118,7 +138,7 @@ class VRSession:
                 f"eyes {backend.eye_size[0]}x{backend.eye_size[1]}; "
                 + (f"for {frames} frames" if frames is not None else "until the session ends or Ctrl+C"))
         try:
-            while not backend.exited:
+            while not backend.exited and self.failure is None:
                 if not stopped_by:
                     if frames is not None and count >= frames:
                         stopped_by = "frame limit"
@@ -140,7 +160,9 @@ class VRSession:
                     break
         except KeyboardInterrupt:
             stopped_by = "Ctrl+C"
-        if backend.lost and not stopped_by:
+        if self.failure is not None:
+            stopped_by = f"XR failed ({type(self.failure).__name__}: {self.failure})"
+        elif backend.lost and not stopped_by:
             stopped_by = "session lost"
         stopped_by = stopped_by or "session ended"
         report = VRReport(count, backend.frames_submitted, list(backend.history), stopped_by,

@@ -86,6 +86,7 @@ class OpenXRBackend:
         self._in_frame = False
         self._rendered = False
         self._egl = False
+        self._gl: "_GL | None" = None
 
     # -- starting -------------------------------------------------------------------------------
     def start(self, base: Any) -> None:
@@ -253,25 +254,19 @@ class OpenXRBackend:
         """Copy both eye textures into the swapchain images; call with Panda3D's GL context
         current (from a draw callback), after the eyes were drawn."""
         import xr
-        from OpenGL import GL
 
         if not (self._in_frame and self._rendered):
             return
+        gl = self._gl = self._gl or _GL(self._egl)
         width, height = self.eye_size
         for index, (swapchain, texture) in enumerate(zip(self.swapchains, textures)):
             source = texture.prepareNow(0, gsg.getPreparedObjects(), gsg).getNativeId()
             slot = xr.acquire_swapchain_image(swapchain, xr.SwapchainImageAcquireInfo())
             xr.wait_swapchain_image(swapchain, xr.SwapchainImageWaitInfo(xr.INFINITE_DURATION))
             target = self.images[index][slot].image
-            GL.glCopyImageSubData(source, GL.GL_TEXTURE_2D, 0, 0, 0, 0, target, GL.GL_TEXTURE_2D, 0, 0, 0, 0,
-                                  width, height, 1)
+            gl.copy(source, target, width, height)
             if self.read_back:
-                import numpy
-
-                GL.glBindTexture(GL.GL_TEXTURE_2D, target)
-                raw = GL.glGetTexImage(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE)
-                GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
-                self.readback[index] = numpy.frombuffer(raw, numpy.uint8).reshape(height, width, 4)[::-1].copy()
+                self.readback[index] = gl.read(target, width, height)
             xr.release_swapchain_image(swapchain, xr.SwapchainImageReleaseInfo())
 
     def end_frame(self) -> None:
@@ -300,9 +295,18 @@ class OpenXRBackend:
 
     # -- closing --------------------------------------------------------------------------------
     def close(self) -> None:
-        """Destroy swapchains, spaces, actions, session and instance, in that order (idempotent)."""
+        """Destroy swapchains, spaces, actions, session and instance, in that order (idempotent;
+        after a failure each step is tried and what fails is logged)."""
         import xr
 
+        try:
+            self._destroy(xr)
+        except xr.XrException as exc:
+            log.warning("xr: while closing: %s", exc)
+            self.swapchains, self.actions, self.space, self.view_space = [], None, None, None
+            self.session, self.instance = None, None
+
+    def _destroy(self, xr: Any) -> None:
         for swapchain in self.swapchains:
             xr.destroy_swapchain(swapchain)
         self.swapchains.clear()
@@ -322,25 +326,68 @@ class OpenXRBackend:
             self.instance = None
 
 
+class _GL:
+    """The few GL calls the swapchain copy needs, looked up through the context's own loader
+    (glXGetProcAddress or eglGetProcAddress), so they work for GLX and EGL contexts alike."""
+
+    TEXTURE_2D, RGBA, UNSIGNED_BYTE = 0x0DE1, 0x1908, 0x1401
+
+    def __init__(self, egl: bool) -> None:
+        if egl:
+            lookup = ctypes.CDLL("libEGL.so.1").eglGetProcAddress
+        else:
+            lookup = ctypes.CDLL("libGL.so.1").glXGetProcAddressARB
+        lookup.restype, lookup.argtypes = ctypes.c_void_p, [ctypes.c_char_p]
+
+        def find(name: str, *args: Any) -> Any:
+            address = lookup(name.encode())
+            if not address:
+                raise XRError(f"the OpenGL driver has no {name} (OpenGL 4.3 is needed to hand eyes to the runtime)")
+            return ctypes.CFUNCTYPE(None, *args)(address)
+
+        u, i = ctypes.c_uint, ctypes.c_int
+        self._copy = find("glCopyImageSubData", u, u, i, i, i, i, u, u, i, i, i, i, i, i, i)
+        self._bind = find("glBindTexture", u, u)
+        self._get = find("glGetTexImage", u, i, u, u, ctypes.c_void_p)
+
+    def copy(self, source: int, target: int, width: int, height: int) -> None:
+        self._copy(source, self.TEXTURE_2D, 0, 0, 0, 0, target, self.TEXTURE_2D, 0, 0, 0, 0, width, height, 1)
+
+    def read(self, texture: int, width: int, height: int) -> Any:
+        """A texture's pixels, top row first (tests read swapchain images back with it)."""
+        import numpy
+
+        pixels = numpy.empty((height, width, 4), numpy.uint8)
+        self._bind(self.TEXTURE_2D, texture)
+        self._get(self.TEXTURE_2D, 0, self.RGBA, self.UNSIGNED_BYTE, pixels.ctypes.data)
+        self._bind(self.TEXTURE_2D, 0)
+        return pixels[::-1].copy()
+
+
 def _pose(pose: Any) -> Pose:
     p, q = pose.position, pose.orientation
     return Pose(from_openxr_position(p.x, p.y, p.z), from_openxr_orientation(q.x, q.y, q.z, q.w))
 
 
 def _egl_binding(xr: Any) -> Any:
-    """The EGL binding (XR_MNDX_egl_enable) for the context Panda3D made current."""
-    from OpenGL import EGL
-
-    display, context = EGL.eglGetCurrentDisplay(), EGL.eglGetCurrentContext()
-    config_id = ctypes.c_int(0)
-    EGL.eglQueryContext(display, context, EGL.EGL_CONFIG_ID, ctypes.byref(config_id))
-    config, count = EGL.EGLConfig(), ctypes.c_int(0)
-    attributes = (ctypes.c_int * 3)(EGL.EGL_CONFIG_ID, config_id.value, EGL.EGL_NONE)
-    EGL.eglChooseConfig(display, attributes, ctypes.byref(config), 1, ctypes.byref(count))
-    libegl = ctypes.CDLL("libEGL.so.1")
-    libegl.eglGetProcAddress.restype = ctypes.c_void_p
-    libegl.eglGetProcAddress.argtypes = [ctypes.c_char_p]
-    get_proc = ctypes.cast(libegl.eglGetProcAddress, xr.PFN_xrEglGetProcAddressMNDX)
-    return xr.GraphicsBindingEGLMNDX(get_proc_address=get_proc, display=ctypes.cast(display, xr.EGLDisplay),
-                                     config=ctypes.cast(config, xr.EGLConfig),
-                                     context=ctypes.cast(context, xr.EGLContext))
+    """The EGL binding (XR_MNDX_egl_enable) for the context Panda3D made current (plain ctypes:
+    pyopenxr pins PyOpenGL to its GLX platform)."""
+    egl = ctypes.CDLL("libEGL.so.1")
+    egl.eglGetCurrentDisplay.restype = egl.eglGetCurrentContext.restype = ctypes.c_void_p
+    egl.eglQueryContext.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
+    egl.eglChooseConfig.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_void_p),
+                                    ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
+    display, context = egl.eglGetCurrentDisplay(), egl.eglGetCurrentContext()
+    if not display or not context:
+        raise XRError("no current EGL context to give the OpenXR runtime; run `vr` with a window instead")
+    config_id, config, count = ctypes.c_int(0), ctypes.c_void_p(), ctypes.c_int(0)
+    egl.eglQueryContext(display, context, 0x3028, ctypes.byref(config_id))          # EGL_CONFIG_ID
+    wanted = (ctypes.c_int * 3)(0x3028, config_id.value, 0x3038)                    # ..., EGL_NONE
+    egl.eglChooseConfig(display, wanted, ctypes.byref(config), 1, ctypes.byref(count))
+    fields = dict(xr.GraphicsBindingEGLMNDX._fields_)
+    get_proc = fields["get_proc_address"](ctypes.cast(egl.eglGetProcAddress, ctypes.c_void_p).value)
+    binding = xr.GraphicsBindingEGLMNDX(get_proc_address=get_proc)
+    binding.display = ctypes.cast(ctypes.c_void_p(display), fields["display"])
+    binding.config = ctypes.cast(config, fields["config"])
+    binding.context = ctypes.cast(ctypes.c_void_p(context), fields["context"])
+    return binding
