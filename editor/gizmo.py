@@ -103,17 +103,17 @@ class Gizmos:
 
     def begin(self, world: "World", ids: list[int], axis: str, ray: Ray, mouse: tuple[float, float] = (0, 0)) -> bool:
         gizmo = self.current
-        if isinstance(gizmo, ScaleGizmo):
-            return gizmo.begin(world, ids, axis, ray, mouse)
-        return gizmo.begin(world, ids, axis, ray)
+        if isinstance(gizmo, TranslateGizmo):
+            return gizmo.begin(world, ids, axis, ray)
+        return gizmo.begin(world, ids, axis, ray, mouse)
 
     def drag(self, world: "World", ray: Ray, mouse: tuple[float, float] | None = None, snap: bool = False) -> float:
         """Follow the mouse; returns the distance (m), angle (degrees) or factor of the drag so far."""
         gizmo = self.current
         step = self.step() if snap else 0.0
-        if isinstance(gizmo, ScaleGizmo):
-            return gizmo.drag(world, ray, step, mouse)
-        return gizmo.drag(world, ray, step)
+        if isinstance(gizmo, TranslateGizmo):
+            return gizmo.drag(world, ray, step)
+        return gizmo.drag(world, ray, step, mouse)
 
     def end(self, world: "World") -> Command | None:
         out = None

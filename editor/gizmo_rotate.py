@@ -8,7 +8,9 @@ entities turn about the same pivot, their positions swinging round it.
 Orientations are composed as quaternions in the world root's space, so a parented entity (under
 a turned or scaled parent) turns about the world (or its own) axis all the same; the command
 stores its new local pos and hpr. Snapping rounds the angle to the angle step (15 degrees by
-default).
+default). A ring seen almost edge-on (its plane nearly along the mouse ray) cannot be met by the
+ray reliably: such a drag turns by the mouse's sideways travel instead (half a degree a pixel,
+right and up turn positively).
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 RING_SEGMENTS = 48
 RING_SCALE = 0.85  # of the arrow length
+EDGE_ON = 0.08      # |cos| between the mouse ray and the ring's plane normal below which a ring is edge-on
+DEG_PER_PX = 0.5    # an edge-on ring's turn per pixel of mouse travel
 
 
 def _perpendiculars(axis: Vec3) -> tuple[Vec3, Vec3]:
@@ -55,6 +59,7 @@ class _Drag:
     world_pos: dict[int, Point3]
     turned: float = 0.0                  # degrees, unsnapped
     angle: float = 0.0                   # degrees shown (snapped when snapping)
+    mouse: tuple[float, float] | None = None  # edge-on: where the mouse was pressed
 
 
 @dataclass
@@ -103,9 +108,10 @@ class RotateGizmo:
     def hit(self, handles: list[Handle], mouse: tuple[float, float]) -> str:
         return hit_handles(handles, mouse)
 
-    def begin(self, world: "World", ids: list[int], axis: str, ray: Ray) -> bool:
-        """Start turning the entities about ``axis`` (of the first one); False when the ray runs
-        along the ring's plane."""
+    def begin(self, world: "World", ids: list[int], axis: str, ray: Ray,
+              mouse: tuple[float, float] | None = None) -> bool:
+        """Start turning the entities about ``axis`` (of the first one); an edge-on ring turns by
+        the mouse's travel from ``mouse`` (without it, such a drag does not start)."""
         movable = outermost(world, [eid for eid in ids if world.exists(eid)])
         axes = axes_for(world, ids[0], self.space) if movable else {}
         if axis not in axes:
@@ -113,21 +119,26 @@ class RotateGizmo:
         direction = axes[axis]
         pivot = world.node(ids[0]).getPos(world.root)
         met = plane_point(pivot, direction, ray)
-        if met is None or (met - pivot).length() < 1e-6:
+        edge_on = abs(ray.direction.dot(direction)) < EDGE_ON or met is None or (met - pivot).length() < 1e-6
+        if edge_on and mouse is None:
             return False
-        self._drag = _Drag(axis, direction, pivot, Vec3(met - pivot),
+        self._drag = _Drag(axis, direction, pivot, Vec3(0, 0, 0) if edge_on else Vec3(met - pivot),
                            {eid: world.node(eid).getTransform() for eid in movable},
                            {eid: world.node(eid).getQuat(world.root) for eid in movable},
-                           {eid: world.node(eid).getPos(world.root) for eid in movable})
+                           {eid: world.node(eid).getPos(world.root) for eid in movable},
+                           mouse=mouse if edge_on else None)
         return True
 
-    def drag(self, world: "World", ray: Ray, snap: float = 0.0) -> float:
+    def drag(self, world: "World", ray: Ray, snap: float = 0.0, mouse: tuple[float, float] | None = None) -> float:
         """Turn the entities (a preview) to follow the mouse ray; ``snap`` in degrees; returns the angle."""
         drag = self._drag
         if drag is None:
             return 0.0
-        met = plane_point(drag.pivot, drag.direction, ray)
-        if met is not None and (met - drag.pivot).length() > 1e-6:
+        met = plane_point(drag.pivot, drag.direction, ray) if drag.mouse is None else None
+        if drag.mouse is not None:
+            if mouse is not None:
+                drag.turned = ((mouse[0] - drag.mouse[0]) - (mouse[1] - drag.mouse[1])) * DEG_PER_PX
+        elif met is not None and (met - drag.pivot).length() > 1e-6:
             now = Vec3(met - drag.pivot)
             drag.turned += signed_angle(drag.last, now, drag.direction)
             drag.last = now

@@ -2,8 +2,8 @@
 
 A hidden entity (and everything under it) is not drawn in the editor's view and cannot be
 picked; Play draws it as the game does. Hiding uses a camera bit of its own (``EDITOR_HIDDEN``):
-the entity's node is hidden from cameras with that bit, and while Play runs the view's camera
-leaves the bit out. Nothing in the World changes: the world file, snapshots and the game never
+the entity's node is hidden from that bit, and the view's camera has only that bit while editing
+(a camera sees a node when any of its bits is shown) and its usual mask while Play runs. Nothing in the World changes: the world file, snapshots and the game never
 see it. A locked entity is drawn but cannot be picked in the view, box selected or moved by a
 gizmo (selecting it in the tree still works, to unlock it).
 
@@ -62,8 +62,8 @@ class EditorMarks:
         self._document: "Document | None" = None
         self._world: "World | None" = None
         self._applied: set[int] = set()
-        self._playing = False
-        self._edit_mask: DrawMask | None = None
+        self._playing: bool | None = None  # what the camera mask was last set for
+        self._game_mask: DrawMask | None = None
 
     # -- the open world ------------------------------------------------------------------------------
     def attach(self, document: "Document") -> None:
@@ -173,9 +173,9 @@ class EditorMarks:
             if world.exists(eid):
                 world.node(eid).hide(EDITOR_HIDDEN)
         self._applied = set(self.hidden)
-        if camera is not None and not camera.isEmpty() and playing != self._playing:
+        if camera is not None and not camera.isEmpty() and playing is not self._playing:
             node = camera.node()
-            if self._edit_mask is None:
-                self._edit_mask = DrawMask(node.getCameraMask())
-            node.setCameraMask(self._edit_mask & ~EDITOR_HIDDEN if playing else self._edit_mask)
+            if self._game_mask is None:
+                self._game_mask = DrawMask(node.getCameraMask())
+            node.setCameraMask(self._game_mask if playing else EDITOR_HIDDEN)
             self._playing = playing

@@ -101,7 +101,8 @@ def flows(folder: Path) -> dict[str, Any]:
         out["rotate_free"] = hpr(ed, 5)
         ed.undo()
         along(ed, ring_points(ed, "z", 3, 6.6), ctrl=True)  # the same drag with Ctrl: 15 degree steps
-        out["rotate_snapped"] = {"hpr": hpr(ed, 5), "pos": pos(ed, 5), "steps": steps(ed) - before}
+        out["rotate_snapped"] = {"hpr": hpr(ed, 5), "pos": pos(ed, 5), "steps": steps(ed) - before,
+                                 "exact_h": ed.world.node(5).getH()}  # the command stored 45, not 45.000003
         ed.undo()
         out["rotate_undone"] = hpr(ed, 5)
         prefs.snap_on = True  # snapping on: now Ctrl turns it off
@@ -192,11 +193,22 @@ def flows(folder: Path) -> dict[str, Any]:
         ed.drag(a, b)
         out["box_empty"] = ed.selected
 
+        # -- an edge-on ring (the child's world X ring, seen from straight behind) turns by mouse travel --
+        ed.select([8])
+        ed.action("rotate")
+        out["edge_on_space"] = ed.session.gizmo.space
+        start = ed.handle("x").points[6]
+        ed.drag(start, (start[0] + 60, start[1]), ctrl=True)  # 30 degrees at half a degree a pixel
+        out["edge_on"] = hpr(ed, 8)
+        ed.undo()
+        ed.action("translate")
+
         # -- hide and lock --------------------------------------------------------------------------------
         red_px = ed.view_point((-2, 0, 0.5))
         ed.select([5])
         ed.action("hide")
         out["hidden_pick"] = ed.click(*red_px)  # the ground behind the hidden box
+        ed.select([])  # (no tint over the picture)
         out["shot_hidden"] = str(ed.screenshot(folder / "hidden.png"))
         a, b = box_around(ed, (-2, 0, 0.5))
         ed.drag(a, b)
