@@ -88,6 +88,18 @@ def _open_world(name: str, runtime: "Runtime", seed: int | None = None) -> "Worl
     return read_world(name, runtime, seed=seed)
 
 
+def _visit(args: argparse.Namespace) -> int:
+    from netcode.opensim.visit import visit
+
+    password = os.environ.get("STORM_OPENSIM_PASSWORD")
+    if password is None:
+        import getpass
+
+        password = getpass.getpass(f"password for {args.first} {args.last}: ")
+    return visit(args.login_uri, args.first, args.last, password, args.mode, args.size, args.frames,
+                 args.screenshot, args.profile)
+
+
 def _edit(args: argparse.Namespace) -> int:
     from editor.launch import edit
 
@@ -288,6 +300,20 @@ def build_parser() -> argparse.ArgumentParser:
     vr.add_argument("--reference", choices=("standing", "seated"), default="standing", help="reference space")
     vr.add_argument("--seed", type=int, help="seed the world's random source")
     vr.add_argument("--profile", help="the packs to play with: a profile file")
+
+    trip = sub.add_parser("visit", help="visit an OpenSimulator region (password: STORM_OPENSIM_PASSWORD or a prompt)",
+                          description="Log in to an OpenSimulator grid and show the region (docs/opensim.md).")
+    trip.add_argument("login_uri", help="the grid's login URI, e.g. http://127.0.0.1:9000/")
+    trip.add_argument("--first", required=True, help="the avatar's first name")
+    trip.add_argument("--last", required=True, help="the avatar's last name")
+    trip_modes = trip.add_mutually_exclusive_group()
+    for flag, const in (("--window", "window"), ("--offscreen", "offscreen"), ("--headless", "headless")):
+        trip_modes.add_argument(flag, dest="mode", action="store_const", const=const, help=f"{const} mode")
+    trip.add_argument("--frames", type=int, help="stop after N frames (then log out)")
+    trip.add_argument("--screenshot", metavar="OUT.png", help="write a screenshot after the last frame")
+    trip.add_argument("--size", type=_size, default=(1280, 720), help="window or buffer size, WIDTHxHEIGHT")
+    trip.add_argument("--profile", help="the packs to use: a profile file (default: your profile)")
+    trip.set_defaults(mode="auto", func=_visit)
 
     editor = sub.add_parser("edit", help="open the world editor (a new world, or the file given)",
                             description="The Dear PyGui world editor: build and play worlds (docs/editor.md).")
