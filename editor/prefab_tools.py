@@ -129,7 +129,7 @@ def prefab_data(world: "World", roots: list[int], name: str, known_keys: dict[in
                             "(or group them first)")
     order: list[int] = []
     for root in roots:
-        order += [root] + world.descendants(root)
+        order += _file_order(world, root, known_keys or {})
     if len(order) > MAX_PREFAB_ENTITIES:
         raise PrefabRefused(f"a prefab of at most {MAX_PREFAB_ENTITIES} entities (the selection has {len(order)})")
     keys: dict[int, str] = {}
@@ -199,6 +199,29 @@ def prefab_data(world: "World", roots: list[int], name: str, known_keys: dict[in
         entities[0]["name"] = name or entities[0]["name"]
     members = {key: eid for eid, key in keys.items() if eid}
     return PrefabData({"storm_prefab": CURRENT_VERSION, "entities": entities}, members, cleared)
+
+
+def _file_order(world: "World", root: int, known_keys: dict[int, str]) -> list[int]:
+    """``root`` and its descendants, parents first; entities with a known key keep the order the
+    keys had (the prefab file's, so saving an edited prefab gives a small diff), new ones follow."""
+    import heapq
+
+    members = world.descendants(root)
+    rank = {eid: i for i, eid in enumerate(known_keys)}
+    late = len(rank)
+    children: dict[int, list[int]] = {}
+    for eid in members:
+        children.setdefault(world.parent_of(eid), []).append(eid)
+    order = [root]
+    ready = [(rank.get(eid, late + i), eid) for i, eid in enumerate(children.get(root, []))]
+    heapq.heapify(ready)
+    position = {eid: i for i, eid in enumerate(members)}
+    while ready:
+        _rank, eid = heapq.heappop(ready)
+        order.append(eid)
+        for child in children.get(eid, []):
+            heapq.heappush(ready, (rank.get(child, late + position[child]), child))
+    return order
 
 
 def folder_packs(session: "Session") -> list[str]:
