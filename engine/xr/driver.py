@@ -21,7 +21,7 @@ from engine.core.world import World
 from engine.host.app import App
 from engine.input import DirectActionSource, InputSystem
 from engine.xr.bindings import to_action_frame
-from engine.xr.interaction import Comfort, XRInteractionSystem
+from engine.xr.interaction import Comfort, XRGrabbed, XRInteractionSystem, XRReleased
 from engine.xr.rig import VR_PLAYER, XRRig, XRRigSystem, XRView, add_rig
 from engine.xr.stereo import StereoRenderer
 
@@ -55,6 +55,40 @@ def spawn_point(world: World) -> tuple[tuple[float, float, float], float]:
     return (pos.x, pos.y, 0.0), node.getH(world.root)
 
 
+class ArcDrawing:
+    """The teleport arc as a line in the scene (green onto a valid target, red otherwise); not an entity."""
+
+    def __init__(self, root: NodePath) -> None:
+        self.root = root
+        self.path: NodePath | None = None
+        self._key: tuple = ()
+
+    def show(self, points: list[Any], valid: bool) -> None:
+        key = (tuple(tuple(p) for p in points), valid)
+        if key == self._key:
+            return
+        self._key = key
+        self.destroy()
+        if len(points) < 2:
+            return
+        from panda3d.core import LineSegs
+
+        lines = LineSegs("xr-teleport-arc")
+        lines.setThickness(3.0)
+        lines.setColor(0.2, 0.9, 0.3, 1.0) if valid else lines.setColor(0.9, 0.2, 0.2, 1.0)
+        lines.moveTo(points[0])
+        for point in points[1:]:
+            lines.drawTo(point)
+        self.path = self.root.attachNewNode(lines.create())
+        self.path.setLightOff(1)
+        self.path.setShaderOff(1)
+
+    def destroy(self) -> None:
+        if self.path is not None:
+            self.path.removeNode()
+            self.path = None
+
+
 class VRSession:
     """One VR run of ``world`` in ``app`` through ``backend`` (see the module doc)."""
 
@@ -74,6 +108,17 @@ class VRSession:
         self.stereo = StereoRenderer(app.base, world.node(self.rig.root), backend.eye_size, pbr=pbr)
         self.failure: BaseException | None = None
         self._submit_region = self._make_submit_region()
+        self._arc = ArcDrawing(world.root)
+        self._unsubscribe = [
+            world.events.subscribe(XRGrabbed, lambda e: self._buzz(e.hand, 0.4, 0.03)),
+            world.events.subscribe(XRReleased, lambda e: self._buzz(e.hand, 0.8, 0.06)),
+        ]
+
+    def _buzz(self, hand: str, amplitude: float, seconds: float) -> None:
+        try:
+            self.backend.haptic(hand, amplitude, seconds)
+        except Exception as exc:  # noqa: BLE001 - a haptic pulse is never worth a crash
+            log.debug("xr: haptic pulse failed: %s", exc)
 
     def _fail(self, exc: BaseException) -> None:
         if self.failure is None:
@@ -119,6 +164,8 @@ class VRSession:
             self.source.set_frame(to_action_frame(tracking.controls, declared))
             self.stereo.place(tracking.eyes)
         self.stereo.follow_environment(self.app.pipeline)
+        state = self.interaction.state
+        self._arc.show(state.arc, state.target is not None)
         self.app.step(seconds)
         if self.failure is None:
             try:
@@ -173,6 +220,9 @@ class VRSession:
 
     def close(self) -> None:
         """Take VR down: eyes, mirror, session (the App and world stay to be closed by their owner)."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._arc.destroy()
         self.stereo.destroy()
         if self._submit_region is not None:
             self.app.base.win.removeDisplayRegion(self._submit_region)

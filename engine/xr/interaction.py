@@ -5,7 +5,9 @@ with the hand's velocity. Comfort options are in ``Comfort``.
 
 Controls (any interaction profile, see ``engine.xr.bindings``): right thumbstick forward aims a
 teleport arc and letting go teleports; right thumbstick left/right turns by ``snap_angle``;
-squeeze grabs with that hand.
+squeeze grabs with that hand. The right hand's aim is also a pointer ray: ``Interaction.pointer``
+is what it points at (world-space panels and anything with a collider), within ``pointer_reach``.
+Grabs and throws are announced on the world's event bus (``XRGrabbed``, ``XRReleased``).
 """
 from __future__ import annotations
 
@@ -36,6 +38,33 @@ class Comfort:
     teleport_speed: float = 7.0      # m/s along the aim: how far the arc reaches
     max_slope_cos: float = 0.7       # a target's surface normal must point this much up
     grab_radius: float = 0.25
+    pointer_reach: float = 20.0
+
+
+@dataclass(frozen=True)
+class XRGrabbed:
+    """Sent when a hand takes hold of an entity."""
+
+    hand: str
+    entity: int
+
+
+@dataclass(frozen=True)
+class XRReleased:
+    """Sent when a hand lets go of an entity, with the velocity it was thrown at (m/s, world space)."""
+
+    hand: str
+    entity: int
+    velocity: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class PointerHit:
+    """What the right hand's pointer ray touches: the entity, the point and the distance."""
+
+    entity: int
+    point: tuple[float, float, float]
+    distance: float
 
 
 @dataclass
@@ -51,6 +80,7 @@ class Interaction:
     arc: list[Point3] = field(default_factory=list)
     target: Point3 | None = None
     held: dict[str, Held] = field(default_factory=dict)
+    pointer: PointerHit | None = None
     vignette: float = 0.0
     teleports: int = 0
     throws: list[tuple[int, tuple[float, float, float]]] = field(default_factory=list)
@@ -80,7 +110,15 @@ class XRInteractionSystem(System):
             self._teleport(world, physics, controls["right"])
             for hand in HANDS:
                 self._grab(world, physics, hand, controls[hand])
+            self._point(world, physics)
         self._was = controls
+
+    def _point(self, world: World, physics: PhysicsSystem) -> None:
+        origin, direction = self.rig.aim(world, "right")
+        end = origin + direction * self.comfort.pointer_reach
+        held = {h.entity for h in self.state.held.values()}
+        hit = physics.raycast(tuple(origin), tuple(end), ignore=held or None, triggers=False)
+        self.state.pointer = None if hit is None else PointerHit(hit.entity, tuple(hit.point), hit.distance)
 
     # -- turning and moving ---------------------------------------------------------------------
     def _turn(self, world: World, right: HandControls) -> None:
@@ -161,6 +199,7 @@ class XRInteractionSystem(System):
                 world.set_field(target, body, "kinematic", True)
                 offset = hand_node.getTransform(world.root).invertCompose(world.node(target).getTransform(world.root))
                 self.state.held[hand] = Held(target, offset)
+                world.events.emit(XRGrabbed(hand, target))
         elif held is not None and not world.exists(held.entity):
             del self.state.held[hand]
         elif held is not None and squeezing:
@@ -173,6 +212,7 @@ class XRInteractionSystem(System):
             velocity = self.rig.hand_velocity.get(hand, (0.0, 0.0, 0.0))
             physics.set_velocity(held.entity, velocity)
             self.state.throws.append((held.entity, velocity))
+            world.events.emit(XRReleased(hand, held.entity, velocity))
 
     def _nearest_body(self, world: World, physics: PhysicsSystem, hand: NodePath) -> int:
         centre = hand.getPos(world.root)

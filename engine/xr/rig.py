@@ -68,8 +68,9 @@ class XRRig:
 
 
 def add_rig(world: World, pos: tuple[float, float, float] = (0.0, 0.0, 0.0), heading: float = 0.0,
-            player: str = VR_PLAYER, reference: str = STANDING) -> XRRig:
-    """Create the rig's entities (through world commands) standing at ``pos``; returns the rig."""
+            player: str = VR_PLAYER, reference: str = STANDING, hand_models: bool = True) -> XRRig:
+    """Create the rig's entities (through world commands) standing at ``pos``, each hand with a
+    small sphere to see it by (``hand_models``); returns the rig."""
     owner = {"InputOwner": {"player": player}}
     root = world.next_id()
     world.apply(CreateEntity.new("XR Rig", 0, owner, {"pos": list(pos), "hpr": [heading, 0, 0]}))
@@ -78,6 +79,10 @@ def add_rig(world: World, pos: tuple[float, float, float] = (0.0, 0.0, 0.0), hea
         ids[part] = world.next_id()
         name = "XR Head" if part == "head" else f"XR {part.capitalize()} Hand"
         world.apply(CreateEntity.new(name, root, owner))
+        if part != "head" and hand_models:
+            world.apply(CreateEntity.new(f"{name} Model", ids[part], {**owner, "MeshRenderer": {
+                "model": "primitive:sphere", "color": [0.85, 0.75, 0.65, 1.0], "cast_shadows": False}},
+                {"scale": [0.07, 0.07, 0.07]}))
     assert world.get(root, InputOwner) is not None
     return XRRig(root, ids["head"], {hand: ids[hand] for hand in HANDS}, player, reference)
 
