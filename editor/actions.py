@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from editor.session import EditRefused
+from editor.snap_settings import show_snap_on
 from engine.core.commands import CommandError
 from engine.core.errors import StormError
 
@@ -139,6 +140,7 @@ class EditorActions(dict[str, Callable[[], None]]):
         session = self.app.session
         session.prefs.snap_on = not session.prefs.snap_on
         session._save_prefs()
+        show_snap_on(session.prefs.snap_on)
         prefs = session.prefs
         session.say(f"snapping {'on' if prefs.snap_on else 'off'} ({prefs.snap_step} m, {prefs.snap_angle} deg, "
                     f"x{prefs.snap_scale}); Ctrl turns it the other way while dragging")

@@ -43,6 +43,12 @@ def build_snap_settings(button: int | str, session: "Session") -> None:
         dpg.add_text("", tag="storm_snap_reason", color=(255, 90, 90, 255))
 
 
+def show_snap_on(on: bool) -> None:
+    """Keep the popup's checkbox in step when snapping is switched elsewhere (X, the toolbar)."""
+    if dpg.does_item_exist("storm_snap_on"):
+        dpg.set_value("storm_snap_on", on)
+
+
 def _set_on(session: "Session", on: bool) -> None:
     session.prefs.snap_on = on
     session._save_prefs()

@@ -71,9 +71,8 @@ class ViewController:
         return hit.entity if hit is not None else 0
 
     def movable(self) -> list[int]:
-        """The selected entities a gizmo may move (not the locked ones)."""
-        locked = self.session.marks.locked
-        return [eid for eid in self.session.selection.ids if eid not in locked]
+        """The selected entities a gizmo may move (not the locked or hidden ones)."""
+        return [eid for eid in self.session.selection.ids if self.pickable(eid)]
 
     @property
     def box(self) -> Rect | None:

@@ -4,8 +4,9 @@ A hidden entity (and everything under it) is not drawn in the editor's view and 
 picked; Play draws it as the game does. Hiding uses a camera bit of its own (``EDITOR_HIDDEN``):
 the entity's node is hidden from that bit, and the view's camera has only that bit while editing
 (a camera sees a node when any of its bits is shown) and its usual mask while Play runs. Nothing in the World changes: the world file, snapshots and the game never
-see it. A locked entity is drawn but cannot be picked in the view, box selected or moved by a
-gizmo (selecting it in the tree still works, to unlock it).
+see it. A locked entity (and everything under it: the parts of a locked prefab instance too) is
+drawn but cannot be picked in the view, box selected or moved by a gizmo (selecting it in the
+tree still works, to unlock it).
 
 The state is remembered per world file in the user's editor settings
 (``<user config>/editor/world_state/<hash of the path>.json``: the file's path and the hidden and
@@ -142,20 +143,25 @@ class EditorMarks:
     # -- questions ---------------------------------------------------------------------------------------
     def is_hidden(self, world: "World", eid: int) -> bool:
         """Hidden itself or under a hidden parent."""
-        if not self.hidden or not world.exists(eid):
+        return self._marked(self.hidden, world, eid)
+
+    def is_locked(self, world: "World", eid: int) -> bool:
+        """Locked itself or under a locked parent."""
+        return self._marked(self.locked, world, eid)
+
+    @staticmethod
+    def _marked(marks: set[int], world: "World", eid: int) -> bool:
+        if not marks or not world.exists(eid):
             return False
         while eid:
-            if eid in self.hidden:
+            if eid in marks:
                 return True
             eid = world.parent_of(eid)
         return False
 
-    def is_locked(self, eid: int) -> bool:
-        return eid in self.locked
-
     def pickable(self, world: "World", eid: int) -> bool:
-        """Whether a click or a box in the view may select it."""
-        return eid not in self.locked and not self.is_hidden(world, eid)
+        """Whether a click or a box in the view may select it (or a gizmo move it)."""
+        return not self.is_locked(world, eid) and not self.is_hidden(world, eid)
 
     # -- drawing -----------------------------------------------------------------------------------------
     def sync(self, world: "World | None", camera: NodePath | None, playing: bool) -> None:

@@ -113,6 +113,14 @@ def flows(folder: Path) -> dict[str, Any]:
         out["rotate_snap_on_ctrl"] = hpr(ed, 5)
         ed.undo()
         prefs.snap_on = False
+        from editor.snap_settings import set_step
+
+        out["angle_step_refused"] = set_step(ed.session, "snap_angle", 500)
+        out["angle_step_taken"] = set_step(ed.session, "snap_angle", 30)
+        along(ed, ring_points(ed, "z", 3, 6.6), ctrl=True)  # about 49.5 degrees: 60 in 30 degree steps
+        out["rotate_30_steps"] = hpr(ed, 5)
+        ed.undo()
+        set_step(ed.session, "snap_angle", 15)
 
         # -- rotate a parented entity: world X, then its own X -----------------------------------------
         camera = ed.session.camera  # from the side a little: the X ring is not seen edge-on
@@ -232,6 +240,13 @@ def flows(folder: Path) -> dict[str, Any]:
         a, b = box_around(ed, (-2, 0, 0.5))
         ed.drag(a, b)
         out["locked_box"] = ed.selected
+        ed.select([9])
+        ed.action("lock")  # a prefab instance: its parts are locked with it
+        ed.select([])
+        out["locked_lamp_pick"] = ed.click(*ed.view_point((4.2, 4, 2.3)))
+        a, b = box_around(ed, (4, 4, 1.0), 60)
+        ed.drag(a, b)
+        out["locked_lamp_box"] = ed.selected
         out["red_screen"] = ed.screen_point((-2, 0, 0.5))
         out["saved_unchanged"] = ed.session.document.dirty is False
     return out

@@ -62,6 +62,11 @@ def test_with_snapping_on_ctrl_turns_it_off(flows: dict[str, Any]) -> None:
     assert flows["rotate_snap_on_ctrl"] == flows["rotate_free"]
 
 
+def test_the_angle_step_is_a_preference_and_checked(flows: dict[str, Any]) -> None:
+    assert flows["angle_step_refused"] == "angle step (deg): expected a number in [0.01, 180.0], got 500"
+    assert flows["angle_step_taken"] == "" and flows["rotate_30_steps"] == [60.0, 0.0, 0.0]
+
+
 def test_a_child_of_a_turned_parent_turns_about_world_or_own_axes(flows: dict[str, Any]) -> None:
     world = flows["child_world_x"]
     # the parent is turned 90 degrees: the world's X is the child's own -Y, so a turn about it is a roll
@@ -118,6 +123,7 @@ def test_a_hidden_entity_is_not_drawn_or_picked_but_plays(flows: dict[str, Any])
 
 def test_a_locked_entity_gets_no_gizmo_pick_or_box(flows: dict[str, Any]) -> None:
     assert flows["locked_handles"] == 0 and flows["locked_pick"] == 4 and flows["locked_box"] == []
+    assert flows["locked_lamp_pick"] in (0, 4) and flows["locked_lamp_box"] == []  # its globe is locked with it
 
 
 def test_hide_and_lock_do_not_change_the_world(flows: dict[str, Any]) -> None:
