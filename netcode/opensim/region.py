@@ -40,6 +40,7 @@ MAX_INBOX = 20000
 MAX_PER_TICK = 4000
 MAX_CHAT = 200
 TERRAIN_EVERY = 1.0          # seconds between terrain rebuilds while patches keep coming
+REZ_SHAPES = {"box": (0x10, 0x01), "cylinder": (0x10, 0x00), "sphere": (0x20, 0x05)}   # path, profile curves
 Send = Callable[[str, dict[str, list[dict[str, Any]]], bool], None]
 
 
@@ -270,6 +271,14 @@ class RegionSession:
         """Say a line in local chat (type 1: normal, heard within 20 m)."""
         self.send("ChatFromViewer", {"AgentData": [self._agent()], "ChatData": [
             {"Message": text[:1000], "Type": 1, "Channel": channel}]}, True)
+
+    def rez(self, shape: str, position: tuple[float, float, float], scale: tuple[float, float, float]) -> None:
+        """Ask the simulator to make a prim (``box``, ``cylinder`` or ``sphere``) at a region position."""
+        path, profile = REZ_SHAPES[shape]
+        self.send("ObjectAdd", {"AgentData": [dict(self._agent(), GroupID=None)], "ObjectData": [{
+            "PCode": 9, "Material": 3, "AddFlags": 0, "PathCurve": path, "ProfileCurve": profile, "PathScaleX": 100,
+            "PathScaleY": 100, "BypassRaycast": 1, "RayStart": position, "RayEnd": position,
+            "RayEndIsIntersection": 1, "Scale": scale, "Rotation": (0.0, 0.0, 0.0, 1.0), "State": 0}]}, True)
 
     def drive(self, move: tuple[float, float], turn: float, jump_pressed: bool, jump_held: bool) -> None:
         """This tick's input actions: send an AgentUpdate when the controls changed, or now and then."""
