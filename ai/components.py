@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.core.component import Component
 from engine.core.errors import FieldError
-from engine.core.fields import EntityRef, Enum, Field, FieldType, Float, Str
+from engine.core.fields import AssetRef, EntityRef, Enum, Field, FieldType, Float, Str
 
 MEMORY_KINDS = ("observation", "heard", "said", "did", "reflection", "plan", "seed")
 MAX_MEMORIES = 400
@@ -76,7 +76,8 @@ class NpcBrain(Component):
     what it is doing. The NpcSystem (``ai.npc_system``) perceives, asks a model, and applies the
     validated action through world commands; the runtime fields say what it does right now."""
 
-    persona = Field(Str(300), "", doc="the persona file's asset id (pack:personas/name.persona.json)")
+    persona = Field(AssetRef("persona", allow_empty=True), "",
+                    doc="the persona file's asset id (pack:personas/name.persona.json)")
     hearing = Field(Float(0.0, 200.0), 10.0, doc="how far it hears chat and sees entities", unit="m")
     reach = Field(Float(0.1, 50.0), 2.5, doc="how far away it can give, take, open and attack", unit="m")
     memories = Field(MemoryRecords(), [], doc="the memory stream (saved with the world)", group="mind")

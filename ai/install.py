@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from ai.components import AI_COMPONENTS
 from ai.director import DIRECTOR_COMPONENTS
+from ai.personas import persona_problem
 from ai.service import AiService
 from ai.settings import AiSettings
 from engine.core.system import ORDER_AI, System
@@ -49,7 +50,10 @@ def install_ai(runtime: "Runtime", settings: AiSettings | Mapping[str, Any] | No
 
 
 def add_ai_types(runtime: "Runtime") -> None:
-    """Only the AI feature's component types (NpcBrain, Item, Quest, QuestStep): enough to load,
-    validate and save worlds that hold NPC minds, without starting any model."""
+    """Only the AI feature's component types (NpcBrain, Item, Quest, QuestStep) and the persona
+    loader as the check of ``persona`` assets: enough to load, validate and save worlds that hold
+    NPC minds, without starting any model."""
     for cls in AI_COMPONENTS + DIRECTOR_COMPONENTS:
         runtime.add_component_type(cls)
+    key = AiSettings.from_mapping().persona_key or None
+    runtime.assets.kinds.set_check("persona", lambda content, asset_id: persona_problem(content, asset_id, key))

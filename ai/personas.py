@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ai.data_checks import Reader
 from ai.pack_files import list_assets
 from ai.persona_crypto import decrypt_persona, encrypt_persona, is_encrypted
-from engine.core.errors import DataError
+from engine.core.errors import DataError, StormError
 from engine.packs.json_text import atomic_write
 
 if TYPE_CHECKING:
@@ -98,6 +98,16 @@ def parse_persona(data: Any, source: str, passphrase: str | None = None) -> Pers
 def load_persona(content: "ContentRegistry", asset_id: str, passphrase: str | None = None) -> Persona:
     """The persona behind an asset id, read through the content registry."""
     return parse_persona(content.read_json(asset_id), content.display(asset_id), passphrase)
+
+
+def persona_problem(content: "ContentRegistry", asset_id: str, passphrase: str | None = None) -> str | None:
+    """Why a persona file cannot be played (None when it can): the asset kind ``persona``'s check
+    once the AI feature is installed (``engine.packs.asset_kinds``), so validate names the file."""
+    try:
+        load_persona(content, asset_id, passphrase)
+    except StormError as exc:
+        return str(exc)
+    return None
 
 
 def list_personas(content: "ContentRegistry") -> list[str]:

@@ -312,7 +312,8 @@ class ComponentName(FieldType):
         return {"type": "string", "maxLength": 200, "pattern": f"^$|{pattern}" if self.allow_empty else pattern}
 
 
-ASSET_KINDS = ("model", "image", "sound", "prefab", "world", "actions", "any")
+# what each kind must be, and how it is checked: engine/packs/asset_kinds.py
+ASSET_KINDS = ("model", "image", "sound", "prefab", "world", "actions", "persona", "data", "any")
 
 
 @dataclass(frozen=True)

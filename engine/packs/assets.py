@@ -15,14 +15,14 @@ from collections import Counter
 from panda3d.core import CompassEffect, Material, NodePath
 
 from engine.core.errors import DataError
+from engine.packs.asset_kinds import AssetKinds
 from engine.packs.content import ContentRegistry, parse_asset_id
-from engine.packs.gltf_files import MODEL_SUFFIXES, ModelError, gltf_settings, load_gltf, model_warnings
+from engine.packs.gltf_files import ModelError, gltf_settings, load_gltf, model_warnings
 from engine.packs.model_cache import ModelCache, cache_folder
 from engine.packs.primitives import PRIMITIVES, make_primitive
 
 log = logging.getLogger("storm.assets")
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tga", ".bmp", ".tif", ".tiff")
 PLACEHOLDER_COLOR = (1.0, 0.0, 1.0, 1.0)
 PLACEHOLDER_SIZE = 1.0  # edge of the placeholder box in metres, in the world (not the entity's) scale
 
@@ -47,6 +47,7 @@ class AssetCache:
 
     def __init__(self, content: ContentRegistry) -> None:
         self.content = content
+        self.kinds = AssetKinds()
         self.load_count: Counter[str] = Counter()
         self.errors: list[str] = []
         self.warnings: list[str] = []
@@ -57,26 +58,28 @@ class AssetCache:
         self._lock = threading.Lock()
 
     def problem(self, asset_id: str, kind: str = "model") -> str | None:
-        """Why an asset id of ``kind`` (model, sound, image) cannot load (None when it can): bad id,
-        unknown pack, missing file, wrong format."""
-        if kind == "sound":
-            from engine.packs.sound_files import sound_problem
-
-            return sound_problem(self.content, asset_id)
+        """Why an asset id of ``kind`` (an ``engine.packs.asset_kinds`` name: model, sound, image,
+        persona...) cannot load (None when it can): bad id, unknown pack, missing file, wrong file
+        ending, then the kind's own check of the file."""
+        declared = self.kinds.get(kind)
+        if declared.resolves and declared.check is not None:
+            return declared.check(self.content, asset_id)
         try:
             pack, path = parse_asset_id(asset_id)
         except ValueError as exc:
             return str(exc)
         if pack == "primitive":
+            if not declared.primitives:
+                return f"{asset_id!r} is a built-in primitive, not {declared.what} file"
             return None if path in PRIMITIVES else f"no primitive {path!r} (primitives: {', '.join(PRIMITIVES)})"
         if not self.content.has_pack(pack):
             return f"no enabled pack named {pack!r} (asset {asset_id!r})"
         if not self.content.has(asset_id):
             return f"pack {pack!r} has no file {path!r}"
-        suffixes = IMAGE_SUFFIXES if kind == "image" else MODEL_SUFFIXES
-        if not path.lower().endswith(suffixes):
-            return f"{path!r} is not {'an image' if kind == 'image' else 'a model'} file ({', '.join(suffixes)})"
-        return None
+        problem = declared.suffix_problem(path)
+        if problem is None and declared.check is not None:
+            problem = declared.check(self.content, asset_id)
+        return problem
 
     def model(self, asset_id: str, owner: str = "", parent: NodePath | None = None) -> NodePath:
         """A new NodePath showing the model (under ``parent`` when given); a magenta placeholder

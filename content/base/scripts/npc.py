@@ -3,11 +3,12 @@ world; with the AI feature installed (``ai.install.install_ai``, as ``storm play
 entity gets an NpcBrain and thinks, talks and acts. See docs/npcs.md."""
 from __future__ import annotations
 
-from engine.api import Behaviour, Field, Str
+from engine.api import AssetRef, Behaviour, Field
 
 
 class Npc(Behaviour):
-    """A character that the AI feature brings to life; without it, it stands still. (``persona``
-    is a plain string: world validation checks asset fields of other kinds as models.)"""
+    """A character that the AI feature brings to life; without it, it stands still. ``storm
+    validate`` checks its persona file with the persona loader (asset kind ``persona``)."""
 
-    persona = Field(Str(300), "", doc="its persona file, like base:personas/mira.persona.json")
+    persona = Field(AssetRef("persona", allow_empty=True), "",
+                    doc="its persona file, like base:personas/mira.persona.json")
