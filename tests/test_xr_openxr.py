@@ -61,6 +61,11 @@ def test_bindings_are_accepted_for_every_listed_interaction_profile(session_run)
     assert all(value is True for value in report["accepted"].values()), report["accepted"]
 
 
+def test_a_haptic_pulse_is_accepted_while_focused(session_run) -> None:
+    _, report, _ = session_run
+    assert report["haptic"] == ["ok"]
+
+
 def test_storm_vr_runs_and_writes_the_mirror(monado_runtime: Path, x_display: str, tmp_path: Path) -> None:  # noqa: F811
     import subprocess
     import sys

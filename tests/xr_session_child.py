@@ -30,8 +30,16 @@ def main() -> int:
     clear = [round(c * 255) for c in app.base.win.getClearColor()][:3]
     original = session.frame
 
+    haptic: list[str] = []
+
     def frame(seconds: float) -> None:
         original(seconds)
+        if backend.state == "focused" and not haptic:
+            try:
+                backend.actions.haptic("right", 0.5, 0.05)
+                haptic.append("ok")
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                haptic.append(f"{type(exc).__name__}: {exc}")
         if session.rig.latest is not None and backend.running:
             heads.append([round(v, 5) for v in session.rig.latest.head.pos])
 
@@ -55,7 +63,7 @@ def main() -> int:
            "stopped_by": report.stopped_by, "accepted": backend.actions.accepted, "heads": heads,
            "differing": differing, "distinct_colours": distinct, "format": backend.swapchain_format,
            "eye_size": list(backend.eye_size), "runtime": backend.runtime_name,
-           "binding": "EGL" if backend._egl else "GLX"}
+           "binding": "EGL" if backend._egl else "GLX", "haptic": haptic}
     session.close()
     app.close()
     print(json.dumps(out))

@@ -109,7 +109,7 @@ class XRActions:
         vibration = xr.HapticVibration(duration=int(seconds * 1e9), frequency=frequency, amplitude=amplitude)
         try:
             xr.apply_haptic_feedback(self.session, xr.HapticActionInfo(self.actions["haptic"], self.hand_paths[hand]),
-                                     ctypes_cast_haptic(vibration))
+                                     vibration)
         except xr.SessionNotFocused:
             pass
 
@@ -120,8 +120,3 @@ class XRActions:
         self.aim_spaces.clear()
         xr.destroy_action_set(self.action_set)
 
-
-def ctypes_cast_haptic(vibration: Any) -> Any:
-    import ctypes
-
-    return ctypes.cast(ctypes.byref(vibration), ctypes.POINTER(xr.HapticBaseHeader))
