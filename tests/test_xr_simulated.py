@@ -101,3 +101,20 @@ def test_stereo_screenshot_shows_two_eyes_with_the_disparity_of_the_eye_separati
     focal = (width / 2) / math.tan(math.radians(fov / 2))
     expected = focal * 0.064 / distance                      # the left eye sees the pole further right
     assert left - right == pytest.approx(expected, abs=1.5)
+
+
+def test_a_timeline_with_an_end_ends_the_session_by_itself(tmp_path: Path) -> None:
+    timeline = {"storm_xr_timeline": 1, "keys": [{"time": 0, "head": {"pos": [0, 0, 1.7]}}], "end": 0.3}
+    (tmp_path / "t.json").write_text(json.dumps(timeline), encoding="utf-8")
+    done = run_main("vr", "--xr", "simulated", "--offscreen", "--eye-size", "160x120", "--timeline",
+                    str(tmp_path / "t.json"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "stopped (session ended)" in done.stdout and done.stdout.count("exiting") == 1
+
+
+def test_a_bad_timeline_is_one_error_naming_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"storm_xr_timeline": 1, "keys": [{"time": -1}]}), encoding="utf-8")
+    done = run_main("vr", "--xr", "simulated", "--offscreen", "--timeline", str(bad))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"error: {bad}: keys[0].time: expected a number from 0 to 1e+06" in done.stderr
