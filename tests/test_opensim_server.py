@@ -1,0 +1,163 @@
+"""Storm visiting a real OpenSimulator region (built from the vendored source) on 127.0.0.1:
+terrain at the heights the server reports (and walkable), objects rezzed by one client appearing
+as entities for another, the avatar walking by Storm's input actions to where the server says it
+is, chat echoed, a second client seeing the first's avatar, logout releasing the agent."""
+from __future__ import annotations
+
+import math
+import re
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from engine.host.runtime import create_runtime
+from engine.input import InputSystem
+from engine.input.sources import DirectActionSource
+from engine.physics.system import PhysicsSystem
+from engine.terrain.components import Terrain
+from netcode.opensim.login import LoginError, login
+from netcode.opensim.region_world import RegionObject
+from netcode.opensim.visit import Visit
+from tests.opensim_helpers import FIRST, LAST, PASSWORD, OpenSimServer, opensim_build, opensim_server  # noqa: F401
+
+SECOND = ("Second", "Visitor", "pass2")
+USERS = re.compile(r"Root agents in region \S+: (\d+)")
+
+
+def where(server: OpenSimServer, first: str, last: str) -> tuple[float, float, float] | None:
+    """The position the server's console reports for an avatar (None when it is not in the region)."""
+    text = server.console("show users", expect=r"Root agents in region \S+: \d+[^\n]*\n(?:[^\n]*\n){1,6}")
+    found = re.search(rf"{first}\s+{last}\s+\S+\s+Root\s+<([-\d.]+), ([-\d.]+), ([-\d.]+)>", text)
+    return tuple(float(v) for v in found.groups()) if found else None  # type: ignore[return-value]
+
+
+def root_agents(server: OpenSimServer) -> int:
+    text = server.console("show users", expect=USERS.pattern)
+    return int(USERS.findall(text)[-1])
+
+
+@pytest.fixture(scope="module")
+def region(opensim_server: OpenSimServer) -> OpenSimServer:  # noqa: F811
+    """The session's region, with a second avatar account."""
+    opensim_server.console(f"create user {' '.join(SECOND)} second@example.invalid "
+                           "00000000-0000-0000-0000-0000000000bb\n", expect=r"Created user inventory", timeout=60)
+    return opensim_server
+
+
+@pytest.fixture
+def visitor(region: OpenSimServer) -> Iterator[Visit]:
+    trip = Visit.start(region.login_uri, FIRST, LAST, PASSWORD, create_runtime(), profile="server")
+    assert trip.tick_until(lambda: trip.session.mirror.local_avatar != 0 and trip.session.heights.complete, 30), \
+        f"no avatar or terrain after 30 s: {dict(trip.session.counts)}"
+    yield trip
+    trip.close()
+
+
+def test_a_wrong_password_is_refused_with_the_grids_reason(region: OpenSimServer) -> None:
+    with pytest.raises(LoginError, match="refused the login"):
+        login(region.login_uri, FIRST, LAST, "not the password")
+
+
+def test_terrain_has_the_heights_the_server_reports_and_is_walkable(region: OpenSimServer, visitor: Visit,
+                                                                    tmp_path: Path) -> None:
+    ys, xs = np.mgrid[0:256, 0:256].astype(np.float32)
+    hills = 22.0 + 6.0 * np.sin(xs / 23.0) * np.cos(ys / 31.0) + ys * 0.02
+    path = tmp_path / "hills.r32"
+    hills.astype("<f4").tofile(path)
+    region.console(f"terrain load {path}", expect=r"(?i)loaded terrain|terrain.*load", timeout=30)
+    points = [(40, 200), (128, 128), (200, 60), (17, 90)]
+    reported = {}
+    for x, y in points:
+        text = region.console(f"terrain show {x},{y}", expect=rf"Terrain height at <{x}, {y}> is ([-\d.]+)")
+        reported[(x, y)] = float(re.findall(rf"Terrain height at <{x}, {y}> is ([-\d.]+)", text)[-1])
+    assert abs(reported[(40, 200)] - reported[(128, 128)]) > 1.0, "the hills file did not change the terrain"
+    session = visitor.session
+
+    def matches() -> bool:
+        return all(abs(session.heights.height_at(x, y) - h) < 0.3 for (x, y), h in reported.items())
+
+    assert visitor.tick_until(matches, 40), {p: (session.heights.height_at(*p), h) for p, h in reported.items()}
+    assert visitor.tick_until(lambda: not session.terrain_dirty, 5)
+    terrain = visitor.world.get(session.terrain.entity, Terrain)
+    assert terrain is not None and terrain.heightmap.startswith("opensim_region:")
+    physics = visitor.world.system(PhysicsSystem)
+    for (x, y), height in reported.items():
+        hit = physics.raycast((x + 0.01, y + 0.01, 300.0), (x + 0.01, y + 0.01, -50.0))
+        assert hit is not None and hit.entity == session.terrain.entity
+        assert hit.point[2] == pytest.approx(height, abs=0.35)
+
+
+def test_objects_one_client_rezzes_appear_as_entities_for_another(region: OpenSimServer, visitor: Visit) -> None:
+    placed = {"box": ((100.0, 140.0, 40.0), (1.0, 2.0, 3.0)), "cylinder": ((104.0, 140.0, 40.0), (1.5, 1.5, 0.5)),
+              "sphere": ((108.0, 140.0, 40.0), (2.0, 2.0, 2.0))}
+    for shape, (position, scale) in placed.items():
+        visitor.session.rez(shape, position, scale)
+    other = Visit.start(region.login_uri, *SECOND, create_runtime(), profile="server")
+    try:
+        def seen() -> dict[str, RegionObject]:
+            return {c.shape: c for c in other.world.all_of(RegionObject).values()
+                    if c.kind == "prim" and 139.0 < other.world.node(c.entity).getY() < 141.0}
+
+        def avatars() -> set[str]:
+            return {c.label for c in other.world.all_of(RegionObject).values() if c.kind == "avatar"}
+
+        assert other.tick_until(lambda: set(placed) <= set(seen()) and f"{FIRST} {LAST}" in avatars(), 30), \
+            f"the second client saw {sorted(seen())} of {sorted(placed)} and avatars {avatars()}"
+        for shape, component in seen().items():
+            position, scale = placed[shape]
+            node = other.world.node(component.entity)
+            assert node.getPos().x == pytest.approx(position[0], abs=0.05)
+            assert node.getPos().z == pytest.approx(position[2], abs=1.0)
+            assert tuple(node.getScale()) == pytest.approx(scale, abs=1e-3)
+    finally:
+        other.close()
+        assert gone(region, SECOND[0], SECOND[1])
+
+
+def test_walking_by_input_actions_moves_the_avatar_where_the_server_says(region: OpenSimServer,
+                                                                        visitor: Visit) -> None:
+    start = where(region, FIRST, LAST)
+    assert start is not None
+    source = DirectActionSource()
+    visitor.world.system(InputSystem).set_source(source)
+    heading = visitor.session.controls.forward()
+    source.set_vector("move", (0.0, 1.0))
+    assert visitor.tick_until(lambda: math.dist(visitor.session.position[:2], start[:2]) > 4.0, 15)
+    source.clear()
+    visitor.tick_until(lambda: False, 1.5)             # let the avatar stop and its last update arrive
+    reported = where(region, FIRST, LAST)
+    assert reported is not None
+    walked = (reported[0] - start[0], reported[1] - start[1])
+    assert walked[0] * heading[0] + walked[1] * heading[1] > 3.0, f"walked {walked}, facing {heading}"
+    assert math.dist(reported[:2], visitor.session.position[:2]) < 0.5
+    entity = visitor.world.node(visitor.session.mirror.local_avatar).getPos()
+    assert math.dist((entity.x, entity.y), reported[:2]) < 0.5
+
+
+def test_chat_is_echoed(visitor: Visit) -> None:
+    visitor.say("hello from Storm")
+    assert visitor.tick_until(lambda: any(line.message == "hello from Storm" for line in visitor.session.chat), 10)
+    line = next(line for line in visitor.session.chat if line.message == "hello from Storm")
+    assert line.from_name == f"{FIRST} {LAST}"
+
+
+def gone(server: OpenSimServer, first: str, last: str, timeout: float = 15.0) -> bool:
+    """Poll the console (bounded) until the avatar is no longer listed."""
+    deadline = time.monotonic() + timeout
+    while where(server, first, last) is not None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.3)
+    return True
+
+
+def test_logout_releases_the_agent(region: OpenSimServer) -> None:
+    assert gone(region, FIRST, LAST), "an earlier visit was not released"
+    trip = Visit.start(region.login_uri, FIRST, LAST, PASSWORD, create_runtime(), profile="server")
+    assert trip.tick_until(lambda: trip.session.mirror.local_avatar != 0, 30)
+    assert where(region, FIRST, LAST) is not None
+    assert trip.close() is True, f"no LogoutReply: {trip.circuit.closed_reason}"
+    assert gone(region, FIRST, LAST), "the server still lists the agent after logout"
