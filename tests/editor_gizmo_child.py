@@ -122,6 +122,12 @@ def flows(folder: Path) -> dict[str, Any]:
         ed.undo()
         set_step(ed.session, "snap_angle", 15)
 
+        # -- two entities turn about the primary's origin: blue swings round red ----------------------------
+        ed.select([5, 6])
+        along(ed, ring_points(ed, "z", 3, 24), ctrl=True)  # half a turn
+        out["rotate_two"] = {"red": [pos(ed, 5), hpr(ed, 5)], "blue": [pos(ed, 6), hpr(ed, 6)]}
+        ed.undo()
+
         # -- rotate a parented entity: world X, then its own X -----------------------------------------
         camera = ed.session.camera  # from the side a little: the X ring is not seen edge-on
         camera.heading = 35.0

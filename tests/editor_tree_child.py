@@ -123,6 +123,19 @@ def main() -> int:
             button(False)
             until(lambda: tree.last_drop is not None)
 
+        # -- box select with the real pointer in the view: the red box only ----------------------------
+        ed.select([])
+        ox, oy = ed.view_origin()
+        rx, ry = ed.view_point((-2, 0, 0.5))
+        pointer(ox + rx - 35, oy + ry - 35)
+        button(True)
+        for i in range(1, 8):
+            pointer(ox + rx - 35 + 10 * i, oy + ry - 35 + 10 * i)
+        out["box_drawn"] = ed.app.controller.box is not None
+        button(False)
+        until(lambda: ed.selected == [5])
+        out["box_selected"] = ed.selected
+
         # -- reparent with the real pointer: Red box onto Holder ------------------------------------------
         ed.settle()
         before, local_before, count = world_pos(ed, 5), list(ed.world.node(5).getPos()), steps(ed)

@@ -62,6 +62,12 @@ def test_with_snapping_on_ctrl_turns_it_off(flows: dict[str, Any]) -> None:
     assert flows["rotate_snap_on_ctrl"] == flows["rotate_free"]
 
 
+def test_several_entities_turn_about_the_primary_origin(flows: dict[str, Any]) -> None:
+    red, blue = flows["rotate_two"]["red"], flows["rotate_two"]["blue"]
+    assert red[0] == [-2.0, 0.0, 0.5] and abs(red[1][0]) == 180.0
+    assert blue[0] == [-6.0, 0.0, 0.5] and abs(blue[1][0]) == 180.0  # swung round the red box
+
+
 def test_the_angle_step_is_a_preference_and_checked(flows: dict[str, Any]) -> None:
     assert flows["angle_step_refused"] == "angle step (deg): expected a number in [0.01, 180.0], got 500"
     assert flows["angle_step_taken"] == "" and flows["rotate_30_steps"] == [60.0, 0.0, 0.0]

@@ -1,4 +1,4 @@
-"""The editor's scene tree under Xvfb with real Dear PyGui, driven by real X pointer and key
+"""The editor's scene tree (and a box select in the view) under Xvfb with real Dear PyGui, driven by real X pointer and key
 events (XTEST) in a child process (tests/editor_tree_child.py): drag a row onto another to
 reparent (world position kept, one undo step), a cycle refused with a message, Ctrl+G groups,
 Ctrl+C / Ctrl+V within a world and into another one opened after it (fresh ids, references
@@ -18,6 +18,10 @@ def tree(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     display = request.getfixturevalue("big_x_display")  # a private X server (tests/xvfb.py)
     folder = tmp_path_factory.mktemp("editor-tree")
     return run_child_report("tests.editor_tree_child", folder, display, timeout=300)
+
+
+def test_a_real_pointer_drag_on_empty_view_space_box_selects(tree: dict[str, Any]) -> None:
+    assert tree["box_drawn"] and tree["box_selected"] == [5]
 
 
 def test_dragging_a_row_onto_another_reparents_keeping_the_world_position(tree: dict[str, Any]) -> None:
