@@ -118,3 +118,14 @@ def test_a_bad_timeline_is_one_error_naming_the_file(tmp_path: Path) -> None:
     done = run_main("vr", "--xr", "simulated", "--offscreen", "--timeline", str(bad))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert f"error: {bad}: keys[0].time: expected a number from 0 to 1e+06" in done.stderr
+
+
+def test_a_lost_session_returns_to_the_desktop_view_without_a_crash(tmp_path: Path) -> None:
+    timeline = {"storm_xr_timeline": 1, "keys": [{"time": 0, "head": {"pos": [0, 0, 1.7]}}], "lose": 0.15}
+    (tmp_path / "t.json").write_text(json.dumps(timeline), encoding="utf-8")
+    done = run_main("vr", "--xr", "simulated", "--offscreen", "--eye-size", "160x120", "--frames", "20", "--timeline",
+                    str(tmp_path / "t.json"), "--screenshot", str(tmp_path / "after.png"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "focused -> loss_pending" in done.stdout
+    assert "session lost; the world goes on in the desktop view" in done.stdout
+    assert "playing world" in done.stdout and (tmp_path / "after.png").is_file()

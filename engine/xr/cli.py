@@ -48,6 +48,12 @@ def run_vr(open_world: Callable[[Any], Any], runtime: Any, mode: str, kind: str,
             raise StormError("vr needs rendering, and no display or offscreen buffer could be opened")
         session = VRSession(app, world, backend)
         report = session.run(frames)
+        if report.stopped_by.startswith(("session lost", "XR failed")) and (frames is None or report.frames < frames):
+            session.close()
+            session = None
+            print(f"vr: {report.stopped_by}; the world goes on in the desktop view"
+                  + (" (close the window to quit)" if app.mode == "window" else ""))
+            app.run(frames=None if frames is None else frames - report.frames)
         if screenshot:
             print(f"screenshot: {app.screenshot(Path(screenshot))}")
         print(f"vr: {report.frames} frames, {report.submitted} submitted, {report.ticks} ticks ({app.mode})")

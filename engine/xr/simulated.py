@@ -70,7 +70,12 @@ class SimulatedBackend:
         """Move the simulated clock (the driver calls it once per frame)."""
         self.time += seconds
         timeline = self.timeline
-        if timeline is not None and timeline.end is not None and self.time >= timeline.end and self.running:
+        if timeline is not None and timeline.lose is not None and self.time >= timeline.lose and not self.lost:
+            self._pending = []
+            self.state = "loss_pending"             # the runtime lost the headset: the session is gone
+            self.history.append(self.state)
+            self.lost = self.exited = True
+        elif timeline is not None and timeline.end is not None and self.time >= timeline.end and self.running:
             self.request_exit()
 
     def begin_frame(self) -> TrackingFrame | None:

@@ -13,7 +13,8 @@
 Poses are in the tracking space (Panda3D axes: Z up, +Y forward, metres; ``hpr`` in degrees)
 and are interpolated linearly between the keys that name that part; ``controls`` (per hand:
 trigger, squeeze, thumbstick [x, y], thumbstick_click, primary, secondary, menu) hold from
-their key until the next key that gives controls. ``end`` (seconds) stops the session then.
+their key until the next key that gives controls. ``end`` (seconds) stops the session then;
+``lose`` (seconds) loses it then, as a runtime does when the headset goes away.
 Files are read through the packs' bounded reader; a bad file raises one DataError naming the
 file, the place inside it and what was expected.
 """
@@ -45,6 +46,7 @@ class Timeline:
     poses: dict[str, list[tuple[float, Pose]]] = field(default_factory=lambda: {p: [] for p in PARTS})
     controls: list[tuple[float, dict[str, HandControls]]] = field(default_factory=list)
     end: float | None = None
+    lose: float | None = None
 
     def pose(self, part: str, time: float) -> Pose | None:
         keys = self.poses.get(part) or []
@@ -126,7 +128,7 @@ def parse_timeline(data: Any, source: str) -> Timeline:
     """A Timeline from decoded JSON; DataError (naming ``source``) when it is not one."""
     if not isinstance(data, dict):
         raise DataError(source, "", "a JSON object with storm_xr_timeline and keys", data)
-    _keys_only(data, (VERSION_KEY, "keys", "end"), source, "")
+    _keys_only(data, (VERSION_KEY, "keys", "end", "lose"), source, "")
     if data.get(VERSION_KEY) != 1:
         raise DataError(source, VERSION_KEY, "1 (the timeline format version)", data.get(VERSION_KEY))
     keys = data.get("keys")
@@ -155,6 +157,8 @@ def parse_timeline(data: Any, source: str) -> Timeline:
                                              for hand, value in controls.items()}))
     if "end" in data:
         timeline.end = _number(data["end"], source, "end", 0.0, 1e6)
+    if "lose" in data:
+        timeline.lose = _number(data["lose"], source, "lose", 0.0, 1e6)
     return timeline
 
 
