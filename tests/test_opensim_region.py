@@ -1,0 +1,105 @@
+"""A region in a Storm World, fed the recorded session of a real OpenSimulator and hand-made
+messages: terrain, entities for prims and avatars, moves, children placed from their root, kills,
+refused updates that leave the World as it was, and a bounded inbox."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from engine.core.world import World
+from engine.host.runtime import create_runtime
+from engine.render.components import MeshRenderer
+from engine.terrain.components import Terrain
+from netcode.opensim.login import LoginReply
+from netcode.opensim.messages import Message, MessageCodec
+from netcode.opensim.packet import decode_packet
+from netcode.opensim.region import MAX_INBOX, RegionSession, RegionSystem
+from netcode.opensim.region_world import RegionObject
+from tests.test_opensim_protocol import recorded
+
+AGENT = uuid.UUID("00000000-0000-0000-0000-0000000000aa")
+CODEC = MessageCodec()
+
+
+@pytest.fixture
+def region() -> tuple[World, RegionSession, list[tuple[str, dict, bool]]]:
+    runtime = create_runtime()
+    runtime.add_component_type(RegionObject)
+    world = runtime.new_world(profile="server")
+    reply = LoginReply(AGENT, uuid.uuid4(), uuid.uuid4(), 1, "127.0.0.1", 9000, "", 256000, 256000, "Test", "User", "")
+    sent: list[tuple[str, dict, bool]] = []
+    session = RegionSession(world, reply, lambda name, blocks, reliable: sent.append((name, blocks, reliable)))
+    world.add_system(RegionSystem(session))
+    yield world, session, sent
+    session.close()
+    world.close()
+
+
+def feed(world: World, session: RegionSession, messages: list[Message]) -> None:
+    for message in messages:
+        session.receive(message)
+    world.tick(1 / 60)
+
+
+def prims(world: World) -> dict[int, RegionObject]:
+    return {c.local_id: c for c in world.all_of(RegionObject).values()}
+
+
+def full_update(local_id: int, position: tuple[float, float, float], parent: int = 0, path: int = 16,
+                profile: int = 1, motion: bytes | None = None) -> Message:
+    import struct
+
+    block = {"ID": local_id, "FullID": uuid.uuid4(), "PCode": 9, "Scale": (1.0, 1.0, 1.0), "ParentID": parent,
+             "PathCurve": path, "ProfileCurve": profile, "PathScaleX": 100, "PathScaleY": 100,
+             "ObjectData": motion if motion is not None else struct.pack("<3f", *position) + bytes(24)
+             + struct.pack("<3f", 0.0, 0.0, 0.7071068) + bytes(12),
+             "TextureEntry": bytes(16) + b"\x00" + bytes((255, 0, 255, 0))}
+    wire = CODEC.encode(Message("ObjectUpdate", {"RegionData": [{"RegionHandle": 1, "TimeDilation": 0}],
+                                                 "ObjectData": [block]}))
+    return CODEC.decode(wire)
+
+
+def test_the_recorded_session_builds_terrain_water_avatar_and_prims(region) -> None:
+    world, session, sent = region
+    feed(world, session, [CODEC.decode(decode_packet(wire).body) for wire in recorded()])
+    assert session.region_name == "TestRegion"
+    assert session.terrain.entity and world.get(session.terrain.entity, Terrain) is not None
+    assert world.get(session.terrain.water, MeshRenderer).model == "primitive:plane"
+    assert sorted(c.shape for c in prims(world).values() if c.kind == "prim") == ["box", "cylinder", "sphere"]
+    assert {c.shape for c in prims(world).values() if c.kind == "avatar"} == {"capsule"}
+    assert session.mirror.local_avatar and world.name_of(session.mirror.local_avatar) == "Test User"
+    assert ("RegionHandshakeReply", True) in [(name, reliable) for name, _, reliable in sent]
+    assert all(not f.editable for f in RegionObject.fields.values()), "region objects are read-only in Storm"
+
+
+def test_updates_move_children_with_their_root_and_kills_remove_them(region) -> None:
+    world, session, _ = region
+    feed(world, session, [full_update(1, (10.0, 20.0, 30.0)), full_update(2, (2.0, 0.0, 0.0), parent=1)])
+    root, child = session.mirror.entity_of(1), session.mirror.entity_of(2)
+    # the root is turned 90 degrees about z: the child's +x offset becomes +y in the region
+    assert tuple(world.node(child).getPos()) == pytest.approx((10.0, 22.0, 30.0), abs=1e-3)
+    assert world.get(root, MeshRenderer).color == pytest.approx((0.0, 1.0, 0.0, 1.0), abs=1e-3)
+    feed(world, session, [full_update(1, (50.0, 50.0, 30.0))])
+    assert tuple(world.node(child).getPos()) == pytest.approx((50.0, 52.0, 30.0), abs=1e-3)
+    kill = CODEC.decode(CODEC.encode(Message("KillObject", {"ObjectData": [{"ID": 1}]})))
+    feed(world, session, [kill])
+    assert not world.exists(root) and not world.exists(child) and prims(world) == {}
+
+
+def test_a_refused_update_leaves_the_world_as_it_was(region) -> None:
+    world, session, _ = region
+    feed(world, session, [full_update(5, (1.0, 1.0, 1.0))])
+    before = sorted(world.entities())
+    feed(world, session, [full_update(6, (0, 0, 0), motion=b"\x01" * 13),          # motion of a wrong size
+                          full_update(7, (0, 0, 0), motion=b"\xff" * 60)])          # NaN everywhere
+    assert sorted(world.entities()) == before
+    assert session.counts["refused"] == 2
+
+
+def test_the_inbox_is_bounded(region) -> None:
+    world, session, _ = region
+    message = CODEC.decode(CODEC.encode(Message("KillObject", {"ObjectData": [{"ID": 99}]})))
+    for _ in range(MAX_INBOX + 500):
+        session.receive(message)
+    assert len(session.inbox) == MAX_INBOX and session.dropped == 500
