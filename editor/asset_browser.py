@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("storm.editor")
 SHOWN = 300
 ICON = 36
+LIST_MIN_HEIGHT = 128  # the list keeps at least this height; a short panel scrolls instead
+BELOW_LIST = 104       # the preview and the make-prefab header under the list
 THUMBNAIL_BUDGET_S = 0.05  # drawing thumbnails takes at most this much of a frame (one at least)
 KIND_COLOURS = {"prefab": (0.3, 0.45, 0.85), "sound": (0.3, 0.7, 0.4), "image": (0.75, 0.6, 0.25),
                 "world": (0.55, 0.4, 0.7), "model": (0.4, 0.4, 0.45)}
@@ -83,9 +85,10 @@ class AssetBrowser:
             dpg.add_button(label="Rescan", callback=lambda: self.rescan())
         dpg.add_input_text(parent=window, hint="search", width=-1, tag="storm_assets_filter",
                            callback=lambda: self.refresh())
-        self._tree = dpg.add_child_window(parent=window, height=84, border=True, tag="storm_assets_tree")
+        self._tree = dpg.add_child_window(parent=window, height=72, border=True, tag="storm_assets_tree")
         dpg.add_text("", parent=window, tag="storm_assets_info")
-        self._list = dpg.add_child_window(parent=window, height=-104, border=False, tag="storm_assets_list")
+        self._window = window
+        self._list = dpg.add_child_window(parent=window, height=LIST_MIN_HEIGHT, border=False, tag="storm_assets_list")
         with dpg.group(horizontal=True, parent=window):
             dpg.add_image("storm_asset_preview_texture", width=72, height=72, tag="storm_asset_preview")
             dpg.add_text("", tag="storm_asset_preview_text", wrap=0)
@@ -163,6 +166,7 @@ class AssetBrowser:
         """Draw pending thumbnails (within the frame budget) and follow a drag into the view;
         True when something was done (the loop stays awake)."""
         busy = self._follow_drag()
+        self._fit_list()
         if not self._pending:
             return busy
         started = time.monotonic()
@@ -172,6 +176,16 @@ class AssetBrowser:
         dpg.set_value("storm_assets_info", f"drawing thumbnails: {left} left" if left else
                       f"{len(self._shown)} assets in {self.folder or 'every pack'}")
         return True
+
+    def _fit_list(self) -> None:
+        """The list takes the panel's height left over by the rest, but never less than LIST_MIN_HEIGHT."""
+        if not self._list or not dpg.is_item_shown(self._window):
+            return
+        _width, height = dpg.get_item_rect_size(self._window)
+        top = dpg.get_item_pos(self._list)[1] - dpg.get_item_pos(self._window)[1]
+        wanted = int(max(LIST_MIN_HEIGHT, height - top - BELOW_LIST))
+        if wanted != dpg.get_item_height(self._list):
+            dpg.configure_item(self._list, height=wanted)
 
     def _make_icon(self, asset_id: str) -> None:
         kind = dict((a.id, a.kind) for a in self._shown).get(asset_id, "")

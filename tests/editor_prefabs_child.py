@@ -228,7 +228,8 @@ def flows(folder: Path) -> dict[str, Any]:
         world_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         out["asked"] = wait_for(ed, lambda: ed.dialog is not None)
         out["question"] = ed.dialog.title if ed.dialog else ""
-        ed.answer("Keep mine")
+        if ed.dialog is not None:
+            ed.answer("Keep mine")
         out["kept"] = {"colour": rounded(ed.world.get(12, ed.world.registry.get("MeshRenderer")).color),
                        "dirty": session.document.dirty, "camera_name": ed.world.name_of(1)}
     return out

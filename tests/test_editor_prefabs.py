@@ -119,3 +119,18 @@ def test_an_outside_change_with_unsaved_edits_asks_and_keeps_them(flows: dict[st
     kept = flows["kept"]
     assert kept["colour"] == [0.0, 0.0, 1.0, 1.0] and kept["dirty"]
     assert kept["camera_name"] == "Camera"  # the outside change was not read in
+
+
+@pytest.fixture(scope="module")
+def dropped(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    display = request.getfixturevalue("big_x_display")
+    folder = tmp_path_factory.mktemp("editor-drop")
+    return run_child_report("tests.editor_drop_child", folder, display, timeout=240)
+
+
+def test_a_real_pointer_drag_from_the_browser_lands_the_crate_under_the_pointer(dropped: dict[str, Any]) -> None:
+    assert dropped["drop_frames"] is not None and len(dropped["new"]) == 1
+    assert dropped["model"] == "base:models/crate.gltf"
+    x, y, z = dropped["pos"]
+    assert x == pytest.approx(-1.0, abs=0.1) and y == pytest.approx(-2.0, abs=0.1) and z == pytest.approx(0.5, abs=0.02)
+    assert dropped["undo_frames"] is not None  # real Ctrl+Z takes it away
