@@ -88,7 +88,7 @@ class EditorApp:
         self.session.play.input_source = self._play_source
         self.dialogs = Dialogs()
         self.assets.view, self.assets.controller = self.view, self.controller
-        self.inspector.picker, self.inspector.controller = PickerPopup(self.session), self.controller
+        self.inspector.choosers.picker, self.inspector.choosers.controller = PickerPopup(self.session), self.controller
         self.file_watch = FileWatch(self.session, self.dialogs.ask)
         self.actions = EditorActions(self)
         self.tool = "translate"
@@ -139,7 +139,7 @@ class EditorApp:
         self.plugins.build(self.windows["plugins"])
         self.plugins.build_menu("storm_menu")
         self.dialogs.build()
-        self.inspector.picker.build()
+        self.inspector.choosers.picker.build()
         with dpg.handler_registry(tag="storm_keys"):
             dpg.add_key_press_handler(callback=self._key_pressed)
         dpg.create_viewport(title="Storm editor", width=self.size[0], height=self.size[1], x_pos=0, y_pos=0,

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any, Callable
 import dearpygui.dearpygui as dpg
 
 from editor.field_edit import Refused, describe_field, field_command, transform_command
+from editor.pickers import FieldChoosers
 from editor.prefab_overrides import Membership, build_component_row, build_header, membership
 from engine.core.commands import Transaction
 from engine.core.edit_commands import AddComponent, RemoveComponent
 from engine.core.fields import AssetRef, Bool, ColorType, EntityRef, Enum, Field, Flags, Float, Int, Vector
 
 if TYPE_CHECKING:
-    from editor.pickers import ClickTaker, PickerPopup
     from editor.session import Session
 
 ERROR_COLOUR = (255, 110, 90, 255)
@@ -45,8 +45,7 @@ class Inspector:
         self.refusal = ""
         # (type name, entity, field values, parent item) -> adds widgets under a component (the plugins' sections)
         self.extra_section: Callable[[str, int, dict[str, Any], int | str], Any] | None = None
-        self.picker: "PickerPopup | None" = None      # the asset / entity chooser (set by the app)
-        self.controller: "ClickTaker | None" = None   # the 3D view's controller ("pick in viewport")
+        self.choosers = FieldChoosers(session, self.submit_field)  # the app gives it the popup and the view
 
     def build(self, window: int | str) -> None:
         self.window = window
@@ -330,7 +329,7 @@ class Inspector:
                                       **dict(common, width=-150))
             self._track(item, "field", type_name, name)
             dpg.add_button(label=f"{kind}s...", small=True, enabled=common["enabled"],
-                           user_data=(type_name, name, kind), callback=lambda s, a, u: self.choose_asset(*u))
+                           user_data=(type_name, name, kind), callback=lambda s, a, u: self.choosers.choose_asset(*u))
         return item
 
     def _entity_field(self, type_name: str, name: str, value: int, common: dict[str, Any]) -> int:
@@ -342,35 +341,10 @@ class Inspector:
                                     format="%d  " + label, **dict(common, width=-150))
             self._track(item, "field", type_name, name)
             dpg.add_button(label="list", small=True, enabled=common["enabled"], user_data=(type_name, name),
-                           callback=lambda s, a, u: self.choose_entity(*u))
+                           callback=lambda s, a, u: self.choosers.choose_entity(*u))
             dpg.add_button(label="pick", small=True, enabled=common["enabled"], user_data=(type_name, name),
-                           callback=lambda s, a, u: self.pick_in_view(*u))
+                           callback=lambda s, a, u: self.choosers.pick_in_view(*u))
         return item
-
-    def choose_asset(self, type_name: str, name: str, kind: str) -> None:
-        if self.picker is not None:
-            ids = list(self.session.selection.ids)
-            self.picker.open_assets(kind, lambda value: self._submit_for(ids, type_name, name, value))
-
-    def choose_entity(self, type_name: str, name: str) -> None:
-        if self.picker is not None:
-            ids = list(self.session.selection.ids)
-            self.picker.open_entities(lambda value: self._submit_for(ids, type_name, name, value))
-
-    def pick_in_view(self, type_name: str, name: str) -> None:
-        """The next click in the 3D view names the entity this field points at (nothing: 0)."""
-        controller = self.controller
-        if controller is None:
-            return
-        ids = list(self.session.selection.ids)
-        controller.take_next_click(lambda _ray, x, y: self._submit_for(ids, type_name, name, controller.pick_at(x, y)),
-                                   f"pick the entity for {type_name}.{name}")
-
-    def _submit_for(self, ids: list[int], type_name: str, name: str, value: Any) -> str:
-        """Submit for the entities that were selected when the chooser opened."""
-        if self.session.selection.ids != ids:
-            self.session.selection.set([e for e in ids if self.session.world.exists(e)])
-        return self.submit_field(type_name, name, value)
 
     def _update_values(self, ids: list[int]) -> None:
         if not ids:

@@ -162,3 +162,39 @@ class PickerPopup:
     def close(self) -> None:
         if self.window and dpg.does_item_exist(self.window):
             dpg.configure_item(self.window, show=False)
+
+
+class FieldChoosers:
+    """What an inspector field's chooser buttons do: open the popup for assets of the field's kind
+    or for entities, or wait for a click in the 3D view; the choice is submitted (``submit``)
+    for the entities that were selected when the chooser opened."""
+
+    def __init__(self, session: "Session", submit: Callable[[str, str, Any], str]) -> None:
+        self.session = session
+        self.submit = submit
+        self.picker: PickerPopup | None = None
+        self.controller: ClickTaker | None = None
+
+    def choose_asset(self, type_name: str, name: str, kind: str) -> None:
+        if self.picker is not None:
+            ids = list(self.session.selection.ids)
+            self.picker.open_assets(kind, lambda value: self._submit_for(ids, type_name, name, value))
+
+    def choose_entity(self, type_name: str, name: str) -> None:
+        if self.picker is not None:
+            ids = list(self.session.selection.ids)
+            self.picker.open_entities(lambda value: self._submit_for(ids, type_name, name, value))
+
+    def pick_in_view(self, type_name: str, name: str) -> None:
+        """The next click in the 3D view names the entity the field points at (empty sky: 0)."""
+        controller = self.controller
+        if controller is None:
+            return
+        ids = list(self.session.selection.ids)
+        controller.take_next_click(lambda _ray, x, y: self._submit_for(ids, type_name, name, controller.pick_at(x, y)),
+                                   f"pick the entity for {type_name}.{name}")
+
+    def _submit_for(self, ids: list[int], type_name: str, name: str, value: Any) -> str:
+        if self.session.selection.ids != ids:
+            self.session.selection.set([e for e in ids if self.session.world.exists(e)])
+        return self.submit(type_name, name, value)

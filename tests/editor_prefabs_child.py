@@ -179,16 +179,16 @@ def flows(folder: Path) -> dict[str, Any]:
         # pickers: assets of the field's kind; an entity picked in the viewport
         inspector = ed.app.inspector
         ed.select([1])
-        inspector.picker.open_assets("sound", lambda v: None)
-        out["sound_choices"] = [v for v, _label in inspector.picker._choices]
-        inspector.picker.close()
-        inspector.pick_in_view("Camera", "target")
+        inspector.choosers.picker.open_assets("sound", lambda v: None)
+        out["sound_choices"] = [v for v, _label in inspector.choosers.picker._choices]
+        inspector.choosers.picker.close()
+        inspector.choosers.pick_in_view("Camera", "target")
         out["picking_busy"] = ed.app.controller.taker is not None
         ed.click(*ed.view_point((0.0, 2.0, 0.5)))  # the red box
         out["camera_target"] = world.get(1, world.registry.get("Camera")).target
         out["selected_after_pick"] = ed.selected
-        inspector.choose_entity("Camera", "target")
-        inspector.picker.pick(5)
+        inspector.choosers.choose_entity("Camera", "target")
+        inspector.choosers.picker.pick(5)
         ed.settle()
         out["camera_target_listed"] = world.get(1, world.registry.get("Camera")).target
         out["shot"] = str(ed.screenshot(folder / "prefabs.png"))
