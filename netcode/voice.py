@@ -99,12 +99,17 @@ def push_to_talk_track(source: VoiceSource, bitrate: int = DEFAULT_BITRATE) -> A
                 self._event.clear()
 
         async def recv(self) -> Any:
+            from aiortc.mediastreams import MediaStreamError
+
             while True:
+                if self.readyState != "live":
+                    raise MediaStreamError
                 if self._pending:
                     return self._pending.popleft()
                 if not self.talking:
                     await self._event.wait()     # key up: nothing is sent
                     self._clock.start = None     # a new talk spurt starts its clock afresh
+                    continue
                 await self._clock.pace()
                 pts = self._clock.next()
                 packets = self.encoder.encode(self.source.read(FRAME), pts)
@@ -139,8 +144,11 @@ class PushToTalkSystem(System):
             self._declared = actions.defaults.kinds().get(PUSH_TO_TALK) == "button"
             if not self._declared:
                 log.warning("voice: the action map has no %r button; push-to-talk works only from code", PUSH_TO_TALK)
-        if self._declared:
-            self.voice.set_talking(actions.held(PUSH_TO_TALK))
+        if self._declared:                       # edges only: code may talk without the key
+            if actions.pressed(PUSH_TO_TALK):
+                self.voice.set_talking(True)
+            elif actions.released(PUSH_TO_TALK):
+                self.voice.set_talking(False)
 
 
 class VoiceClient:
@@ -230,7 +238,11 @@ def relay_track(listener: str, bitrate: int) -> Any:
             self.queues.pop(speaker, None)
 
         async def recv(self) -> Any:
+            from aiortc.mediastreams import MediaStreamError
+
             while True:
+                if self.readyState != "live":
+                    raise MediaStreamError
                 if self._pending:
                     return self._pending.popleft()
                 frames = [q.popleft() for q in self.queues.values() if q]
@@ -264,7 +276,9 @@ class VoiceRelay:
 
     def listen(self, player: str, bitrate: int | None = None) -> Any:
         """A new relay track for ``player`` (replacing an older one), capped at the server's bitrate."""
-        self.drop(player, keep_mutes=True)
+        old_track = self.listeners.pop(player, None)
+        if old_track is not None:
+            old_track.stop()
         track = relay_track(player, min(bitrate or self.bitrate_cap, self.bitrate_cap))
         old = self._mutes.get(player)
         if old:
