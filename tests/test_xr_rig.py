@@ -112,7 +112,7 @@ def test_smooth_locomotion_moves_the_rig_where_the_head_looks() -> None:
         world.tick(DT)
     pos = rig.node(world).getPos(world.root)
     assert pos.x == pytest.approx(-interaction.comfort.smooth_speed * 30 * DT, abs=0.05) and abs(pos.y) < 0.05
-    assert interaction.state.vignette == pytest.approx(1.0)
+    assert interaction.state.vignette == pytest.approx(interaction.comfort.vignette_strength)
 
 
 def test_the_pointer_ray_finds_the_panel_ahead() -> None:

@@ -129,3 +129,24 @@ def test_a_lost_session_returns_to_the_desktop_view_without_a_crash(tmp_path: Pa
     assert "focused -> loss_pending" in done.stdout
     assert "session lost; the world goes on in the desktop view" in done.stdout
     assert "playing world" in done.stdout and (tmp_path / "after.png").is_file()
+
+
+def test_smooth_locomotion_darkens_the_edges_of_both_eyes(tmp_path: Path) -> None:
+    from tests.screenshots import luminance
+
+    shots = {}
+    for name, stick in (("still", [0, 0]), ("walking", [0, 1])):
+        timeline = {"storm_xr_timeline": 1, "keys": [
+            {"time": 0, "head": {"pos": [0, 0, 1.7]}, "controls": {"left": {"thumbstick": stick}}}]}
+        (tmp_path / f"{name}.json").write_text(json.dumps(timeline), encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "tests.xr_frames_child", str(tmp_path / f"{name}.json"), "12",
+                               str(tmp_path / f"{name}.png")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        image = PNMImage()
+        assert image.read(Filename.fromOsSpecific(str(tmp_path / f"{name}.png")))
+        shots[name] = image
+    for eye in (0, 240):
+        corner = (eye + 8, 8)
+        centre = (eye + 120, 100)
+        assert luminance(shots["walking"], *corner) < 0.5 * luminance(shots["still"], *corner)
+        assert luminance(shots["walking"], *centre) == pytest.approx(luminance(shots["still"], *centre), abs=0.15)

@@ -166,6 +166,7 @@ class VRSession:
         self.stereo.follow_environment(self.app.pipeline)
         state = self.interaction.state
         self._arc.show(state.arc, state.target is not None)
+        self.stereo.set_vignette(state.vignette)
         self.app.step(seconds)
         if self.failure is None:
             try:

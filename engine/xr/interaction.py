@@ -28,12 +28,13 @@ AIM, TURN, PRESS = 0.6, 0.6, 0.5
 
 @dataclass
 class Comfort:
-    """Comfort options: snap angle (degrees), smooth speed (m/s), a vignette while moving smoothly
-    (its strength is ``Interaction.vignette``, 0..1), teleport on or off."""
+    """Comfort options: snap angle (degrees), smooth speed (m/s), a vignette that darkens the eyes'
+    edges while moving smoothly (``Interaction.vignette``, 0..1, grows with speed), teleport on or off."""
 
     snap_angle: float = 30.0
     smooth_speed: float = 2.0
     vignette: bool = True
+    vignette_strength: float = 0.75  # how dark the edges get at full speed
     teleport: bool = True
     teleport_speed: float = 7.0      # m/s along the aim: how far the arc reaches
     max_slope_cos: float = 0.7       # a target's surface normal must point this much up
@@ -139,7 +140,8 @@ class XRInteractionSystem(System):
         if actions is not None:
             vector = actions(self.rig.root).vector("move")
         moving = vector != (0.0, 0.0)
-        self.state.vignette = min(1.0, abs(vector[0]) + abs(vector[1])) if moving and self.comfort.vignette else 0.0
+        speed = min(1.0, (vector[0] ** 2 + vector[1] ** 2) ** 0.5)
+        self.state.vignette = speed * self.comfort.vignette_strength if moving and self.comfort.vignette else 0.0
         if not moving:
             return
         head = world.node(self.rig.head)

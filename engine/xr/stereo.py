@@ -9,22 +9,41 @@ for both. The desktop window becomes the mirror: both eye textures side by side 
 """
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 from typing import Any
 
 from panda3d.core import (
+    BitMask32,
     Camera,
     CardMaker,
     FrameBufferProperties,
     GraphicsOutput,
     NodePath,
     PerspectiveLens,
+    PNMImage,
     Texture,
+    TransparencyAttrib,
 )
 
 from engine.xr.poses import EyeView, apply_fov
 
 EYE_NAMES = ("left", "right")
+EYE_MASK_BITS = (22, 23)       # each eye's camera sees its own vignette card, nothing else does
+VIGNETTE_DISTANCE = 0.06       # metres in front of the eye (beyond the near plane)
+
+
+def vignette_texture(size: int = 128, inner: float = 0.55) -> Texture:
+    """Transparent in the middle, black towards the edges."""
+    image = PNMImage(size, size, 4)
+    for y in range(size):
+        for x in range(size):
+            r = ((x / (size - 1) * 2 - 1) ** 2 + (y / (size - 1) * 2 - 1) ** 2) ** 0.5
+            alpha = min(1.0, max(0.0, (r - inner) / (1.0 - inner)))
+            image.setXelA(x, y, 0.0, 0.0, 0.0, alpha)
+    texture = Texture("xr-vignette")
+    texture.load(image)
+    return texture
 
 
 class StereoRenderer:
@@ -41,6 +60,8 @@ class StereoRenderer:
         self.cameras: list[NodePath] = []
         self.pipelines: list[Any] = []
         self._mirror: list[NodePath] = []
+        self.vignettes: list[NodePath] = []
+        self._vignette_texture = vignette_texture()
         for index, name in enumerate(EYE_NAMES):
             self._make_eye(index, name, pbr)
         if mirror:
@@ -69,6 +90,23 @@ class StereoRenderer:
 
             shim = SimpleNamespace(render=base.render, win=buffer, cam=camera, taskMgr=base.taskMgr)
             pipeline = create_pipeline(shim)
+        mask = BitMask32.bit(EYE_MASK_BITS[index])
+        node.setCameraMask(mask)
+        maker = CardMaker(f"xr-vignette-{name}")
+        maker.setFrame(-1, 1, -1, 1)
+        card = camera.attachNewNode(maker.generate())
+        card.setTexture(self._vignette_texture)
+        card.setTransparency(TransparencyAttrib.M_alpha)
+        card.setShaderOff(10)
+        card.setLightOff(10)
+        card.setDepthTest(False)
+        card.setDepthWrite(False)
+        card.setBin("fixed", 100)
+        card.hide(BitMask32.allOn())
+        card.show(mask)
+        card.setColorScale(1, 1, 1, 0)
+        card.stash()
+        self.vignettes.append(card)
         self.textures.append(texture)
         self.buffers.append(buffer)
         self.cameras.append(camera)
@@ -78,10 +116,24 @@ class StereoRenderer:
     def place(self, eyes: tuple[EyeView, EyeView]) -> None:
         """Put both eye cameras where the runtime says, with its per-eye asymmetric projection."""
         clear = self.base.win.getClearColor()
-        for camera, buffer, eye in zip(self.cameras, self.buffers, eyes):
+        for camera, buffer, eye, card in zip(self.cameras, self.buffers, eyes, self.vignettes):
             camera.setPosQuat(eye.pose.pos, eye.pose.quat)
             apply_fov(camera.node().getLens(), eye.fov, self.near, self.far)
             buffer.setClearColor(clear)
+            fov, d = eye.fov, VIGNETTE_DISTANCE    # the card covers exactly the eye's frustum at distance d
+            l, r, u, b = (math.tan(a) * d for a in (fov.left, fov.right, fov.up, fov.down))
+            card.setPos((l + r) / 2, d, (u + b) / 2)
+            card.setScale((r - l) / 2, 1, (u - b) / 2)
+
+    def set_vignette(self, strength: float) -> None:
+        """Darken the edges of both eyes by ``strength`` (0: none, 1: full): a comfort aid while
+        the rig moves smoothly."""
+        for card in self.vignettes:
+            if strength <= 0.0:
+                card.stash()
+            else:
+                card.unstash()
+                card.setColorScale(1, 1, 1, min(1.0, strength))
 
     def follow_environment(self, main_pipeline: Any) -> None:
         """Give each eye the main pipeline's exposure (the environment's)."""
