@@ -3,7 +3,8 @@
 A hidden entity (and everything under it) is not drawn in the editor's view and cannot be
 picked; Play draws it as the game does. Hiding uses a camera bit of its own (``EDITOR_HIDDEN``):
 the entity's node is hidden from that bit, and the view's camera has only that bit while editing
-(a camera sees a node when any of its bits is shown) and its usual mask while Play runs. Nothing in the World changes: the world file, snapshots and the game never
+(a camera sees a node when any of its bits is shown) and its usual mask while Play runs; while
+editing it is hidden from the shadow cameras too, so it casts no shadow in full shading. Nothing in the World changes: the world file, snapshots and the game never
 see it. A locked entity (and everything under it: the parts of a locked prefab instance too) is
 drawn but cannot be picked in the view, box selected or moved by a gizmo (selecting it in the
 tree still works, to unlock it).
@@ -25,6 +26,7 @@ from panda3d.core import BitMask32, DrawMask, NodePath
 
 from editor.settings import editor_config_dir
 from engine.packs.json_text import atomic_write
+from engine.render.point_shadows import SHADOW_CAMERAS
 
 if TYPE_CHECKING:
     from editor.document import Document
@@ -165,19 +167,26 @@ class EditorMarks:
 
     # -- drawing -----------------------------------------------------------------------------------------
     def sync(self, world: "World | None", camera: NodePath | None, playing: bool) -> None:
-        """Before each draw: hide what is hidden (nodes made again by an undo too) and let the
-        view's camera see hidden entities only while Play runs. Costs one call per hidden entity."""
+        """Before each draw: hide what is hidden (nodes made again by an undo too), from the view and
+        from the shadow cameras, and let the view's camera (and the shadows) see hidden entities
+        only while Play runs. Costs one call per hidden entity."""
         if world is None:
             return
         if world is not self._world:
             self._applied = set()
             self._world = world
+        everything = EDITOR_HIDDEN | SHADOW_CAMERAS
         for eid in self._applied - self.hidden:
             if world.exists(eid):
-                world.node(eid).show(EDITOR_HIDDEN)
+                world.node(eid).show(everything)
         for eid in self.hidden:
             if world.exists(eid):
-                world.node(eid).hide(EDITOR_HIDDEN)
+                node = world.node(eid)
+                node.hide(EDITOR_HIDDEN)
+                if playing:
+                    node.show(SHADOW_CAMERAS)  # the game's shadows fall as they do without the editor
+                else:
+                    node.hide(SHADOW_CAMERAS)  # no shadow of a hidden entity in the editor's full shading
         self._applied = set(self.hidden)
         if camera is not None and not camera.isEmpty() and playing is not self._playing:
             node = camera.node()
