@@ -78,7 +78,7 @@ class EditorApp:
             storm_log.setLevel(logging.INFO)
         self.tree = SceneTree(self.session)
         self.inspector = Inspector(self.session)
-        self.assets = AssetBrowser(self.session)
+        self.assets = AssetBrowser(self.session, "openal" if interactive else "")  # a person hears previews
         self.history = HistoryPanel(self.session)
         self.view = ViewPanel(self.session, self.controller)
         self.console = ConsolePanel(self.console_log, self.select_entity)

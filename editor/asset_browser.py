@@ -43,7 +43,8 @@ KIND_COLOURS = {"prefab": (0.3, 0.45, 0.85), "sound": (0.3, 0.7, 0.4), "image": 
 class AssetBrowser:
     """The widgets of the asset browser."""
 
-    def __init__(self, session: "Session") -> None:
+    def __init__(self, session: "Session", audio: str = "") -> None:
+        """``audio``: the device sounds play on (``openal``, ``null``; '' for the runtime's)."""
         self.session = session
         self.assets: list[Asset] = []
         self.folders: list[str] = []
@@ -52,7 +53,7 @@ class AssetBrowser:
         self.chosen = ""
         self.preview_text = ""
         self.thumbnails = ThumbnailCache(session.runtime.assets, session.renderer)
-        self.sounds = SoundPreview(session.runtime.content, session.runtime.audio)
+        self.sounds = SoundPreview(session.runtime.content, audio or session.runtime.audio)
         self.textures: dict[str, int] = {}  # asset id -> its icon texture
         self._pending: list[str] = []
         self._rows: list[tuple[int, int, int]] = []  # (group, image, selectable) pool
