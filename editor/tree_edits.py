@@ -89,13 +89,18 @@ def created_roots(inverse: Command) -> list[int]:
 
 
 def cycle_reason(world: "World", ids: list[int], parent: int) -> str:
-    """Why putting ``ids`` under ``parent`` would make a cycle ('' when it would not)."""
+    """Why putting ``ids`` under ``parent`` would make a cycle ('' when it would not): one walk up
+    from ``parent``, whatever the number of ids."""
     if not parent:
         return ""
-    for eid in ids:
-        if eid == parent or parent in world.descendants(eid):
-            return (f"{world.name_of(parent) or parent!r} is {'the entity itself' if eid == parent else 'inside'} "
-                    f"{world.name_of(eid) or eid!r}: an entity cannot go under itself or its own children")
+    chosen = set(ids)
+    above = parent
+    while above:
+        if above in chosen:
+            inside = "the entity itself" if above == parent else "inside"
+            return (f"{world.name_of(parent) or parent!r} is {inside} {world.name_of(above) or above!r}: "
+                    "an entity cannot go under itself or its own children")
+        above = world.parent_of(above)
     return ""
 
 
