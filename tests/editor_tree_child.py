@@ -97,6 +97,13 @@ def main() -> int:
             x.sync()
             ed.step(2)
 
+        def tap(key: str) -> None:
+            code = x.keysym_to_keycode(XK.string_to_keysym(key))
+            xtest.fake_input(x, X.KeyPress, code)
+            xtest.fake_input(x, X.KeyRelease, code)
+            x.sync()
+            ed.step(3)
+
         def pasted(new: list[int]) -> dict[str, Any]:
             root = next((e for e in new if not ed.world.parent_of(e)), 0)
             kids = {ed.world.name_of(e): e for e in new if ed.world.parent_of(e) == root}
@@ -135,6 +142,15 @@ def main() -> int:
         button(False)
         until(lambda: ed.selected == [5])
         out["box_selected"] = ed.selected
+
+        # -- W / E / R / X with the real keyboard (the pointer over the view) ---------------------------
+        tools = []
+        for key in ("e", "r", "w", "x"):
+            tap(key)
+            tools.append([ed.session.gizmo.tool, ed.session.prefs.snap_on])
+        tap("x")
+        tools.append([ed.session.gizmo.tool, ed.session.prefs.snap_on])
+        out["tool_keys"] = tools
 
         # -- reparent with the real pointer: Red box onto Holder ------------------------------------------
         ed.settle()

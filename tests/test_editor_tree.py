@@ -24,6 +24,11 @@ def test_a_real_pointer_drag_on_empty_view_space_box_selects(tree: dict[str, Any
     assert tree["box_drawn"] and tree["box_selected"] == [5]
 
 
+def test_real_w_e_r_x_keys_choose_the_gizmo_and_snapping(tree: dict[str, Any]) -> None:
+    assert tree["tool_keys"] == [["rotate", False], ["scale", False], ["translate", False], ["translate", True],
+                                 ["translate", False]]
+
+
 def test_dragging_a_row_onto_another_reparents_keeping_the_world_position(tree: dict[str, Any]) -> None:
     assert tree["hints"][0] == "drop to put under Holder"  # said while dragging
     moved = tree["reparent"]
