@@ -155,6 +155,25 @@ def flows(folder: Path) -> dict[str, Any]:
         out["pair_ids_kept"] = sorted(world.prefab_instances[pair_root].members.values())
         ed.undo()
 
+        # refusals: nothing selected, a name already used, a pack that is not there, a sound placed
+        from editor.prefab_tools import PrefabRefused
+
+        count = len(world.entities())
+        refusals = {}
+        for label, ids, pack, name in (("nothing", [], "testpack", "x"), ("taken", [12], "testpack", "Holder thing"),
+                                       ("no pack", [12], "nopack", "y")):
+            ed.select(ids)
+            try:
+                make_prefab(session, pack, name)
+                refusals[label] = ""
+            except PrefabRefused as exc:
+                refusals[label] = exc.reason
+        x, y = ed.view_point((0.0, -3.0, 0.0))
+        refusals["sound placed"] = str(browser.drop("base:sounds/click.wav", x, y))
+        refusals["sound said"] = session.message
+        out["refusals"] = refusals
+        out["entities_unchanged"] = len(world.entities()) == count
+
         # overrides on the lamp's globe: shown in the inspector, revert goes back to the prefab's value
         prefab_colour = rounded(world.get(11, world.registry.get("MeshRenderer")).color)
         ed.set_field([11], "MeshRenderer", "color", [0, 1, 0, 1])

@@ -108,3 +108,32 @@ def test_the_screenshot_shows_thumbnails_in_the_browser(runs: dict[str, Any]) ->
     x, y = int(crate_row[0] + 18), int(crate_row[1] + 18)
     r, g, b = shot.getXel(x, y)
     assert r > 0.3 and r > b + 0.1, (r, g, b)  # the brown crate in its row
+
+
+def test_the_folder_tree_and_filter_without_a_screen() -> None:
+    from editor.asset_list import Asset, folders_of, matching, visible_folders
+
+    assets = [Asset("a:models/x/crate.gltf", "model"), Asset("a:sounds/hit.wav", "sound"),
+              Asset("b:crate.prefab.json", "prefab")]
+    folders = folders_of(assets)
+    assert folders == ["a", "a/models", "a/models/x", "a/sounds", "b"]
+    assert visible_folders(folders, set()) == ["a", "b"]
+    assert visible_folders(folders, {"a"}) == ["a", "a/models", "a/sounds", "b"]
+    assert visible_folders(folders, {"a/models"}) == ["a", "b"]  # a closed parent hides its open child
+    assert [a.id for a in matching(assets, "a/models")] == ["a:models/x/crate.gltf"]
+    assert [a.id for a in matching(assets, "", "all", "CRATE")] == ["a:models/x/crate.gltf", "b:crate.prefab.json"]
+    assert matching(assets, "a", "prefab") == []
+
+
+def test_the_thumbnail_cache_stays_within_its_bounds(tmp_path: Path) -> None:
+    import os
+
+    from editor.thumbnails import ThumbnailCache, placeholder_picture
+
+    cache = ThumbnailCache(assets=None, renderer=None, folder=tmp_path, max_files=3)  # type: ignore[arg-type]
+    for i in range(6):
+        path = tmp_path / "ab" / f"{i:064d}.png"
+        assert cache._store(path, placeholder_picture(8)) == path
+        os.utime(path, (1000 + i, 1000 + i))  # written one after the other
+    kept = sorted(p.name for p in tmp_path.glob("??/*.png"))
+    assert len(kept) == 3 and kept[-1].startswith("0" * 63 + "5")  # the newest stay

@@ -134,3 +134,12 @@ def test_a_real_pointer_drag_from_the_browser_lands_the_crate_under_the_pointer(
     x, y, z = dropped["pos"]
     assert x == pytest.approx(-1.0, abs=0.1) and y == pytest.approx(-2.0, abs=0.1) and z == pytest.approx(0.5, abs=0.02)
     assert dropped["undo_frames"] is not None  # real Ctrl+Z takes it away
+
+
+def test_refused_prefab_requests_say_why_and_change_nothing(flows: dict[str, Any]) -> None:
+    refusals = flows["refusals"]
+    assert "select the entities" in refusals["nothing"]
+    assert "exists already" in refusals["taken"]
+    assert "folder pack" in refusals["no pack"] and "testpack" in refusals["no pack"]
+    assert refusals["sound placed"] == "0" and "only models and prefabs" in refusals["sound said"]
+    assert flows["entities_unchanged"]
