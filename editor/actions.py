@@ -89,6 +89,26 @@ class EditorActions(dict[str, Callable[[], None]]):
         self.app.offer_recovery()
         return True
 
+    def edit_prefab(self, asset_id: str) -> None:
+        """Open a prefab on its own (asking first about unsaved changes); a broken one is shown."""
+        from editor.prefab_tools import open_prefab
+
+        def go() -> None:
+            try:
+                open_prefab(self.app.session, asset_id)
+            except StormError as exc:
+                self.app.dialogs.tell("Could not open the prefab", str(exc))
+
+        self._unless_unsaved("Edit the prefab instead", go)
+
+    def back_to_world(self) -> None:
+        """From a prefab open on its own back to the world that was open before it."""
+        came_from = getattr(self.app.session.document, "came_from", None)
+        if came_from is None:
+            self.app.session.say("no world to go back to: open one (File > Open recent)")
+            return
+        self._unless_unsaved("Go back to the world", lambda: self.open_path(came_from))
+
     def open_prefab_path(self, path: Path) -> bool:
         from editor.prefab_tools import open_prefab
 

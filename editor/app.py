@@ -91,6 +91,7 @@ class EditorApp:
         self.inspector.choosers.picker, self.inspector.choosers.controller = PickerPopup(self.session), self.controller
         self.file_watch = FileWatch(self.session, self.dialogs.ask)
         self.actions = EditorActions(self)
+        self.assets.edit_prefab_action, self.assets.back_action = self.actions.edit_prefab, self.actions.back_to_world
         self.tool = "translate"
         self.overlay_dirty = True
         self.running = True

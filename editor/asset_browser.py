@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import dearpygui.dearpygui as dpg
 import numpy as np
@@ -64,6 +64,9 @@ class AssetBrowser:
         self._tree = 0
         self.view: "ViewPanel | None" = None
         self.controller: "ClickTaker | None" = None
+        self.edit_prefab_action: Callable[[str], None] | None = None  # asks about unsaved changes first
+        self.back_action: Callable[[], None] | None = None
+        self._editing_prefab = False
 
     # -- building ---------------------------------------------------------------------------------
     def build(self, window: int | str) -> None:
@@ -82,7 +85,7 @@ class AssetBrowser:
             dpg.add_combo(["all", *KINDS], default_value="all", width=80, tag="storm_assets_kind",
                           callback=lambda: self.refresh())
             dpg.add_button(label="Place", callback=lambda: self.start_placing(self.chosen))
-            dpg.add_button(label="Edit prefab", callback=lambda: self.edit_prefab(self.chosen))
+            dpg.add_button(label="Edit prefab", tag="storm_assets_edit_prefab", callback=lambda: self._edit_or_back())
             dpg.add_button(label="Rescan", callback=lambda: self.rescan())
         dpg.add_input_text(parent=window, hint="search", width=-1, tag="storm_assets_filter",
                            callback=lambda: self.refresh())
@@ -168,6 +171,10 @@ class AssetBrowser:
         True when something was done (the loop stays awake)."""
         busy = self._follow_drag()
         self._fit_list()
+        editing = getattr(self.session.document, "came_from", None) is not None
+        if editing != self._editing_prefab and dpg.does_item_exist("storm_assets_edit_prefab"):
+            self._editing_prefab = editing
+            dpg.configure_item("storm_assets_edit_prefab", label="Back to the world" if editing else "Edit prefab")
         if not self._pending:
             return busy
         started = time.monotonic()
@@ -315,18 +322,23 @@ class AssetBrowser:
             self.session.say(f"could not place {asset}: {getattr(exc, 'reason', exc)}", logging.WARNING)
             return 0
 
-    def edit_prefab(self, asset_id: str) -> None:
-        """Open the chosen prefab on its own (Save writes it back)."""
-        from editor.prefab_tools import open_prefab
-        from engine.core.errors import StormError
+    def _edit_or_back(self) -> None:
+        if self._editing_prefab and self.back_action is not None:
+            self.back_action()
+        else:
+            self.edit_prefab(self.chosen)
 
+    def edit_prefab(self, asset_id: str) -> None:
+        """Open the chosen prefab on its own (Save writes it back); unsaved changes are asked about."""
         if not asset_id.endswith(".prefab.json"):
             self.session.say("choose a prefab to edit first")
             return
-        try:
-            open_prefab(self.session, asset_id)
-        except StormError as exc:
-            self.session.say(f"cannot edit {asset_id}: {exc}", logging.WARNING)
+        if self.edit_prefab_action is not None:
+            self.edit_prefab_action(asset_id)
+            return
+        from editor.prefab_tools import open_prefab
+
+        open_prefab(self.session, asset_id)
 
     def make_prefab_from_ui(self) -> None:
         from editor.prefab_tools import PrefabRefused, make_prefab

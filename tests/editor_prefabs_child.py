@@ -88,7 +88,7 @@ def wait_for(ed: Any, condition: Any, most_s: float = 15.0) -> bool:
 def flows(folder: Path) -> dict[str, Any]:
     from editor import prefab_overrides
     from editor.driver import EditorDriver
-    from editor.prefab_tools import make_prefab, model_lift, open_prefab
+    from editor.prefab_tools import make_prefab, model_lift
 
     out: dict[str, Any] = {}
     world_path = folder / "prefabs.world.json"
@@ -211,11 +211,20 @@ def flows(folder: Path) -> dict[str, Any]:
         ed.settle()
         out["camera_target_listed"] = world.get(1, world.registry.get("Camera")).target
         out["shot"] = str(ed.screenshot(folder / "prefabs.png"))
-        ed.save()
 
-        # a prefab on its own: edit the pillar's colour, save, and the world's instance follows
-        open_prefab(session, "testpack:prefabs/lamp.prefab.json")
+        # a prefab on its own: unsaved world edits are asked about first
+        import dearpygui.dearpygui as dpg
+
+        browser.edit_prefab("testpack:prefabs/lamp.prefab.json")
         ed.settle()
+        out["edit_prefab_asked"] = ed.dialog.title if ed.dialog else ""
+        ed.answer("Cancel")
+        out["still_the_world"] = session.document.path == world_path.resolve()
+        ed.save()
+        browser.edit_prefab("testpack:prefabs/lamp.prefab.json")
+        ed.settle()
+        out["edit_button"] = dpg.get_item_label("storm_assets_edit_prefab")
+        # edit the pillar's colour, save, and the world's instance follows
         pworld = ed.world
         pillar = next(e for e in pworld.entities() if pworld.name_of(e) == "Pillar")
         out["prefab_doc"] = {"title": session.document.title(), "entities": sorted(pworld.name_of(e) for e in pworld.entities())}
@@ -225,7 +234,9 @@ def flows(folder: Path) -> dict[str, Any]:
         out["pillar_colour_in_file"] = next(e for e in lamp["entities"] if e["key"] == "pillar")[
             "components"]["MeshRenderer"]["color"]
         out["prefab_keys_kept"] = [e["key"] for e in lamp["entities"]]
-        ed.open(world_path)
+        browser._edit_or_back()  # the button now reads "Back to the world"
+        ed.settle()
+        out["back_to"] = str(session.document.path)
         world = ed.world
         out["instance_pillar_colour"] = rounded(world.get(10, world.registry.get("MeshRenderer")).color)
 

@@ -107,6 +107,9 @@ def test_a_prefab_edited_on_its_own_is_saved_back(flows: dict[str, Any]) -> None
     assert flows["pillar_colour_in_file"] == [0.1, 0.9, 0.2, 1]
     assert flows["prefab_keys_kept"] == ["lamp", "pillar", "globe"]  # keys and their order kept
     assert flows["instance_pillar_colour"] == [0.1, 0.9, 0.2, 1.0]  # the world's instance follows
+    assert flows["edit_prefab_asked"] == "Unsaved changes" and flows["still_the_world"]  # nothing lost
+    assert flows["edit_button"] == "Back to the world"
+    assert flows["back_to"].endswith("prefabs.world.json")
 
 
 def test_an_outside_change_reloads_a_clean_world(flows: dict[str, Any]) -> None:
