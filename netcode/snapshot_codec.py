@@ -161,6 +161,7 @@ class TransformCache:
     def __init__(self) -> None:
         self._tick = -1
         self._entries: dict[tuple, tuple[Any, bytes, View, int]] = {}
+        self.fields: dict[tuple[int, int], Any] = {}   # field-section pieces by (held dict, new dict)
         self.hits = self.misses = 0
 
     def start(self, tick: int) -> None:
@@ -168,6 +169,7 @@ class TransformCache:
         if tick != self._tick:
             self._tick = tick
             self._entries.clear()
+            self.fields.clear()
 
     @staticmethod
     def key(current: View, base: View | None, previous: View | None, spacing: tuple[int, int]) -> tuple:
@@ -211,16 +213,17 @@ def encode(current: View, baseline: View | None, spec: TransformSpec, schema: Fi
             cache.put(key, (current, baseline, previous), bits, tview, sent)
         else:
             bits, tview, sent = hit
-        return _with_fields(current, base, bits, tview, sent, schema)
+        return _with_fields(current, base, bits, tview, sent, schema, cache.fields)
     bits, tview, sent = _encode_transforms(current, base, baseline, spec, priority, budget_bits, previous, spacing)
     return _with_fields(current, base, bits, tview, sent, schema)
 
 
-def _with_fields(current: View, base: View, bits: bytes, tview: View, sent: int, schema: FieldCodec) -> Encoded:
+def _with_fields(current: View, base: View, bits: bytes, tview: View, sent: int, schema: FieldCodec,
+                 shared: dict | None = None) -> Encoded:
     view = View(tview.ids, tview.pos, tview.largest, tview.parts)
-    fields_out, updates = _write_fields(current, base, view, schema)
-    view.fields = _merge_fields(view, base, updates)
-    payload = ByteWriter().varint(len(bits)).raw(bits).raw(fields_out.bytes()).bytes()
+    fields_out, updates = _write_fields(current, base, view, schema, shared)
+    view.fields = _merge_fields(view, base, updates, current)
+    payload = ByteWriter().varint(len(bits)).raw(bits).raw(fields_out).bytes()
     return Encoded(payload, view, sent, len(updates))
 
 
@@ -380,11 +383,20 @@ def predict(base: View, previous: View | None, ahead: int, behind: int,
     return pos, parts
 
 
-def _write_fields(current: View, base: View, view: View, schema: FieldCodec) -> tuple[ByteWriter, list[tuple[int, int, Any]]]:
-    """Field values of entities the client will hold that differ from what it has."""
+def _varint(value: int) -> bytes:
+    return ByteWriter().varint(value).bytes()
+
+
+def _write_fields(current: View, base: View, view: View, schema: FieldCodec,
+                  shared: dict | None = None) -> tuple[bytes, list[tuple[int, int, Any]]]:
+    """Field values of entities the client will hold that differ from what it has. Per entity
+    the bytes after its id gap depend only on (what it has, what it gets): with ``shared`` (a
+    per-tick dict) they are worked out once for every client holding the same dicts."""
     updates: list[tuple[int, int, Any]] = []
     present = set(view.ids.tolist())
     base_fields = base.fields
+    chunks: list[bytes] = []
+    previous = 0
     for eid in sorted(current.fields):
         if eid not in present:
             continue
@@ -392,24 +404,38 @@ def _write_fields(current: View, base: View, view: View, schema: FieldCodec) -> 
         have = base_fields.get(eid)
         if have is values or have == values:
             continue
-        for fid, value in sorted(values.items()):
-            if have is None or have.get(fid, _MISSING) != value:
-                updates.append((eid, fid, value))
-    out = ByteWriter().varint(len(updates))
-    previous = 0
-    for eid, fid, value in updates:
-        out.varint(eid - previous).varint(fid)
-        schema.encode_value(out, fid, value)
+        key = (id(have), id(values))
+        entry = shared.get(key) if shared is not None else None
+        if entry is None:
+            changed = [(fid, value) for fid, value in sorted(values.items())
+                       if have is None or have.get(fid, _MISSING) != value]
+            body = ByteWriter()
+            for i, (fid, value) in enumerate(changed):
+                if i:
+                    body.varint(0)                 # the same entity again: id gap 0
+                body.varint(fid)
+                schema.encode_value(body, fid, value)
+            entry = (changed, body.bytes(), have, values)   # holds the dicts: their ids stay theirs
+            if shared is not None:
+                shared[key] = entry
+        changed = entry[0]
+        if not changed:
+            continue
+        chunks.append(_varint(eid - previous))
+        chunks.append(entry[1])
+        updates.extend((eid, fid, value) for fid, value in changed)
         previous = eid
-    return out, updates
+    return _varint(len(updates)) + b"".join(chunks), updates
 
 
 _MISSING = object()
 
 
-def _merge_fields(view: View, base: View, updates: list[tuple[int, int, Any]]) -> dict[int, dict[int, Any]]:
+def _merge_fields(view: View, base: View, updates: list[tuple[int, int, Any]],
+                  current: View | None = None) -> dict[int, dict[int, Any]]:
     """The field values the client holds after the update: the baseline's (dicts shared, never
-    changed in place) of entities still in the view, with the updated entities' dicts copied."""
+    changed in place) of entities still in the view, with the updated entities' dicts copied, or,
+    when one then equals ``current``'s dict, that dict itself (so clients share their baselines)."""
     present = set(view.ids.tolist())
     merged = {eid: values for eid, values in base.fields.items() if eid in present}
     copied: set[int] = set()
@@ -418,6 +444,11 @@ def _merge_fields(view: View, base: View, updates: list[tuple[int, int, Any]]) -
             merged[eid] = dict(merged.get(eid, ()))
             copied.add(eid)
         merged[eid][fid] = value
+    if current is not None:
+        for eid in copied:
+            same = current.fields.get(eid)
+            if same is not None and same == merged[eid]:
+                merged[eid] = same
     return merged
 
 
