@@ -45,9 +45,10 @@ def serve(world: str, host: str = "127.0.0.1", port: int = 7777, tick: float = 6
     async def main() -> None:
         server = NetServer(server_world, authority, config, recorder=recorder)
         if webrtc:
+            from netcode.voice import VoiceRelay
             from netcode.webrtc import WebRTCServer
 
-            server.webrtc = WebRTCServer(server)  # type: ignore[attr-defined]
+            server.webrtc = WebRTCServer(server, voice=VoiceRelay())  # type: ignore[attr-defined]
         bound = await server.start()
         print(f"serving {world} on ws://{host}:{bound} ({tick:g} ticks/s, {snapshot_rate:g} snapshots/s); Ctrl+C stops",
               flush=True)
@@ -106,6 +107,21 @@ class _LoopThread:
         self.thread.join(5)
 
 
+def _voice_source() -> object:
+    """The microphone (push-to-talk sends it), or None (listen only) where there is none;
+    ``$STORM_VOICE_FILE`` names a sound file to talk with instead (a headless bot's voice)."""
+    import os
+
+    from netcode.voice_audio import FileSource, MicrophoneSource, VoiceError
+
+    try:
+        path = os.environ.get("STORM_VOICE_FILE")
+        return FileSource(path) if path else MicrophoneSource()
+    except VoiceError as exc:
+        print(f"voice: {exc}; you can hear others but not talk", flush=True)
+        return None
+
+
 def play_connected(url: str, token: str | None, player: str, mode: str = "auto", size: tuple[int, int] = (1280, 720),
                    frames: int | None = None, interp_delay: float = 0.1, screenshot: str | None = None,
                    profile: str | None = None, webrtc: bool = False) -> int:
@@ -118,7 +134,8 @@ def play_connected(url: str, token: str | None, player: str, mode: str = "auto",
     audio = "openal" if pick_mode(mode) == "window" else "null"
     runtime = create_runtime(open_content(profile), audio=audio)
     client = NetClient(url, token or _authority().issue(player, DEFAULT_PERMISSIONS, ttl=3600), runtime,
-                       profile="game", interp_delay=interp_delay, name="storm play", webrtc=webrtc)
+                       profile="game", interp_delay=interp_delay, name="storm play", webrtc=webrtc,
+                       voice=webrtc, voice_source=_voice_source() if webrtc else None)
     net = _LoopThread()
     try:
         world = net.run(client.connect(), timeout=20)

@@ -22,7 +22,7 @@ import numpy as np
 from netcode import messages as m
 from netcode.replication import Gathered, own_view, view_for
 from netcode.session import Session
-from netcode.snapshot_codec import TransformCache, encode
+from netcode.snapshot_codec import TransformCache, encode, member
 from netcode.spawning import chunk_records, subtree_records
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class SnapshotSender:
         self.cache = TransformCache()
         self._cuts: dict[bytes, Any] = {}
         self._cut_tick = -1
+        self.per_client_ms: list[float] = []   # snapshot work per due client, each snapshot tick (newest 10000)
 
     def update_known(self, session: Session, gathered: Gathered | None, first: bool = False) -> None:
         """Spawn what came into the client's area, despawn what left it; ``first``: the whole map."""
@@ -101,6 +102,13 @@ class SnapshotSender:
         return cut
 
     def send(self, gathered: Gathered, sessions: list[Session]) -> None:
+        start = time.perf_counter()
+        self._send(gathered, sessions)
+        if sessions:
+            self.per_client_ms.append((time.perf_counter() - start) * 1000.0 / len(sessions))
+            del self.per_client_ms[:-10000]
+
+    def _send(self, gathered: Gathered, sessions: list[Session]) -> None:
         server, world = self.server, self.world
         config = server.config
         owner_fids = {fid for fid in (server.replicator.schema.id_of(f.type_name, f.name) for f in server.layout.fields)
@@ -109,7 +117,7 @@ class SnapshotSender:
         webrtc = getattr(server, "webrtc", None)
         for session in sessions:
             self.update_known(session, gathered)
-            ids = session.known[np.isin(session.known, gathered.view.ids)]
+            ids = session.known[member(session.known, gathered.view.ids)]
             view = own_view(self._cut(gathered, ids), session.entity, owner_fids)
             base_tick, previous_tick = session.baselines(world.tick_count)
             priority = None

@@ -57,18 +57,25 @@ def serve(port_out: "multiprocessing.Queue", stats_out: "multiprocessing.Queue",
         port_out.put(await server.start())
         await asyncio.sleep(warmup)
         server.ticker.tick_ms.clear()
+        snapshots = server.ticker.snapshots
+        snapshots.per_client_ms.clear()
+        hits0, misses0 = snapshots.cache.hits, snapshots.cache.misses
         sent = {player: s.bytes_out for player, s in server.sessions.items()}
         start = time.perf_counter()
         await asyncio.sleep(seconds)
         elapsed = time.perf_counter() - start
         ticks = sorted(server.ticker.tick_ms)
+        per_client = sorted(snapshots.per_client_ms)
+        hits, misses = snapshots.cache.hits - hits0, snapshots.cache.misses - misses0
         rates = [(s.bytes_out - sent[p]) / elapsed for p, s in server.sessions.items() if p in sent]
         connected = sum(1 for s in server.sessions.values() if s.connected)
         stats_out.put({"ticks": len(ticks), "tick_p50_ms": round(ticks[len(ticks) // 2], 3) if ticks else None,
                        "tick_p99_ms": round(ticks[min(len(ticks) - 1, int(len(ticks) * 0.99))], 3) if ticks else None,
                        "tick_max_ms": round(ticks[-1], 3) if ticks else None,
                        "connected_at_end": connected, "bytes_per_client_s": round(statistics.mean(rates), 1) if rates else 0,
-                       "ticks_per_s": round(len(ticks) / elapsed, 2)})
+                       "ticks_per_s": round(len(ticks) / elapsed, 2),
+                       "snapshot_ms_per_client_p50": round(per_client[len(per_client) // 2], 3) if per_client else None,
+                       "transform_sections_shared": round(hits / max(1, hits + misses), 3)})
         await server.stop()
 
     asyncio.run(main())
