@@ -62,8 +62,14 @@ class SimulatedBackend:
         return self.state in STARTING
 
     def request_exit(self) -> None:
-        if not self._pending or self._pending[-1] != "exiting":
-            self._pending = [s for s in STOPPING if s not in self.history[-1:]]
+        """Walk down from the current state as a runtime does: ... synchronized, stopping, idle, exiting."""
+        if self._pending and self._pending[-1] == "exiting":
+            return
+        running = ("focused", "visible", "synchronized")
+        below = running[running.index(self.state) + 1:] if self.state in running else ()
+        self._pending = [*below, *(("stopping",) if self.state != "idle" else ()), "idle", "exiting"]
+        if self.state == "idle":
+            self._pending = ["exiting"]
 
     # -- frames ---------------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
