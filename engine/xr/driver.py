@@ -104,6 +104,8 @@ class VRSession:
         self.input = world.system(InputSystem)
         if self.input is not None:
             self.input.add_player(VR_PLAYER, self.source)
+            if getattr(backend, "uses_keyboard", False):
+                self.input.set_source(None)   # the keys drive the simulated headset, not the desktop player
         app.set_view_provider(XRView(self.rig))
         self.stereo = StereoRenderer(app.base, world.node(self.rig.root), backend.eye_size, pbr=pbr)
         self.failure: BaseException | None = None

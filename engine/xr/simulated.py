@@ -48,6 +48,13 @@ class SimulatedBackend:
     def start(self, base: Any) -> None:
         self._base = base
 
+    @property
+    def uses_keyboard(self) -> bool:
+        """Keyboard and mouse drive it (a window, no timeline)."""
+        from panda3d.core import GraphicsWindow
+
+        return self.timeline is None and self._base is not None and isinstance(self._base.win, GraphicsWindow)
+
     # -- states ---------------------------------------------------------------------------------
     def poll(self) -> None:
         """One state change per frame, as a runtime's events arrive."""
