@@ -13,6 +13,7 @@ import pytest
 from panda3d.core import Filename, PNMImage
 
 from tests.screenshots import run_main
+from tests.xvfb import x_display  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "xr"
@@ -150,3 +151,16 @@ def test_smooth_locomotion_darkens_the_edges_of_both_eyes(tmp_path: Path) -> Non
         centre = (eye + 120, 100)
         assert luminance(shots["walking"], *corner) < 0.5 * luminance(shots["still"], *corner)
         assert luminance(shots["walking"], *centre) == pytest.approx(luminance(shots["still"], *centre), abs=0.15)
+
+
+def test_keyboard_and_mouse_drive_the_simulated_headset_in_a_window(x_display: str) -> None:  # noqa: F811
+    from tests.xvfb import child_env
+
+    done = subprocess.run([sys.executable, "-m", "tests.xr_keyboard_child"], cwd=ROOT, env=child_env(x_display),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["pointer_in_window"]
+    assert result["rig_moved"][1] > 1.0 and abs(result["rig_moved"][0]) < 0.2   # W: forward, where the head looks
+    assert result["player_moved"] < 0.05                  # the desktop player does not walk with the same keys
+    assert result["rig_heading"] == pytest.approx(-30.0, abs=0.01)               # E: one snap turn right
