@@ -41,6 +41,7 @@ class Inspector:
         self._body = 0
         self._key: tuple = ()
         self._widgets: dict[int, tuple[str, str, str]] = {}   # item -> (kind, type name, field name)
+        self._entity_items: set[int] = set()  # entity fields (their format shows the entity's name)
         self._version = (-1, -1)
         self.refusal = ""
         # (type name, entity, field values, parent item) -> adds widgets under a component (the plugins' sections)
@@ -195,6 +196,7 @@ class Inspector:
     def _rebuild(self, ids: list[int], common: list[str]) -> None:
         dpg.delete_item(self._body, children_only=True)
         self._widgets.clear()
+        self._entity_items.clear()
         world = self.session.world
         body = self._body
         if not ids:
@@ -335,16 +337,21 @@ class Inspector:
     def _entity_field(self, type_name: str, name: str, value: int, common: dict[str, Any]) -> int:
         """An entity id (with the entity's name), a chooser listing entities, and pick in the view."""
         with dpg.group(horizontal=True):
-            label = (self.session.world.name_of(value) if value and self.session.world.exists(value) else
-                     "(none)" if not value else "(missing)").replace("%", "%%")
             item = dpg.add_drag_int(default_value=value, speed=1.0, clamped=False, min_value=0, max_value=0,
-                                    format="%d  " + label, **dict(common, width=-150))
+                                    format=self._entity_format(value), **dict(common, width=-150))
             self._track(item, "field", type_name, name)
+            self._entity_items.add(item)
             dpg.add_button(label="list", small=True, enabled=common["enabled"], user_data=(type_name, name),
                            callback=lambda s, a, u: self.choosers.choose_entity(*u))
             dpg.add_button(label="pick", small=True, enabled=common["enabled"], user_data=(type_name, name),
                            callback=lambda s, a, u: self.choosers.pick_in_view(*u))
         return item
+
+    def _entity_format(self, value: int) -> str:
+        """The id followed by the entity's name ((none), (missing))."""
+        world = self.session.world
+        label = world.name_of(value) if value and world.exists(value) else "(none)" if not value else "(missing)"
+        return "%d  " + label.replace("%", "%%")
 
     def _update_values(self, ids: list[int]) -> None:
         if not ids:
@@ -372,6 +379,8 @@ class Inspector:
                 elif isinstance(value, tuple):
                     value = list(value)
             dpg.set_value(item, value)
+            if item in self._entity_items:
+                dpg.configure_item(item, format=self._entity_format(int(value)))
 
 
 def _to_255(colour: Any) -> list[float]:

@@ -75,6 +75,12 @@ def texts_under(item: Any) -> list[str]:
     return found
 
 
+def dpg_format(item: int) -> str:
+    import dearpygui.dearpygui as dpg
+
+    return str(dpg.get_item_configuration(item).get("format", ""))
+
+
 def wait_for(ed: Any, condition: Any, most_s: float = 15.0) -> bool:
     deadline = time.monotonic() + most_s
     while time.monotonic() < deadline:
@@ -205,6 +211,8 @@ def flows(folder: Path) -> dict[str, Any]:
         out["picking_busy"] = ed.app.controller.taker is not None
         ed.click(*ed.view_point((0.0, 2.0, 0.5)))  # the red box
         out["camera_target"] = world.get(1, world.registry.get("Camera")).target
+        ed.settle()
+        out["target_shown"] = [dpg_format(item) for item in inspector._entity_items]
         out["selected_after_pick"] = ed.selected
         inspector.choosers.choose_entity("Camera", "target")
         inspector.choosers.picker.pick(5)

@@ -96,6 +96,7 @@ def test_pickers_list_the_fields_kind_and_pick_in_the_viewport(flows: dict[str, 
     assert "testpack:sounds/click.wav" in choices and all(c.endswith(".wav") for c in choices)
     assert flows["picking_busy"]
     assert flows["camera_target"] == 12  # the red box clicked in the view
+    assert flows["target_shown"] == ["%d  Red box"]  # the field names the entity
     assert flows["selected_after_pick"] == [1]  # the click named the target; the selection stayed
     assert flows["camera_target_listed"] == 5  # chosen from the entity list
 
