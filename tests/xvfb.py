@@ -25,7 +25,9 @@ def start_xvfb(screen: str = "640x480x24") -> tuple[subprocess.Popen[bytes], str
         pytest.fail("Xvfb is not installed: run `sudo apt-get install -y xvfb xauth` "
                     "(./storm installs it when run as root)")
     read_fd, write_fd = os.pipe()
-    server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
+    # -noreset: an X server restarts when its last client leaves, resetting a connection made just then
+    server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp",
+                               "-noreset"],
                               pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     with os.fdopen(read_fd) as ready:
