@@ -54,9 +54,20 @@ def quaternion(x: float, y: float, z: float) -> tuple[float, float, float, float
     return (x, y, z, math.sqrt(max(0.0, 1.0 - (x * x + y * y + z * z))))
 
 
+_new, _set, _UUID, _UNKNOWN = object.__new__, object.__setattr__, uuid.UUID, uuid.SafeUUID.unknown
+
+
+def fast_uuid(raw: bytes) -> uuid.UUID:
+    """``uuid.UUID(bytes=raw)`` for a 16-byte string, without its argument checks (three times faster)."""
+    value = _new(_UUID)
+    _set(value, "int", int.from_bytes(raw, "big"))
+    _set(value, "is_safe", _UNKNOWN)
+    return value
+
+
 def _converter(kind: str) -> Callable[[tuple[Any, ...]], Any] | None:
     if kind == "LLUUID":
-        return lambda v: uuid.UUID(bytes=v[0])
+        return lambda v: fast_uuid(v[0])
     if kind == "BOOL":
         return lambda v: bool(v[0])
     if kind == "IPPORT":
@@ -73,7 +84,7 @@ def _converter(kind: str) -> Callable[[tuple[Any, ...]], Any] | None:
 class _Run:
     """Consecutive fixed-size fields read (and written) by one Struct."""
 
-    __slots__ = ("struct", "names", "spans", "converters", "kinds")
+    __slots__ = ("struct", "names", "spans", "converters", "kinds", "plain_names", "plain_items", "converted")
 
     def __init__(self, fields: list[Any]) -> None:
         self.struct = struct.Struct("<" + "".join(_FORMATS.get(f.kind, f"{f.size}s") for f in fields))
@@ -86,6 +97,12 @@ class _Run:
             at += n
         self.spans = tuple(spans)
         self.converters = tuple(_converter(f.kind) for f in fields)
+        # plain fields (one struct item, no conversion) are zipped into the dict in one go
+        plain = [(name, a) for name, (a, b), convert in zip(self.names, self.spans, self.converters) if convert is None]
+        self.plain_names = tuple(name for name, _ in plain)
+        self.plain_items = tuple(a for _, a in plain)
+        self.converted = tuple((name, a, b, convert) for name, (a, b), convert
+                               in zip(self.names, self.spans, self.converters) if convert is not None)
 
 
 @dataclass(frozen=True)
@@ -165,9 +182,43 @@ class MessageCodec:
             blocks[block.name] = items
         return Message(layout.name, blocks)
 
-    @staticmethod
-    def _decode_block(message: str, compiled: _CompiledBlock, data: bytes, pos: int,
+    @classmethod
+    def _decode_block(cls, message: str, compiled: _CompiledBlock, data: bytes, pos: int,
                       end: int) -> tuple[dict[str, Any], int]:
+        """The fast path: no checks inside (a short body raises in struct or indexing, or ends
+        past ``end``); then the checked path names what was wrong."""
+        start = pos
+        values: dict[str, Any] = {}
+        try:
+            for step in compiled.steps:
+                if step.__class__ is _Run:
+                    raw = step.struct.unpack_from(data, pos)
+                    pos += step.struct.size
+                    if len(step.plain_items) == len(raw):
+                        values.update(zip(step.plain_names, raw))
+                    else:
+                        values.update(zip(step.plain_names, [raw[a] for a in step.plain_items]))
+                    for name, a, b, convert in step.converted:
+                        values[name] = convert(raw[a:b])
+                else:
+                    name, prefix = step
+                    if prefix == 1:
+                        length = data[pos]
+                        pos += 1
+                    else:
+                        length = data[pos] | (data[pos + 1] << 8)
+                        pos += 2
+                    values[name] = data[pos:pos + length]
+                    pos += length
+        except (struct.error, IndexError):
+            pos = end + 1
+        if pos <= end:
+            return values, pos
+        return cls._decode_checked(message, compiled, data, start, end)
+
+    @staticmethod
+    def _decode_checked(message: str, compiled: _CompiledBlock, data: bytes, pos: int,
+                        end: int) -> tuple[dict[str, Any], int]:
         values: dict[str, Any] = {}
         for step in compiled.steps:
             if type(step) is _Run:
@@ -177,8 +228,12 @@ class MessageCodec:
                                       f"{end - pos} are left")
                 raw = step.struct.unpack_from(data, pos)
                 pos += size
-                for name, (a, b), convert in zip(step.names, step.spans, step.converters):
-                    values[name] = raw[a] if convert is None else convert(raw[a:b])
+                if len(step.plain_items) == len(raw):
+                    values.update(zip(step.plain_names, raw))
+                else:
+                    values.update(zip(step.plain_names, [raw[a] for a in step.plain_items]))
+                for name, a, b, convert in step.converted:
+                    values[name] = convert(raw[a:b])
             else:
                 name, prefix = step
                 if pos + prefix > end:

@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from netcode.opensim.messages import fast_uuid
+
 PCODE_PRIM, PCODE_AVATAR, PCODE_GRASS, PCODE_NEW_TREE, PCODE_TREE = 9, 47, 95, 111, 255
 _F3 = struct.Struct("<3f")
 _TERSE_Q = struct.Struct("<13H")
@@ -58,7 +60,8 @@ class TerseUpdate:
 
 
 def _finite(values: tuple[float, ...], what: str) -> tuple[float, ...]:
-    if not all(math.isfinite(v) and abs(v) < 1e7 for v in values):
+    x, y, z = values        # comparisons with NaN are false, so NaN and infinities are refused here
+    if not (-1e7 < x < 1e7 and -1e7 < y < 1e7 and -1e7 < z < 1e7):
         raise ObjectError(f"{what}: expected finite numbers, got {values}")
     return values
 
@@ -75,7 +78,7 @@ def texture_color(entry: bytes) -> tuple[uuid.UUID | None, tuple[float, float, f
     """The default face's texture id and colour from a TextureEntry (colours are stored inverted)."""
     if len(entry) < 16:
         return None, (1.0, 1.0, 1.0, 1.0)
-    texture = uuid.UUID(bytes=bytes(entry[:16]))
+    texture = fast_uuid(bytes(entry[:16]))
     pos = 16
     for _ in range(64):                        # per-face texture exceptions: a face mask, then an id
         mask, pos = _face_mask(entry, pos)
@@ -214,7 +217,7 @@ def from_compressed(data: bytes) -> ObjectState:
             "PathTwistBegin", "PathRadiusOffset", "PathTaperX", "PathTaperY", "PathRevolutions", "PathSkew")
     shape_values = dict(zip(keys, shape[1:14]))
     shape_values.update(ProfileBegin=shape[15], ProfileEnd=shape[16], ProfileHollow=shape[17])
-    state = ObjectState(local_id, uuid.UUID(bytes=full_id), pcode, parent, position, rotation, scale,  # type: ignore[arg-type]
+    state = ObjectState(local_id, fast_uuid(full_id), pcode, parent, position, rotation, scale,  # type: ignore[arg-type]
                         shape[0], shape[14], shape_values, color, texture,
                         text=text.decode("utf-8", "replace")[:255])
     if state.is_avatar:

@@ -40,25 +40,25 @@ class Packet:
     acks: list[int] = field(default_factory=list)
 
 
+_ZEROS = [bytes(n) for n in range(256)]
+
+
 def zero_decode(data: bytes, start: int = 0, end: int | None = None, budget: int = MAX_BODY) -> bytes:
-    """Expand a zero-coded span; raises PacketError past ``budget`` bytes or on a dangling 0x00."""
-    end = len(data) if end is None else end
-    out = bytearray()
-    pos = start
-    while True:
-        zero = data.find(b"\0", pos, end)
-        if zero < 0:
-            out += data[pos:end]
-            if len(out) > budget:
-                raise PacketError(f"zero-coding expands past {budget} bytes")
-            return bytes(out)
-        out += data[pos:zero]
-        if zero + 1 >= end:
-            raise PacketError("zero-coding ends with 0x00 and no run length")
-        out += bytes(data[zero + 1])
-        if len(out) > budget:
+    """Expand a zero-coded span; raises PacketError past ``budget`` bytes, on a dangling 0x00 or on
+    a run length of 0 (no encoder writes one)."""
+    span = data[start:end]
+    parts = span.split(b"\0")
+    rest = parts[1:]
+    if not rest:
+        if len(span) > budget:
             raise PacketError(f"zero-coding expands past {budget} bytes")
-        pos = zero + 2
+        return span
+    if not all(rest):
+        raise PacketError("zero-coding has 0x00 with no run length (or a run of 0)")
+    if len(span) + 253 * len(rest) > budget and len(span) - 2 * len(rest) + sum([p[0] for p in rest]) > budget:
+        raise PacketError(f"zero-coding expands past {budget} bytes")
+    zeros = _ZEROS
+    return parts[0] + b"".join([zeros[p[0]] + p[1:] for p in rest])
 
 
 def zero_encode(body: bytes) -> bytes:
