@@ -19,3 +19,5 @@ for size in 1280x720 1920x1080; do
 done
 # VR: a stereo frame (both eyes 2064x2208, simulated backend) against a mono frame of the same size
 python3 -m tools.bench.xr --eye-size 2064x2208 --frames 120 --warmup 20 2> "$OUT/bench_xr.log" | tail -n1 | tee "$OUT/bench_xr.json"
+# OpenSimulator client: one frame of a region of 1,000 prims (no OpenSimulator there: --no-server)
+python3 -m tools.bench.opensim --no-server --size 1280x720 --frames 300 --warmup 60 2> "$OUT/bench_opensim.log" | tail -n1 | tee "$OUT/bench_opensim.json"
