@@ -90,6 +90,7 @@ class ServerTick:
         self._queues: dict[int, asyncio.Queue] = {}
         self.snapshot_every = max(1, round(server.config.tick_rate / server.config.snapshot_rate))
         self.tick_ms: list[float] = []
+        self.tick_cpu_ms: list[float] = []
         self.snapshots = SnapshotSender(self)
 
     # -- joining and leaving ----------------------------------------------------------------------
@@ -275,7 +276,7 @@ class ServerTick:
 
     # -- the tick ---------------------------------------------------------------------------------
     def tick(self) -> None:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         server, world = self.server, self.world
         recorder = server.recorder
         for session in server.sessions.values():
@@ -300,7 +301,8 @@ class ServerTick:
         if recorder is not None:
             recorder.tick(world)
         self.tick_ms.append((time.perf_counter() - start) * 1000.0)
-        del self.tick_ms[:-10000]
+        self.tick_cpu_ms.append((time.thread_time() - cpu) * 1000.0)   # without time lost to other processes
+        del self.tick_ms[:-10000], self.tick_cpu_ms[:-10000]
 
     def _housekeeping(self) -> None:
         now = time.monotonic()

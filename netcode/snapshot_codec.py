@@ -204,10 +204,13 @@ def encode(current: View, baseline: View | None, spec: TransformSpec, schema: Fi
 def _with_fields(current: View, base: View, bits: bytes, tview: View, sent: int, schema: FieldCodec,
                  shared: dict | None = None) -> Encoded:
     view = View(tview.ids, tview.pos, tview.largest, tview.parts)
-    fields_out, updates = _write_fields(current, base, view, schema, shared)
-    view.fields = _merge_fields(view, base, updates, current)
+    present = set(view.ids.tolist())
+    fields_out, count, results = _write_fields(current, base, present, schema, shared)
+    merged = {eid: values for eid, values in base.fields.items() if eid in present}
+    merged.update(results)
+    view.fields = merged
     payload = ByteWriter().varint(len(bits)).raw(bits).raw(fields_out).bytes()
-    return Encoded(payload, view, sent, len(updates))
+    return Encoded(payload, view, sent, count)
 
 
 def _encode_transforms(current: View, base: View, baseline: View | None, spec: TransformSpec,
@@ -370,22 +373,26 @@ def _varint(value: int) -> bytes:
     return ByteWriter().varint(value).bytes()
 
 
-def _write_fields(current: View, base: View, view: View, schema: FieldCodec,
-                  shared: dict | None = None) -> tuple[bytes, list[tuple[int, int, Any]]]:
-    """Field values of entities the client will hold that differ from what it has. Per entity
-    the bytes after its id gap depend only on (what it has, what it gets): with ``shared`` (a
-    per-tick dict) they are worked out once for every client holding the same dicts."""
-    updates: list[tuple[int, int, Any]] = []
-    present = set(view.ids.tolist())
+def _write_fields(current: View, base: View, present: set[int], schema: FieldCodec,
+                  shared: dict | None = None) -> tuple[bytes, int, dict[int, dict[int, Any]]]:
+    """Field values of entities the client will hold (``present``) that differ from what it has:
+    the section's bytes, the number of updates, and per updated entity the dict it then holds
+    (the current one itself whenever the two are equal, so that clients share baselines). Per
+    entity the bytes after its id gap depend only on (what it has, what it gets): with ``shared``
+    (a per-tick dict) they are worked out once for every client holding the same dicts."""
     base_fields = base.fields
     chunks: list[bytes] = []
-    previous = 0
+    results: dict[int, dict[int, Any]] = {}
+    count = previous = 0
     for eid in sorted(current.fields):
         if eid not in present:
             continue
         values = current.fields[eid]
         have = base_fields.get(eid)
-        if have is values or have == values:
+        if have is values:
+            continue
+        if have == values:
+            results[eid] = values
             continue
         key = (id(have), id(values))
         entry = shared.get(key) if shared is not None else None
@@ -398,27 +405,26 @@ def _write_fields(current: View, base: View, view: View, schema: FieldCodec,
                     body.varint(0)                 # the same entity again: id gap 0
                 body.varint(fid)
                 schema.encode_value(body, fid, value)
-            entry = (changed, body.bytes(), have, values)   # holds the dicts: their ids stay theirs
+            held = values if have is None or have.keys() <= values.keys() else {**have, **dict(changed)}
+            entry = (len(changed), body.bytes(), held, have, values)   # holds the dicts: their ids stay theirs
             if shared is not None:
                 shared[key] = entry
-        changed = entry[0]
-        if not changed:
+        if not entry[0]:
             continue
         chunks.append(_varint(eid - previous))
         chunks.append(entry[1])
-        updates.extend((eid, fid, value) for fid, value in changed)
+        results[eid] = entry[2]
+        count += entry[0]
         previous = eid
-    return _varint(len(updates)) + b"".join(chunks), updates
+    return _varint(count) + b"".join(chunks), count, results
 
 
 _MISSING = object()
 
 
-def _merge_fields(view: View, base: View, updates: list[tuple[int, int, Any]],
-                  current: View | None = None) -> dict[int, dict[int, Any]]:
-    """The field values the client holds after the update: the baseline's (dicts shared, never
-    changed in place) of entities still in the view, with the updated entities' dicts copied, or,
-    when one then equals ``current``'s dict, that dict itself (so clients share their baselines)."""
+def _merge_fields(view: View, base: View, updates: list[tuple[int, int, Any]]) -> dict[int, dict[int, Any]]:
+    """The field values a client holds after decoding: the baseline's (dicts shared, never changed
+    in place) of entities still in the view, with the updated entities' dicts copied."""
     present = set(view.ids.tolist())
     merged = {eid: values for eid, values in base.fields.items() if eid in present}
     copied: set[int] = set()
@@ -427,11 +433,6 @@ def _merge_fields(view: View, base: View, updates: list[tuple[int, int, Any]],
             merged[eid] = dict(merged.get(eid, ()))
             copied.add(eid)
         merged[eid][fid] = value
-    if current is not None:
-        for eid in copied:
-            same = current.fields.get(eid)
-            if same is not None and same == merged[eid]:
-                merged[eid] = same
     return merged
 
 

@@ -17,6 +17,7 @@ def test_the_multiplayer_example_runs() -> None:
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "bob's chat: [('ann', 'hello bob')]" in done.stdout
+    assert "loudest at 440 Hz" in done.stdout          # the voice example: ann's tone reached bob
 
 
 def test_the_protocol_doc_covers_every_message_kind() -> None:

@@ -57,6 +57,8 @@ def serve(port_out: "multiprocessing.Queue", stats_out: "multiprocessing.Queue",
         port_out.put(await server.start())
         await asyncio.sleep(warmup)
         server.ticker.tick_ms.clear()
+        server.ticker.tick_cpu_ms.clear()
+        cpu_ms = server.ticker.tick_cpu_ms          # CPU time of the tick: what other processes take is left out
         snapshots = server.ticker.snapshots
         snapshots.per_client_ms.clear()
         hits0, misses0 = snapshots.cache.hits, snapshots.cache.misses
@@ -72,6 +74,8 @@ def serve(port_out: "multiprocessing.Queue", stats_out: "multiprocessing.Queue",
         stats_out.put({"ticks": len(ticks), "tick_p50_ms": round(ticks[len(ticks) // 2], 3) if ticks else None,
                        "tick_p99_ms": round(ticks[min(len(ticks) - 1, int(len(ticks) * 0.99))], 3) if ticks else None,
                        "tick_max_ms": round(ticks[-1], 3) if ticks else None,
+                       "tick_cpu_p50_ms": round(sorted(cpu_ms)[len(cpu_ms) // 2], 3) if cpu_ms else None,
+                       "tick_cpu_p99_ms": round(sorted(cpu_ms)[min(len(cpu_ms) - 1, int(len(cpu_ms) * 0.99))], 3) if cpu_ms else None,
                        "connected_at_end": connected, "bytes_per_client_s": round(statistics.mean(rates), 1) if rates else 0,
                        "ticks_per_s": round(len(ticks) / elapsed, 2),
                        "snapshot_ms_per_client_p50": round(per_client[len(per_client) // 2], 3) if per_client else None,
