@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable
 
 import dearpygui.dearpygui as dpg
@@ -35,6 +36,7 @@ SHOWN = 300
 ICON = 36
 LIST_MIN_HEIGHT = 128  # the list keeps at least this height; a short panel scrolls instead
 BELOW_LIST = 104       # the preview and the make-prefab header under the list
+MAX_TEXTURES = 2 * SHOWN  # icons kept in memory (96x96 float RGBA: 147 kB each); the oldest go first
 THUMBNAIL_BUDGET_S = 0.05  # drawing thumbnails takes at most this much of a frame (one at least)
 KIND_COLOURS = {"prefab": (0.3, 0.45, 0.85), "sound": (0.3, 0.7, 0.4), "image": (0.75, 0.6, 0.25),
                 "world": (0.55, 0.4, 0.7), "model": (0.4, 0.4, 0.45)}
@@ -54,7 +56,7 @@ class AssetBrowser:
         self.preview_text = ""
         self.thumbnails = ThumbnailCache(session.runtime.assets, session.renderer)
         self.sounds = SoundPreview(session.runtime.content, audio or session.runtime.audio)
-        self.textures: dict[str, int] = {}  # asset id -> its icon texture
+        self.textures: OrderedDict[str, int] = OrderedDict()  # asset id -> its icon texture, oldest first
         self._pending: list[str] = []
         self._rows: list[tuple[int, int, int]] = []  # (group, image, selectable) pool
         self._folder_pool: list[int] = []
@@ -147,6 +149,7 @@ class AssetBrowser:
         for group, _image, _row in self._rows[len(self._shown):]:
             dpg.configure_item(group, show=False)
         self._pending = [a.id for a in self._shown if a.kind in ("model", "image") and a.id not in self.textures]
+        self._forget_old_textures()
         more = f" (first {SHOWN} shown)" if len(found) > SHOWN else ""
         dpg.set_value("storm_assets_info", f"{len(found)} assets in {self.folder or 'every pack'}{more}")
 
@@ -213,9 +216,28 @@ class AssetBrowser:
             self.textures[asset_id] = self._kind_icons.get(kind, self._kind_icons["model"])
             return
         self.textures[asset_id] = texture
+        self._forget_old_textures()
         for _group, image, row in self._rows:
             if dpg.get_item_user_data(row) == asset_id:
                 dpg.configure_item(image, texture_tag=texture)
+
+    def _forget_old_textures(self) -> None:
+        """Keep at most MAX_TEXTURES icons: the oldest not shown now are deleted (their rows, if
+        any, fall back to the kind's icon until shown again)."""
+        shown = {a.id for a in self._shown}
+        kind_icons = set(self._kind_icons.values())
+        for asset_id in list(self.textures):
+            if len(self.textures) <= MAX_TEXTURES:
+                break
+            if asset_id in shown:
+                continue
+            texture = self.textures.pop(asset_id)
+            if texture in kind_icons:
+                continue
+            for _group, image, _row in self._rows:
+                if dpg.get_item_configuration(image).get("texture_tag") == texture:
+                    dpg.configure_item(image, texture_tag=self._kind_icons["model"])
+            dpg.delete_item(texture)
 
     def _follow_drag(self) -> bool:
         """A press on a row that is let go over the 3D view places the row's asset there."""
@@ -224,6 +246,7 @@ class AssetBrowser:
             for _group, _image, row in self._rows:
                 if dpg.is_item_shown(row) and dpg.is_item_active(row):
                     self._drag = dpg.get_item_user_data(row) or ""
+                    self.session.message = f"drop {self._drag.rsplit('/', 1)[-1]} in the 3D view to place it"
                     break
             return bool(self._drag)
         if down or not self._drag:

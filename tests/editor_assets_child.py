@@ -127,6 +127,16 @@ def flows(folder: Path, second: bool) -> dict[str, Any]:
                               list(dpg.get_item_rect_size(ed.app.windows["assets"]))]
         out["rows"] = [[list(dpg.get_item_rect_min(i)), dpg.get_item_user_data(r)]
                        for g, i, r in browser._rows if dpg.is_item_shown(g)]
+        # icons in memory stay bounded: the oldest not shown are deleted
+        import editor.asset_browser as asset_browser
+
+        asset_browser.MAX_TEXTURES = 1
+        dpg.set_value("storm_assets_kind", "all")
+        browser.choose_folder("testpack/images")
+        settle_thumbnails(ed)
+        out["icons_kept"] = sorted(browser.textures)
+        out["icon_rows"] = [dpg.get_item_user_data(r) for g, _i, r in browser._rows if dpg.is_item_shown(g)]
+        ed.step(3)  # drawing after the deletion goes on
     return out
 
 

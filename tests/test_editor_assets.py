@@ -137,3 +137,9 @@ def test_the_thumbnail_cache_stays_within_its_bounds(tmp_path: Path) -> None:
         os.utime(path, (1000 + i, 1000 + i))  # written one after the other
     kept = sorted(p.name for p in tmp_path.glob("??/*.png"))
     assert len(kept) == 3 and kept[-1].startswith("0" * 63 + "5")  # the newest stay
+
+
+def test_icons_in_memory_stay_bounded(runs: dict[str, Any]) -> None:
+    first = runs["first"]
+    assert first["icon_rows"] == ["testpack:images/checker.png"]
+    assert first["icons_kept"] == ["testpack:images/checker.png"]  # the models' icons (not shown) were let go
