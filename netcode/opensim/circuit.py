@@ -59,6 +59,7 @@ class Circuit(asyncio.DatagramProtocol):
         self._unacked: OrderedDict[int, list[Any]] = OrderedDict()    # seq -> [datagram body packet, sent at, tries]
         self._pending_acks: OrderedDict[int, None] = OrderedDict()
         self._seen: OrderedDict[int, None] = OrderedDict()
+        self._recently_acked: OrderedDict[int, None] = OrderedDict()
         self._window = (0.0, 0, 0)          # second start, packets, malformed
         self._logged: Counter[str] = Counter()
         self._timer: asyncio.Task[None] | None = None
@@ -226,7 +227,13 @@ class Circuit(asyncio.DatagramProtocol):
                        f"(last: {reason})")
 
     def _acked(self, seq: int) -> None:
-        if self._unacked.pop(seq, None) is None:
+        if self._unacked.pop(seq, None) is not None:
+            self._recently_acked[seq] = None
+            if len(self._recently_acked) > 256:
+                self._recently_acked.popitem(last=False)
+        elif seq in self._recently_acked:
+            self.stats["duplicate_acks"] += 1         # a resend crossed its ack: both get acked
+        else:
             self.stats["stray_acks"] += 1
             self._note("stray-ack", f"an ack for packet {seq}, which is not waiting for one; ignored")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-from panda3d.core import PNMImage
+from panda3d.core import Filename, Texture
 
 from engine.core.edit_commands import CreateEntity, DestroyEntity, SetFields, SetTransform
 from engine.core.system import ORDER_INPUT, System
@@ -103,16 +103,16 @@ class RegionTerrain:
         self.built_at = time.monotonic()
 
     def _write(self, normalised: np.ndarray) -> None:
+        """A 16-bit grey PNG, written in one copy through a Texture (a Texture's RAM image runs
+        bottom to top, so row 0, the region's y = 0, is the image's bottom row: its -Y edge)."""
         rows, cols = normalised.shape
-        image = PNMImage(cols, rows, 1, 65535)
-        flipped = np.rint(normalised[::-1] * 65535).astype(np.int64)   # image row 0 is the +Y edge
-        for y in range(rows):
-            row = flipped[y]
-            for x in range(cols):
-                image.setGrayVal(x, y, int(row[x]))
+        texture = Texture("region heights")
+        texture.setup2dTexture(cols, rows, Texture.T_unsigned_short, Texture.F_luminance)
+        texture.setRamImage(np.rint(normalised * 65535).astype("<u2").tobytes())
         path = self.root / "terrain" / "height.png"
         temporary = path.with_suffix(".tmp.png")
-        image.write(str(temporary))
+        if not texture.write(Filename.fromOsSpecific(str(temporary))):
+            raise OSError(f"could not write {temporary}")
         temporary.replace(path)
 
     def set_water(self, height: float) -> None:
@@ -252,9 +252,12 @@ class RegionSession:
 
     def _chat(self, message: Message) -> None:
         data = message.block("ChatData")
-        self.chat.append(ChatLine(bytes(data["FromName"]).rstrip(b"\0").decode("utf-8", "replace")[:100],
-                                  bytes(data["Message"]).rstrip(b"\0").decode("utf-8", "replace")[:1024],
-                                  data["ChatType"], data["SourceType"], str(data["SourceID"])))
+        line = ChatLine(bytes(data["FromName"]).rstrip(b"\0").decode("utf-8", "replace")[:100],
+                        bytes(data["Message"]).rstrip(b"\0").decode("utf-8", "replace")[:1024],
+                        data["ChatType"], data["SourceType"], str(data["SourceID"]))
+        self.chat.append(line)
+        if line.message and line.chat_type in (0, 1, 2):           # whisper, say, shout (not typing starts)
+            log.info("[chat] %s: %s", line.from_name, line.message)
 
     _handlers: dict[str, Callable[["RegionSession", Message], None]] = {
         "RegionHandshake": _region_handshake, "AgentMovementComplete": _movement_complete,
