@@ -37,6 +37,7 @@ def make_pack(folder: Path) -> Path:
     (pack / "models/broken.gltf").write_text('{"asset": {"version": "2.0"}, "meshes": [7]}', encoding="utf-8")
     shutil.copy(ROOT / "content/base/sounds/click.wav", pack / "sounds/click.wav")
     shutil.copy(ROOT / "content/base/prefabs/pillar_lamp.prefab.json", pack / "prefabs/lamp.prefab.json")
+    (pack / "prefabs/broken.prefab.json").write_text('{"storm_prefab": 3, "entities": [{"key": 5}]}', encoding="utf-8")
     from panda3d.core import Filename, PNMImage
 
     image = PNMImage(32, 16, 3)

@@ -229,6 +229,12 @@ def flows(folder: Path) -> dict[str, Any]:
         ed.answer("Cancel")
         out["still_the_world"] = session.document.path == world_path.resolve()
         ed.save()
+        browser.edit_prefab("testpack:prefabs/broken.prefab.json")  # a broken prefab: its error, nothing else
+        ed.settle()
+        out["broken_prefab"] = {"title": ed.dialog.title if ed.dialog else "", "text": ed.dialog.text if ed.dialog else "",
+                                "still_the_world": session.document.path == world_path.resolve()}
+        if ed.dialog is not None:
+            ed.answer(ed.dialog.buttons[0][0])
         browser.edit_prefab("testpack:prefabs/lamp.prefab.json")
         ed.settle()
         out["edit_button"] = dpg.get_item_label("storm_assets_edit_prefab")

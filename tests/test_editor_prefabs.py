@@ -147,3 +147,9 @@ def test_refused_prefab_requests_say_why_and_change_nothing(flows: dict[str, Any
     assert "folder pack" in refusals["no pack"] and "testpack" in refusals["no pack"]
     assert refusals["sound placed"] == "0" and "only models and prefabs" in refusals["sound said"]
     assert flows["entities_unchanged"]
+
+
+def test_a_broken_prefab_opened_on_its_own_shows_its_error(flows: dict[str, Any]) -> None:
+    broken = flows["broken_prefab"]
+    assert broken["title"] == "Could not open the prefab" and broken["still_the_world"]
+    assert "broken.prefab.json" in broken["text"] and "entities[0].key" in broken["text"]
