@@ -58,6 +58,8 @@ def test_push_to_talk_tone_reaches_the_other_player_and_nothing_while_the_key_is
             assert np.abs(pcm).max() > 1000                           # sound, not silence
             assert abs(dominant_frequency(pcm) - 440.0) < 10.0
             assert ann.voice.received_frames == 0                     # nobody hears themselves
+            assert server.webrtc.voice.listeners["bob"].encoder.bitrate == 24000   # the per-client cap
+            assert VoiceRelay(bitrate_cap=12000).listen("eve", bitrate=64000).encoder.bitrate == 12000
             keys.hold(PUSH_TO_TALK, False)
             assert await quiet_for([ann, bob], bob, 60) == 0          # key up again: nothing more arrives
             await ann.close()
