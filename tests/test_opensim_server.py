@@ -49,6 +49,9 @@ def region(opensim_server: OpenSimServer) -> OpenSimServer:  # noqa: F811
 
 @pytest.fixture
 def visitor(region: OpenSimServer) -> Iterator[Visit]:
+    """Test User in the region (after the region released any earlier visit of theirs: a login
+    while the old agent is still being removed loses its circuit to that removal)."""
+    assert gone(region, FIRST, LAST), "an earlier visit was not released"
     trip = Visit.start(region.login_uri, FIRST, LAST, PASSWORD, create_runtime(), profile="server")
     assert trip.tick_until(lambda: trip.session.mirror.local_avatar != 0 and trip.session.heights.complete, 30), \
         f"no avatar or terrain after 30 s: {dict(trip.session.counts)}"
@@ -125,7 +128,8 @@ def test_walking_by_input_actions_moves_the_avatar_where_the_server_says(region:
     visitor.world.system(InputSystem).set_source(source)
     heading = visitor.session.controls.forward()
     source.set_vector("move", (0.0, 1.0))
-    assert visitor.tick_until(lambda: math.dist(visitor.session.position[:2], start[:2]) > 4.0, 15)
+    assert visitor.tick_until(lambda: math.dist(visitor.session.position[:2], start[:2]) > 4.0, 15), \
+        f"from {start} facing {heading}: at {visitor.session.position}, {dict(visitor.circuit.stats)}"
     source.clear()
     visitor.tick_until(lambda: False, 1.5)             # let the avatar stop and its last update arrive
     reported = where(region, FIRST, LAST)

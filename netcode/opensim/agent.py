@@ -41,7 +41,7 @@ def controls_from_actions(controls: AgentControls, move: tuple[float, float], tu
     flags = 0
     x, y = move
     if y > 0.3:
-        flags |= 0
+        flags |= AT_POS
     elif y < -0.3:
         flags |= AT_NEG
     if x > 0.3:
