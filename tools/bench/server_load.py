@@ -12,6 +12,10 @@ Usage::
 
 stdout: one JSON line per client count, the last line the summary (keys ``clients``,
 ``tick_p99_ms``, ``bytes_per_client_s`` for the largest count, and ``runs`` with all of them).
+Each run also has ``tick_cpu_p50_ms`` / ``tick_cpu_p99_ms`` (the tick thread's CPU time: on a
+shared machine wall times include other processes), ``snapshot_ms_per_client_p50`` (CPU time of
+the snapshot step per client due) and ``transform_sections_shared`` (how many clients' transform
+sections were reused from another client's with the same baseline).
 """
 from __future__ import annotations
 
