@@ -5,7 +5,11 @@ is, chat echoed, a second client seeing the first's avatar, logout releasing the
 from __future__ import annotations
 
 import math
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Iterator
@@ -21,7 +25,7 @@ from engine.terrain.components import Terrain
 from netcode.opensim.login import LoginError, login
 from netcode.opensim.region_world import RegionObject
 from netcode.opensim.visit import Visit
-from tests.opensim_helpers import FIRST, LAST, PASSWORD, OpenSimServer, opensim_build, opensim_server  # noqa: F401
+from tests.opensim_helpers import FIRST, LAST, PASSWORD, ROOT, OpenSimServer, opensim_build, opensim_server  # noqa: F401
 
 SECOND = ("Second", "Visitor", "pass2")
 USERS = re.compile(r"Root agents in region \S+: (\d+)")
@@ -165,3 +169,41 @@ def test_logout_releases_the_agent(region: OpenSimServer) -> None:
     assert where(region, FIRST, LAST) is not None
     assert trip.close() is True, f"no LogoutReply: {trip.circuit.closed_reason}"
     assert gone(region, FIRST, LAST), "the server still lists the agent after logout"
+
+
+def test_flying_by_input_actions_rises_where_the_server_says(region: OpenSimServer, visitor: Visit) -> None:
+    start = where(region, FIRST, LAST)
+    assert start is not None
+    source = DirectActionSource()
+    visitor.world.system(InputSystem).set_source(source)
+    source.hold("jump")                       # pressed: fly; held while flying: rise
+    assert visitor.tick_until(lambda: visitor.session.position[2] > start[2] + 4.0, 15), \
+        f"from {start}: at {visitor.session.position}, controls {visitor.session.controls}"
+    assert visitor.session.controls.flying
+    source.clear()
+    visitor.tick_until(lambda: False, 1.0)
+    reported = where(region, FIRST, LAST)
+    assert reported is not None and reported[2] > start[2] + 4.0
+
+
+def test_storm_visit_logs_in_and_logs_out_on_ctrl_c(region: OpenSimServer) -> None:
+    assert gone(region, FIRST, LAST), "an earlier visit was not released"
+    env = dict(os.environ, STORM_OPENSIM_PASSWORD=PASSWORD, PYTHONUNBUFFERED="1")
+    command = [sys.executable, "main.py", "visit", region.login_uri, "--first", FIRST, "--last", LAST, "--headless"]
+    assert PASSWORD not in command
+    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while where(region, FIRST, LAST) is None:
+            assert child.poll() is None, child.communicate()[0][-2000:]
+            assert time.monotonic() < deadline, "storm visit did not enter the region within 60 s"
+            time.sleep(0.5)
+        child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, out[-2000:]
+    assert f"logged in to {region.login_uri} as {FIRST} {LAST}" in out and "\nlogged out\n" in out, out[-2000:]
+    assert gone(region, FIRST, LAST), "the server still lists the agent after Ctrl+C"
