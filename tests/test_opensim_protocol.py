@@ -208,3 +208,24 @@ def test_fuzzed_packets_decode_cleanly_or_are_refused(codec: MessageCodec) -> No
         except (PacketError, DecodeError, PatchError, ObjectError):
             outcomes["refused"] += 1
     assert outcomes["decoded"] > 500 and outcomes["refused"] > 500
+
+
+def compressed_block(local_id: int = 77, parent: int = 5, text: bytes = b"hello") -> bytes:
+    """A compressed object block as OpenSimulator's LLClientView writes one (with a parent and text)."""
+    full_id = uuid.UUID(int=0x1234)
+    head = struct.pack("<16sIBBIBB3f3f3fI16s", full_id.bytes, local_id, 9, 0, 1, 3, 0, 1.0, 2.0, 3.0,
+                       10.0, 20.0, 30.0, 0.0, 0.0, 0.0, 0x20 | 0x04, bytes(16))
+    tail = struct.pack("<I", parent) + text + b"\0" + bytes((255, 255, 255, 255)) + b"\x00"
+    shape = struct.pack("<BHHBBBBbbbbbBbBHHH", 0x20, 0, 0, 100, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0, 0, 0)
+    entry = bytes(16) + b"\x00" + bytes((0, 255, 255, 0))                # red, colours stored inverted
+    return head + tail + shape + struct.pack("<I", len(entry)) + entry
+
+
+def test_compressed_object_updates_decode() -> None:
+    state = from_compressed(compressed_block())
+    assert (state.local_id, state.parent_id, state.pcode) == (77, 5, 9)
+    assert state.position == (10.0, 20.0, 30.0) and state.scale == (1.0, 2.0, 3.0)
+    assert (state.path_curve, state.profile_curve, state.text) == (0x20, 0x05, "hello")
+    assert state.color == pytest.approx((1.0, 0.0, 0.0, 1.0))
+    with pytest.raises(ObjectError, match="floating text"):
+        from_compressed(compressed_block(text=b"x" * 2000)[:-40])
