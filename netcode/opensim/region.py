@@ -10,6 +10,7 @@ message that does not decode into the World is logged and skipped; the circuit g
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import tempfile
 import time
@@ -153,6 +154,8 @@ class RegionSession:
         self._sent_at = 0.0
         self._sent_flags = -1
         self.handshake = False
+        self.sun = 0
+        self.sun_direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
 
     # -- the network thread ---------------------------------------------------------------------
     def receive(self, message: Message) -> None:
@@ -194,9 +197,27 @@ class RegionSession:
         self.position = tuple(data["Position"])  # type: ignore[assignment]
         look = data["LookAt"]
         if abs(look[0]) + abs(look[1]) > 1e-3:
-            import math
-
             self.controls.yaw = math.atan2(look[1], look[0])
+
+    def _sun(self, message: Message) -> None:
+        """The region's sun: a directional light shining from SunDirection (dim below the horizon)."""
+        x, y, z = message.block("TimeInfo")["SunDirection"]
+        if not all(math.isfinite(v) for v in (x, y, z)) or abs(x) + abs(y) + abs(z) < 1e-6:
+            return
+        hpr = [round(math.degrees(math.atan2(x, -y)), 2), round(math.degrees(math.atan2(-z, math.hypot(x, y))), 2), 0.0]
+        intensity = 2.5 if z > 0 else 0.3
+        if not self.sun:
+            inverse = self.world.apply(CreateEntity.new("region sun", 0, {"Light": {
+                "kind": "directional", "intensity": intensity}}, {"hpr": hpr}))
+            assert isinstance(inverse, DestroyEntity)
+            self.sun = inverse.entity
+            self.sun_direction = (x, y, z)
+            return
+        old = self.sun_direction
+        if abs(old[0] - x) + abs(old[1] - y) + abs(old[2] - z) > 0.01:   # about half a degree
+            self.sun_direction = (x, y, z)
+            self.world.apply(SetTransform(self.sun, None, hpr))
+            self.world.apply(SetFields(self.sun, "Light", {"intensity": intensity}))
 
     def _layer_data(self, message: Message) -> None:
         kind = message.block("LayerID")["Type"]
@@ -263,7 +284,7 @@ class RegionSession:
         "RegionHandshake": _region_handshake, "AgentMovementComplete": _movement_complete,
         "LayerData": _layer_data, "ObjectUpdate": _object_update,
         "ObjectUpdateCompressed": _object_update_compressed, "ImprovedTerseObjectUpdate": _terse,
-        "ObjectUpdateCached": _cached, "KillObject": _kill, "ChatFromSimulator": _chat,
+        "ObjectUpdateCached": _cached, "SimulatorViewerTimeMessage": _sun, "KillObject": _kill, "ChatFromSimulator": _chat,
     }
 
     # -- what the avatar does -------------------------------------------------------------------

@@ -152,8 +152,9 @@ def visit(uri: str, first: str, last: str, password: str, mode: str = "auto", si
           f"{trip.reply.sim_ip}:{trip.reply.sim_port}", flush=True)
     try:
         trip.tick_until(lambda: trip.session.mirror.local_avatar != 0, timeout=10)
-        world.apply(CreateEntity.new("sun", 0, {"Light": {"kind": "directional", "intensity": 2.5}},
-                                     {"hpr": [30.0, -50.0, 0.0]}))
+        if not trip.session.sun:                 # the region's sun comes with its time messages
+            world.apply(CreateEntity.new("sun", 0, {"Light": {"kind": "directional", "intensity": 2.5}},
+                                         {"hpr": [30.0, -50.0, 0.0]}))
         world.apply(CreateEntity.new("sky", 0, {"Environment": {}}))
         world.apply(CreateEntity.new("camera", 0, {"Camera": {
             "mode": "third_person", "target": trip.session.mirror.local_avatar, "distance": 6.0, "far": 2000.0}},
