@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("storm.net")
 PUSH_TO_TALK = "push_to_talk"
 DEFAULT_BITRATE = 24000          # bit/s of Opus voice (a client's own, and the server's cap per listener)
+MAX_MUTES = 256                  # players one listener can have muted
 QUEUED_FRAMES = 10               # 200 ms of one speaker waiting for a listener's mix; older frames go
 
 
@@ -315,6 +316,8 @@ class VoiceRelay:
     def mute(self, listener: str, speaker: str, muted: bool) -> None:
         """``listener`` stops (or starts again) hearing ``speaker``."""
         mutes = self._mutes.setdefault(listener, set())
+        if muted and speaker not in mutes and len(mutes) >= MAX_MUTES:
+            return                                   # names a peer sends stay bounded
         (mutes.add if muted else mutes.discard)(speaker)
         relay = self.listeners.get(listener)
         if relay is not None:
