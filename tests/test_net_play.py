@@ -32,7 +32,7 @@ def test_two_players_see_each_other_walk_and_chat() -> None:
             server_start = server.world.node(a_id).getPos()
             walk(ann)
             moved = lambda: (bob.world.node(a_id).getPos() - start).getXy().length() > 1.0  # noqa: E731
-            await tick_until([ann, bob], moved, 600)
+            await tick_until([ann, bob], moved, 1800)   # a loaded machine ticks the server late: room, not speed
             assert moved(), "bob sees ann walk"
             server_pos = server.world.node(a_id).getPos()
             assert (server_pos - server_start).getXy().length() > 1.0
