@@ -43,6 +43,11 @@ def _play(args: argparse.Namespace) -> int:
         raise
     app = App(args.mode, size=args.size)
     app.load(world)
+    chat = None
+    if app.mode != "headless":
+        from ai.chat_box import ChatBox
+
+        chat = ChatBox(app.base, world, npcs)  # T or Enter: talk to the nearest character
     frames = args.frames if args.frames is not None else (1 if args.screenshot else None)
     input_system = world.system(InputSystem)
     if args.record:
@@ -56,6 +61,8 @@ def _play(args: argparse.Namespace) -> int:
             print(f"screenshot: {app.screenshot(args.screenshot)}")
         print(f"played {world.tick_count} ticks of {args.world} ({app.mode})")
     finally:
+        if chat is not None:
+            chat.destroy()
         app.close()
         npcs.close()
         if plugins is not None:

@@ -31,6 +31,7 @@ class SpeechBubbles:
             text.setWordwrap(WRAP)
             text.setCardColor(1, 1, 1, 0.85)
             text.setCardAsMargin(0.3, 0.3, 0.2, 0.2)
+            text.setCardDecal(True)  # the letters drawn over the card, not fighting it for depth
             text.setTextColor(0.1, 0.1, 0.1, 1)
             path = self.world.node(entity).attachNewNode(text)
             path.setPos(0, 0, HEIGHT)

@@ -35,12 +35,12 @@ def default_map() -> ActionMap:
 
 def test_default_map_declares_the_game_actions(default_map: ActionMap) -> None:
     assert default_map.kinds() == {"move": "axis2", "look": "axis2", "jump": "button", "run": "button",
-                                   "interact": "button", "push_to_talk": "button", "toggle_profiler": "button",
+                                   "interact": "button", "chat": "button", "push_to_talk": "button", "toggle_profiler": "button",
                                    "pause": "button"}
     assert default_map.problems == []
     for name, action in [("space", "jump"), ("gamepad:face_a", "jump"), ("w", "move"), ("arrow_up", "move"),
                          ("gamepad:left_x", "move"), ("mouse_x", "look"), ("gamepad:right_y", "look"),
-                         ("shift", "run"), ("e", "interact"), ("v", "push_to_talk"), ("f3", "toggle_profiler"), ("escape", "pause"),
+                         ("shift", "run"), ("e", "interact"), ("t", "chat"), ("enter", "chat"), ("v", "push_to_talk"), ("f3", "toggle_profiler"), ("escape", "pause"),
                          ("gamepad:start", "pause")]:
         assert default_map.owner(name) == action, name
 
