@@ -43,6 +43,17 @@ def root_agents(server: OpenSimServer) -> int:
     return int(USERS.findall(text)[-1])
 
 
+def leave(server: OpenSimServer, trip: Visit) -> bool:
+    """Log out and wait (bounded) until the region has finished removing the agent: OpenSimulator
+    removes an agent's capabilities by agent id after the logout, so a login of the same avatar
+    before that finishes loses its capabilities and circuit to it. True when LogoutReply came (the
+    region may close the circuit before its LogoutReply leaves: a race in the server)."""
+    start = server.log_size()
+    replied = trip.close()
+    server.wait_log(r"Remove caps for agent", start, timeout=30)
+    return replied
+
+
 @pytest.fixture(scope="module")
 def region(opensim_server: OpenSimServer) -> OpenSimServer:  # noqa: F811
     """The session's region, with a second avatar account."""
@@ -60,7 +71,7 @@ def visitor(region: OpenSimServer) -> Iterator[Visit]:
     assert trip.tick_until(lambda: trip.session.mirror.local_avatar != 0 and trip.session.heights.complete, 30), \
         f"no avatar or terrain after 30 s: {dict(trip.session.counts)}"
     yield trip
-    trip.close()
+    leave(region, trip)
 
 
 def test_a_wrong_password_is_refused_with_the_grids_reason(region: OpenSimServer) -> None:
@@ -120,8 +131,7 @@ def test_objects_one_client_rezzes_appear_as_entities_for_another(region: OpenSi
             assert node.getPos().z == pytest.approx(position[2], abs=1.0)
             assert tuple(node.getScale()) == pytest.approx(scale, abs=1e-3)
     finally:
-        other.close()
-        assert gone(region, SECOND[0], SECOND[1])
+        leave(region, other)
 
 
 def test_walking_by_input_actions_moves_the_avatar_where_the_server_says(region: OpenSimServer,
@@ -163,12 +173,16 @@ def gone(server: OpenSimServer, first: str, last: str, timeout: float = 15.0) ->
 
 
 def test_logout_releases_the_agent(region: OpenSimServer) -> None:
-    assert gone(region, FIRST, LAST), "an earlier visit was not released"
-    trip = Visit.start(region.login_uri, FIRST, LAST, PASSWORD, create_runtime(), profile="server")
-    assert trip.tick_until(lambda: trip.session.mirror.local_avatar != 0, 30)
-    assert where(region, FIRST, LAST) is not None
-    assert trip.close() is True, f"no LogoutReply: {trip.circuit.closed_reason}"
-    assert gone(region, FIRST, LAST), "the server still lists the agent after logout"
+    first, last, password = SECOND
+    assert gone(region, first, last), "an earlier visit was not released"
+    trip = Visit.start(region.login_uri, first, last, password, create_runtime(), profile="server")
+    assert trip.tick_until(lambda: trip.session.mirror.local_avatar != 0 and trip.session.heights.complete, 30)
+    assert where(region, first, last) is not None
+    log_start = region.log_size()
+    leave(region, trip)
+    assert trip.circuit.closed.is_set() and trip.circuit.closed_reason.startswith("logged out")
+    assert re.search(rf"Got a logout request for {first} {last}", region.wait_log("", log_start))
+    assert gone(region, first, last), "the server still lists the agent after logout"
 
 
 def test_flying_by_input_actions_rises_where_the_server_says(region: OpenSimServer, visitor: Visit) -> None:
@@ -191,6 +205,7 @@ def test_storm_visit_logs_in_and_logs_out_on_ctrl_c(region: OpenSimServer) -> No
     env = dict(os.environ, STORM_OPENSIM_PASSWORD=PASSWORD, PYTHONUNBUFFERED="1")
     command = [sys.executable, "main.py", "visit", region.login_uri, "--first", FIRST, "--last", LAST, "--headless"]
     assert PASSWORD not in command
+    start = region.log_size()
     child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -205,5 +220,6 @@ def test_storm_visit_logs_in_and_logs_out_on_ctrl_c(region: OpenSimServer) -> No
             child.kill()
             child.wait()
     assert child.returncode == 0, out[-2000:]
-    assert f"logged in to {region.login_uri} as {FIRST} {LAST}" in out and "\nlogged out\n" in out, out[-2000:]
+    assert f"logged in to {region.login_uri} as {FIRST} {LAST}" in out and "\nlogged out" in out, out[-2000:]
     assert gone(region, FIRST, LAST), "the server still lists the agent after Ctrl+C"
+    region.wait_log(r"Remove caps for agent", start, timeout=30)

@@ -115,7 +115,7 @@ class Visit:
     def say(self, text: str, channel: int = 0) -> None:
         self.session.say(text, channel)
 
-    def close(self, timeout: float = 5.0) -> bool:
+    def close(self, timeout: float = 10.0) -> bool:
         """Log out (waiting at most ``timeout`` for the reply) and stop the network thread; True when
         the simulator confirmed the logout."""
         if self.closed:
