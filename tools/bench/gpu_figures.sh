@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # All of Storm's GPU figures in one call on the device machine (NVIDIA, EGL, Python 3.12):
 #   run with carry [".gl", ".whl"]; results land in $OUT.
-# .gl holds the glvnd/EGL .debs and .whl the cp312 panda3d, panda3d-gltf and simplepbr wheels
-# (see docs/benchmarks.md for how to fetch them).
+# .gl holds the glvnd/EGL .debs and .whl either the cp312 wheels (panda3d, panda3d-gltf,
+# simplepbr, DracoPy, semver, pluggy, PyOpenGL, llsd) or gpusite.tar.xz, those wheels unpacked,
+# trimmed and packed (see docs/benchmarks.md for how to fetch them).
 set -uo pipefail
 OUT=${OUT:-out/gpu}
 mkdir -p "$OUT"
 for f in .gl/*.deb; do dpkg -x "$f" /; done
 ldconfig
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+if [ -f .whl/gpusite.tar.xz ]; then
+  # the packages unpacked and trimmed (panda3d's tools and deployment libraries left out), one
+  # xz archive: a whole panda3d wheel plus the rest would not fit the 64 MiB a call carries
+  tar xJf .whl/gpusite.tar.xz -C /tmp && mv /tmp/gpusite /tmp/site || exit 1
+else
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+fi
 export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1
 export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
