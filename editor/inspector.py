@@ -10,7 +10,9 @@ view (``pickers.py``). A prefab instance's member shows what it overrides, with 
 An edit becomes a command when the widget is let go (drag released, Enter, a click): one undo
 step however long the drag. With several entities selected the inspector shows what they have
 in common (values of the first; ``~`` marks a field whose values differ) and an edit sets all of
-them in one step. A value the field refuses (out of range, text in a number field) changes
+them in one step. While a gizmo drag moves the selection (a preview, no command yet), the primary
+entity's transform fields follow it live: those three fields only, at most once per drawn frame,
+and only when the values changed. A value the field refuses (out of range, text in a number field) changes
 nothing; the reason, in the declaration's words, stays in red at the top.
 """
 from __future__ import annotations
@@ -42,6 +44,8 @@ class Inspector:
         self._key: tuple = ()
         self._widgets: dict[int, tuple[str, str, str]] = {}   # item -> (kind, type name, field name)
         self._entity_items: set[int] = set()  # entity fields (their format shows the entity's name)
+        self._transform_items: dict[str, int] = {}  # pos / hpr / scale -> its widget (live while dragging)
+        self._live: tuple | None = None  # the transform last shown live during a drag
         self._version = (-1, -1)
         self.refusal = ""
         # (type name, entity, field values, parent item) -> adds widgets under a component (the plugins' sections)
@@ -167,7 +171,10 @@ class Inspector:
             return
         version = (session.document.version, session.selection.version)
         if version == self._version and not session.play.playing:
+            if session.gizmo.dragging or self._live is not None:
+                self._follow_drag(session.gizmo.dragging)
             return
+        self._live = None
         self._version = version
         world = session.world
         ids = [eid for eid in session.selection.ids if world.exists(eid)]
@@ -183,6 +190,22 @@ class Inspector:
         else:
             self._update_values(ids)
 
+    def _follow_drag(self, dragging: bool) -> None:
+        """A gizmo drag moves nodes without a command: show the primary's transform as it is now
+        (and once more when the drag is cancelled, so the fields go back with the nodes)."""
+        world, primary = self.session.world, self.session.selection.primary
+        if not primary or not world.exists(primary) or not self._transform_items:
+            self._live = None
+            return
+        node = world.node(primary)
+        values = {"pos": node.getPos(), "hpr": node.getHpr(), "scale": node.getScale()}
+        shown = tuple(tuple(v) for v in values.values())
+        if shown != self._live:
+            for part, item in self._transform_items.items():
+                if dpg.does_item_exist(item) and not dpg.is_item_active(item):
+                    dpg.set_value(item, list(values[part]))
+        self._live = shown if dragging else None
+
     def _common_types(self, ids: list[int]) -> list[str]:
         world = self.session.world
         if not ids:
@@ -197,6 +220,7 @@ class Inspector:
         dpg.delete_item(self._body, children_only=True)
         self._widgets.clear()
         self._entity_items.clear()
+        self._transform_items.clear()
         world = self.session.world
         body = self._body
         if not ids:
@@ -220,6 +244,7 @@ class Inspector:
                 item = dpg.add_drag_floatx(label=part, size=3, default_value=list(value), speed=speed,
                                            format="%.3f", width=-60)
                 self._track(item, "transform", "", part)
+                self._transform_items[part] = item
         for type_name in common:
             component = self._component(primary, type_name)
             if component is None:

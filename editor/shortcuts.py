@@ -34,7 +34,9 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("F2", "rename", "rename the selected entity"),
     Shortcut("F", "frame", "frame the selection (everything when nothing is selected)"),
     Shortcut("C", "copy", "copy the selection (with what is under it)", ctrl=True),
-    Shortcut("V", "paste", "paste (also into another world opened since)", ctrl=True),
+    Shortcut("V", "paste", "paste as children of the selection (nothing selected: the top level; also into "
+                           "another world opened since)", ctrl=True),
+    Shortcut("V", "paste_sibling", "paste beside the selection (under its parent)", ctrl=True, shift=True),
     Shortcut("G", "group", "group the selection under a new empty entity", ctrl=True),
     Shortcut("H", "hide", "hide / show the selection in the editor"),
     Shortcut("L", "lock", "lock / unlock the selection (not pickable or movable in the view)"),

@@ -1,6 +1,7 @@
 """The scene tree's structural edits, each one command (one undo step): reparent (a drop in the
 tree, the world transform kept), group (Ctrl+G: a new empty parent at the selection's centre),
-copy and paste (Ctrl+C / Ctrl+V), and hide / lock (editor state, not commands: ``visibility``).
+copy and paste (Ctrl+C / Ctrl+V, Ctrl+Shift+V), and hide / lock (editor state kept beside the world
+file, but undo steps all the same: ``visibility.MarkEntities``).
 
 The clipboard holds plain data: the copied subtrees as entity records (``copy_records``, JSON
 types only), each root's transform replaced by its transform in the world, so it outlives the
@@ -9,7 +10,10 @@ world it came from and pastes into the next one opened in the same editor. Paste
 mapper (``entity_specs.remap_specs``) to point at the copies. References to entities outside the
 copy stay as they were when pasting into the world the copy came from, and are cleared (0) in any
 other world, where those ids name other entities (through the field types' own ``remap``).
-Pasted roots land at the top level where their originals were in the world.
+Ctrl+V pastes as children of the selected entity (the primary one), Ctrl+Shift+V beside it (under
+its parent), and with nothing selected at the top level; as Godot's scene tree does ("Paste" and
+"Paste as Sibling"). Either way each pasted root keeps where its original was in the world: its
+world transform is turned into one local to the new parent.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import logging
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from panda3d.core import Point3
+from panda3d.core import Point3, TransformState
 
 from editor.gizmo_geometry import outermost
 from engine.core.commands import Command, Transaction
@@ -64,9 +68,15 @@ class Clipboard:
             self._world = weakref.ref(world)
         return len(roots)
 
-    def paste_command(self, world: "World") -> Paste:
-        """The paste into ``world``: outside references cleared unless it is the world copied from."""
+    def paste_command(self, world: "World", parent: int = 0) -> Paste:
+        """The paste into ``world`` under ``parent`` (0: the top level), each root where its
+        original was in the world; outside references cleared unless it is the world copied from."""
         records = json.loads(json.dumps(self.records))
+        if parent and world.exists(parent):
+            into = world.node(parent).getTransform(world.root)
+            for record in records:
+                if record.get("parent") == 0 and isinstance(record.get("transform"), dict):
+                    record["transform"] = _local_to(into, record["transform"])
         if self._world is None or self._world() is not world:
             inside = {record.get("id") for record in records}
             for record in records:
@@ -79,7 +89,17 @@ class Clipboard:
                         value = values.get(name)
                         if isinstance(value, int) and value not in inside:
                             values[name] = cls.fields[name].type.remap(value, {value: 0})
-        return Paste(records, 0)
+        return Paste(records, parent)
+
+
+def _local_to(parent: TransformState, placed: dict[str, Any]) -> dict[str, Any]:
+    """A transform given in the world (pos/hpr/scale data) as one local to a parent placed at ``parent``."""
+    try:
+        placed_at = TransformState.makePosHprScale(tuple(placed["pos"]), tuple(placed["hpr"]), tuple(placed["scale"]))
+    except (KeyError, TypeError, ValueError):
+        return placed  # not what copy() writes: Paste's own checks say what is wrong with it
+    local = parent.invertCompose(placed_at)
+    return {"pos": _vec(local.getPos()), "hpr": _vec(local.getHpr()), "scale": _vec(local.getScale())}
 
 
 def created_roots(inverse: Command) -> list[int]:
@@ -174,24 +194,42 @@ class TreeEdits:
         self.session.say(f"copied {count} entit{'y' if count == 1 else 'ies'} (with what is under them)")
         return count
 
-    def paste(self) -> list[int]:
+    def paste_target(self, beside: bool = False) -> int:
+        """Where a paste goes: under the selected (primary) entity, or with ``beside`` under its
+        parent; 0 (the top level) when nothing is selected."""
+        world, primary = self.session.world, self.session.selection.primary
+        if not primary or not world.exists(primary):
+            return 0
+        return world.parent_of(primary) if beside else primary
+
+    def paste(self, beside: bool = False) -> list[int]:
+        """Ctrl+V: paste as children of the selected entity; Ctrl+Shift+V (``beside``): as its siblings."""
         from editor.session import EditRefused
 
         if not self.clipboard:
             raise EditRefused("the clipboard is empty: copy (Ctrl+C) something first")
-        inverse = self.session.do(self.clipboard.paste_command(self.session.world), f"paste from {self.clipboard.source}"[:120])
+        world = self.session.world
+        parent = self.paste_target(beside)
+        where = f" under {world.name_of(parent) or parent}" if parent else ""
+        inverse = self.session.do(self.clipboard.paste_command(world, parent),
+                                  f"paste from {self.clipboard.source}{where}"[:120])
         roots = created_roots(inverse)
         self.session.selection.set(roots)
         return roots
 
     def toggle_hidden(self) -> bool:
-        hidden = self.session.marks.toggle_hidden(self._selected())
-        self.session.say("hidden in the editor" if hidden else "shown")
-        self.session.renderer.request()
-        return hidden
+        """Hide the selection in the editor (show it when all of it is hidden): one undo step."""
+        return self._mark("hidden", ("hide", "show"), ("hidden in the editor", "shown"))
 
     def toggle_locked(self) -> bool:
-        locked = self.session.marks.toggle_locked(self._selected())
-        self.session.say("locked: not pickable or movable in the view" if locked else "unlocked")
+        """Lock the selection (unlock it when all of it is locked): one undo step."""
+        return self._mark("locked", ("lock", "unlock"), ("locked: not pickable or movable in the view", "unlocked"))
+
+    def _mark(self, mark: str, verbs: tuple[str, str], said: tuple[str, str]) -> bool:
+        world, ids = self.session.world, self._selected()
+        command = self.session.marks.toggle_command(mark, ids)
+        names = ", ".join(world.name_of(eid) or str(eid) for eid in ids)
+        self.session.do(command, f"{verbs[0] if command.on else verbs[1]} {names}"[:120])
+        self.session.say(said[0] if command.on else said[1])
         self.session.renderer.request()
-        return locked
+        return command.on

@@ -9,6 +9,12 @@ see it. A locked entity (and everything under it: the parts of a locked prefab i
 drawn but cannot be picked in the view, box selected or moved by a gizmo (selecting it in the
 tree still works, to unlock it).
 
+Hiding and locking are undo steps like every other change (Ctrl+Z / Ctrl+Y): the ``MarkEntities``
+command, plain data addressed by entity ids, finds the open world's marks through
+``world.services["editor_marks"]`` and returns the command that puts back exactly the ids it
+changed. It does not change what the world file holds (``changes_file`` is false), so hiding,
+locking and undoing them never make the world dirty.
+
 The state is remembered per world file in the user's editor settings
 (``<user config>/editor/world_state/<hash of the path>.json``: the file's path and the hidden and
 locked ids); a new, unsaved world keeps it in memory. A broken state file is ignored with a
@@ -19,12 +25,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from panda3d.core import BitMask32, DrawMask, NodePath
 
 from editor.settings import editor_config_dir
+from engine.core.commands import Command, CommandError, need_entity
 from engine.packs.json_text import atomic_write
 from engine.render.point_shadows import SHADOW_CAMERAS
 
@@ -36,6 +44,8 @@ log = logging.getLogger("storm.editor")
 EDITOR_HIDDEN = BitMask32.bit(27)
 STATE_BYTES = 4 * 1024 * 1024
 MAX_IDS = 200_000
+SERVICE = "editor_marks"
+MARKS = ("hidden", "locked")
 
 
 def state_dir() -> Path:
@@ -72,6 +82,7 @@ class EditorMarks:
     def attach(self, document: "Document") -> None:
         """A world was opened: read its remembered state."""
         self._document, self._world = document, document.world
+        document.world.services[SERVICE] = self  # where MarkEntities finds the marks
         self.hidden, self.locked, self._applied = set(), set(), set()
         path = document.path
         if path is not None:
@@ -112,25 +123,13 @@ class EditorMarks:
         except OSError as exc:
             log.warning("could not remember hidden and locked entities in %s: %s", path, exc)
 
-    # -- changes ---------------------------------------------------------------------------------------
-    def toggle_hidden(self, ids: Iterable[int]) -> bool:
-        """Hide these entities, or show them all when all of them are hidden; returns whether they are hidden now."""
-        return self._toggle(self.hidden, ids)
-
-    def toggle_locked(self, ids: Iterable[int]) -> bool:
-        return self._toggle(self.locked, ids)
-
-    def set_hidden(self, ids: Iterable[int], hidden: bool) -> None:
-        self._set(self.hidden, list(ids), hidden)
-
-    def set_locked(self, ids: Iterable[int], locked: bool) -> None:
-        self._set(self.locked, list(ids), locked)
-
-    def _toggle(self, marks: set[int], ids: Iterable[int]) -> bool:
-        chosen = [eid for eid in ids if eid]
-        on = not all(eid in marks for eid in chosen)
-        self._set(marks, chosen, on)
-        return on
+    # -- changes (through MarkEntities, so they are undo steps) -------------------------------------------
+    def toggle_command(self, mark: str, ids: Iterable[int]) -> "MarkEntities":
+        """The command that hides (locks) these entities, or shows (unlocks) them all when all of
+        them are hidden (locked) already."""
+        chosen = [eid for eid in dict.fromkeys(ids) if eid]
+        marks = self.hidden if mark == "hidden" else self.locked
+        return MarkEntities(mark, chosen, not all(eid in marks for eid in chosen))
 
     def _set(self, marks: set[int], ids: list[int], on: bool) -> None:
         if not ids:
@@ -194,3 +193,33 @@ class EditorMarks:
                 self._game_mask = DrawMask(node.getCameraMask())
             node.setCameraMask(self._game_mask if playing else EDITOR_HIDDEN)
             self._playing = playing
+
+
+@dataclass
+class MarkEntities(Command):
+    """Hide or show (``mark`` "hidden"), lock or unlock (``mark`` "locked") entities in the editor.
+    The inverse names only the ids whose mark it changed, so an undo puts back exactly what was."""
+
+    mark: str = "hidden"
+    entities: list[int] = field(default_factory=list)
+    on: bool = True
+
+    @property
+    def changes_file(self) -> bool:
+        return False  # editor state, remembered beside the world file, never in it
+
+    def apply(self, world: "World") -> Command:
+        marks = world.services.get(SERVICE)
+        if not isinstance(marks, EditorMarks):
+            raise CommandError(self, "hide and lock belong to the editor, and no editor has this world open")
+        if self.mark not in MARKS:
+            raise CommandError(self, f"mark is one of {', '.join(MARKS)}, not {self.mark!r:.40}")
+        if not isinstance(self.on, bool):
+            raise CommandError(self, f"on is true or false, not {self.on!r:.40}")
+        if not isinstance(self.entities, list) or len(self.entities) > MAX_IDS:
+            raise CommandError(self, f"entities: a list of at most {MAX_IDS} entity ids")
+        ids = [need_entity(world, eid, self) for eid in dict.fromkeys(self.entities)]
+        chosen = marks.hidden if self.mark == "hidden" else marks.locked
+        changed = [eid for eid in ids if (eid in chosen) != self.on]
+        marks._set(chosen, changed, self.on)
+        return MarkEntities(self.mark, changed, not self.on)

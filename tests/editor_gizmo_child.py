@@ -21,6 +21,10 @@ GIZMO_WORLD: dict[str, Any] = copy.deepcopy(WORLD)
 for _entity in GIZMO_WORLD["entities"]:
     if _entity["id"] == 7:
         _entity["transform"] = {"pos": [0, 3, 0], "hpr": [90, 0, 0]}
+# a long thin rod lying diagonally: the box of its outline on screen is mostly empty
+GIZMO_WORLD["entities"].append({"id": 13, "name": "Rod", "transform": {"pos": [-5, 5, 0.2], "hpr": [45, 0, 0],
+                                                                      "scale": [6, 0.2, 0.2]},
+                                "components": {"MeshRenderer": {"color": [0.8, 0.8, 0.8, 1]}}})
 
 
 def write_world(folder: Path) -> Path:
@@ -188,7 +192,14 @@ def flows(folder: Path) -> dict[str, Any]:
 
         aim(ed)
 
-        # -- box select ----------------------------------------------------------------------------------
+        # -- box select: what shows in the box, wherever its origin is ------------------------------------
+        ed.select([])
+        a, b = box_around(ed, (0, -3, 0), 20)  # only ground there, its origin far away
+        ed.drag(a, b)
+        out["box_ground"] = ed.selected
+        ed.select([4])
+        ed.action("lock")  # the ground out of the way (one undo step, undone below)
+        out["ground_lock_steps"] = steps(ed)
         ed.select([])
         a, b = box_around(ed, (-2, 0, 0.5))
         ed.drag(a, b)
@@ -203,9 +214,21 @@ def flows(folder: Path) -> dict[str, Any]:
         ed.drag(a, b)
         out["box_lamp"] = ed.selected
         ed.select([])
-        a, b = box_around(ed, (0, -3, 0), 20)  # only ground there, its origin far away
+        a, b = box_around(ed, (0, -3, 0), 20)  # the ground locked: nothing
         ed.drag(a, b)
         out["box_empty"] = ed.selected
+        rod_ends = [ed.view_point(p) for p in ((-7.12, 2.88, 0.2), (-2.88, 7.12, 0.2))]
+        beside = ed.view_point((-2.88, 2.88, 0.2))  # inside the rod's on-screen bounding rectangle, off the rod
+        out["rod_rect_holds_beside"] = all(min(e[i] for e in rod_ends) < beside[i] < max(e[i] for e in rod_ends)
+                                          or abs(beside[i] - rod_ends[0][i]) < 1 for i in (0, 1))
+        a, b = box_around(ed, (-2.88, 2.88, 0.2), 15)
+        ed.drag(a, b)
+        out["box_beside_rod"] = ed.selected
+        a, b = box_around(ed, (-3.6, 6.4, 0.2), 15)  # on the rod near its upper end, far from its origin
+        ed.drag(a, b)
+        out["box_rod_end"] = ed.selected
+        ed.undo()  # Ctrl+Z's undo: the ground unlocked
+        out["ground_unlocked"] = [sorted(ed.session.marks.locked), steps(ed), ed.session.document.dirty]
 
         # -- an edge-on ring (the child's world X ring, seen from straight behind) turns by mouse travel --
         ed.select([8])
@@ -227,6 +250,7 @@ def flows(folder: Path) -> dict[str, Any]:
         a, b = box_around(ed, (-2, 0, 0.5))
         ed.drag(a, b)
         out["hidden_box"] = ed.selected
+        ed.select([])  # (the boxed ground's tint off the picture)
         ed.play(0.1)
         out["shot_hidden_playing"] = str(ed.screenshot(folder / "hidden_playing.png"))
         game_camera = ed.app.renderer.app.base.camera.getTransform(ed.world.root)

@@ -28,7 +28,10 @@ TREE_WORLD["entities"] += [
     {"id": 14, "name": "Rig camera", "parent": 13, "transform": {"pos": [0, -3, 1]},
      "components": {"Camera": {"active": False, "target": 13}}},
     {"id": 15, "name": "Watcher", "parent": 13, "components": {"Camera": {"active": False, "target": 5}}},
+    {"id": 16, "name": "Wall", "transform": {"pos": [0, 8, 1], "scale": [10, 0.4, 2]},  # its origin far from its ends
+     "components": {"MeshRenderer": {"color": [0.6, 0.6, 0.65, 1]}}},
 ]
+WALL_END = (-4.2, 8, 1.0)  # a point on the wall's left part, 4 m from its origin
 OTHER_WORLD: dict[str, Any] = {"storm_world": 3, "name": "other world", "entities": [
     {"id": 1, "name": "Camera", "transform": {"pos": [0, -12, 6], "hpr": [0, -25, 0]}, "components": {"Camera": {}}},
     {"id": 2, "name": "Floor", "transform": {"scale": [10, 10, 1]},
@@ -105,12 +108,15 @@ def main() -> int:
             ed.step(3)
 
         def pasted(new: list[int]) -> dict[str, Any]:
-            root = next((e for e in new if not ed.world.parent_of(e)), 0)
+            root = next((e for e in new if ed.world.parent_of(e) not in new), 0)
             kids = {ed.world.name_of(e): e for e in new if ed.world.parent_of(e) == root}
             cam, watcher = kids.get("Rig camera", 0), kids.get("Watcher", 0)
+            node = ed.world.node(root)
             return {"new": new, "root_name": ed.world.name_of(root), "selected": ed.selected, "root": root,
-                    "root_world": world_pos(ed, root),
-                    "root_hpr": [round(v, 3) + 0.0 for v in ed.world.node(root).getHpr()],
+                    "parent": ed.world.parent_of(root), "root_world": world_pos(ed, root),
+                    "root_hpr": [round(v, 3) + 0.0 for v in node.getHpr()],
+                    "root_world_hpr": [round(v, 3) + 0.0 for v in node.getHpr(ed.world.root)],
+                    "root_world_scale": [round(v, 3) + 0.0 for v in node.getScale(ed.world.root)],
                     "camera_target": ed.world.get(cam, camera_type).target if cam else None,
                     "watcher_target": ed.world.get(watcher, camera_type).target if watcher else None,
                     "dirty": ed.session.document.dirty, "steps": steps(ed)}
@@ -130,18 +136,51 @@ def main() -> int:
             button(False)
             until(lambda: tree.last_drop is not None)
 
-        # -- box select with the real pointer in the view: the red box only ----------------------------
+        def marks() -> dict[str, Any]:
+            state = list((folder / "config" / "storm" / "editor" / "world_state").glob("*.json"))
+            saved = json.loads(state[0].read_text()) if state else {}
+            return {"hidden": sorted(ed.session.marks.hidden), "locked": sorted(ed.session.marks.locked),
+                    "file_hidden": saved.get("hidden", []), "file_locked": saved.get("locked", []),
+                    "dirty": ed.session.document.dirty, "steps": steps(ed)}
+
+        def real_box(centre: tuple[float, float, float], half: float, shot: str = "") -> list[int]:
+            """Draw a box with the real pointer around a world point; the selection after the release."""
+            ed.select([])
+            ox, oy = ed.view_origin()
+            cx, cy = ed.view_point(centre)
+            pointer(ox + cx - half, oy + cy - half)
+            button(True)
+            for i in range(1, 8):
+                pointer(ox + cx - half + 2 * half * i / 7, oy + cy - half + 2 * half * i / 7)
+            out["box_drawn"] = ed.app.controller.box is not None
+            if shot:
+                out[shot] = str(ed.screenshot(folder / f"{shot}.png"))
+            button(False)
+            until(lambda: bool(ed.selected))
+            ed.settle()
+            return ed.selected
+
+        # -- box select with the real pointer: by what shows, not by origins ------------------------------
+        out["box_red_and_ground"] = real_box((-2, 0, 0.5), 35)  # the ground shows all round the red box
+        ed.select([4])
+        count = steps(ed)
+        tap("l")  # the real L key locks the ground: one undo step, the world not dirty
+        until(lambda: steps(ed) > count)
+        out["ground_locked"] = marks()
+        out["box_red"] = real_box((-2, 0, 0.5), 35)
+        out["box_wall_end"] = real_box(WALL_END, 30, shot="box_wall_drawing")
+        out["wall_end_outside_origin"] = abs(ed.view_point(WALL_END)[0] - ed.view_point((0, 8, 1))[0]) > 100
+        out["shot_wall_selected"] = str(ed.screenshot(folder / "box_wall_selected.png"))
+        out["wall_right_screen"] = ed.screen_point((3.5, 7.8, 1.4))  # on the wall, right of the box
+        keys("Control_L", "z")  # real Ctrl+Z: the ground unlocked
+        until(lambda: not ed.session.marks.locked)
+        out["ground_lock_undone"] = marks()
+        keys("Control_L", "y")  # real Ctrl+Y: locked again
+        until(lambda: bool(ed.session.marks.locked))
+        out["ground_lock_redone"] = marks()
+        keys("Control_L", "z")
+        until(lambda: not ed.session.marks.locked)
         ed.select([])
-        ox, oy = ed.view_origin()
-        rx, ry = ed.view_point((-2, 0, 0.5))
-        pointer(ox + rx - 35, oy + ry - 35)
-        button(True)
-        for i in range(1, 8):
-            pointer(ox + rx - 35 + 10 * i, oy + ry - 35 + 10 * i)
-        out["box_drawn"] = ed.app.controller.box is not None
-        button(False)
-        until(lambda: ed.selected == [5])
-        out["box_selected"] = ed.selected
 
         # -- W / E / R / X with the real keyboard (the pointer over the view) ---------------------------
         tools = []
@@ -188,12 +227,46 @@ def main() -> int:
         out["group_undone"] = {"exists": ed.world.exists(group), "parents": [ed.world.parent_of(5),
                                                                              ed.world.parent_of(6)]}
 
-        # -- hide and lock: remembered for the file, the file unchanged --------------------------------
+        # -- hide and lock: undo steps (real H, Ctrl+Z, Ctrl+Y), remembered for the file, the file unchanged
         ed.select([6])
-        ed.action("hide")
+        count = steps(ed)
+        tap("h")
+        until(lambda: 6 in ed.session.marks.hidden)
+        out["hidden"] = marks()
+        out["hidden"]["step_name"] = ed.session.document.history.undo_names()[-1]
+        out["tree_label_hidden"] = dpg.get_item_label(tree._rows[6])
+        keys("Control_L", "z")
+        until(lambda: not ed.session.marks.hidden)
+        out["hide_undone"] = marks()
+        out["tree_label_shown"] = dpg.get_item_label(tree._rows[6])
+        keys("Control_L", "y")
+        until(lambda: 6 in ed.session.marks.hidden)
+        out["hide_redone"] = marks()
+        out["hide_steps"] = steps(ed) - count
         ed.select([2])
         ed.action("lock")
-        out["tree_label_hidden"] = dpg.get_item_label(tree._rows[6])
+
+        def paste(into: int, shift: bool = False) -> dict[str, Any]:
+            """Select ``into`` (0: nothing), paste with real Ctrl+V (Ctrl+Shift+V), report, undo."""
+            ed.select([into] if into else [])
+            here_ids = set(ed.world.entities())
+            if shift:
+                held = [x.keysym_to_keycode(XK.string_to_keysym(n)) for n in ("Control_L", "Shift_L")]
+                for code in held:
+                    xtest.fake_input(x, X.KeyPress, code)
+                x.sync()
+                ed.step(2)
+                tap("v")
+                for code in reversed(held):
+                    xtest.fake_input(x, X.KeyRelease, code)
+                x.sync()
+                ed.step(2)
+            else:
+                keys("Control_L", "v")
+            until(lambda: len(ed.world.entities()) > len(here_ids))
+            report = pasted(sorted(set(ed.world.entities()) - here_ids))
+            ed.undo()
+            return report
 
         # -- copy (real Ctrl+C) here, paste (real Ctrl+V) in another world, and here again ------------
         ed.select([13])
@@ -201,11 +274,10 @@ def main() -> int:
         until(lambda: bool(ed.session.tree_edits.clipboard))
         out["clipboard_plain"] = json.loads(json.dumps(ed.session.tree_edits.clipboard.records)) == \
             ed.session.tree_edits.clipboard.records
-        here_ids = set(ed.world.entities())
-        keys("Control_L", "v")
-        until(lambda: len(ed.world.entities()) > len(here_ids))
-        out["paste_here"] = pasted(sorted(set(ed.world.entities()) - here_ids))
-        ed.undo()
+        out["paste_here"] = paste(13)  # Ctrl+V: a child of the selected entity (Godot's Paste)
+        out["paste_under_child_box"] = paste(8)  # under the scaled child of the turned holder
+        out["paste_beside_child_box"] = paste(8, shift=True)  # Ctrl+Shift+V: beside it, under the holder
+        out["paste_top"] = paste(0)
 
         ed.open(other)
         other_ids = set(ed.world.entities())

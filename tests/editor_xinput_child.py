@@ -64,10 +64,29 @@ def main() -> int:
         grab = (ox + sx + (ex - sx) * 0.7, oy + sy + (ey - sy) * 0.7)
         before = pos(ed, 5)
         steps_before = len(ed.session.document.history.undo_names())
+        inspector = ed.app.inspector
+        pos_field = inspector._transform_items["pos"]
+        result["inspector_before"] = [round(v, 4) for v in dpg.get_value(pos_field)[:3]]
+        writes: list[int] = []  # the inspector's widgets set during the drag
+        set_value = dpg.set_value
+
+        def counted(item: Any, value: Any) -> Any:
+            if item in inspector._widgets:
+                writes.append(item)
+            return set_value(item, value)
+
+        dpg.set_value = counted
+        frames_before = ed.app.frames
         pointer(*grab)
         button(True)
+        live = []  # (inspector x, the node's x) after each real pointer move, the button still held
         for i in range(1, 9):
             pointer(grab[0] + 10 * i, grab[1])
+            live.append([round(dpg.get_value(pos_field)[0], 4), pos(ed, 5)[0]])
+        result["live"] = live
+        result["drag_writes"] = {"writes": len(writes), "frames": ed.app.frames - frames_before,
+                                 "items": sorted({inspector._widgets[i][2] for i in writes})}
+        dpg.set_value = set_value
         button(False)
         result["drag_frames"] = until(lambda: len(ed.session.document.history.undo_names()) > steps_before)
         result["before"], result["after"] = before, pos(ed, 5)

@@ -1,8 +1,9 @@
 """The editor's gizmos, box select, hide and lock under Xvfb with real Dear PyGui and Panda3D,
 driven through the view controller in a child process (tests/editor_gizmo_child.py): rotate and
 scale with and without snapping (Ctrl turns it the other way), world and local axes on a turned
-parent's child, translate grid snapping, one undo step per drag, box select, and hidden / locked
-entities in picks, boxes, gizmos and screenshots."""
+parent's child, translate grid snapping, one undo step per drag, box select by what shows in the
+box (a ground plane whose origin is elsewhere; a slanted rod's outline, not its screen rectangle),
+and hidden / locked entities in picks, boxes, gizmos and screenshots."""
 from __future__ import annotations
 
 from typing import Any
@@ -111,16 +112,25 @@ def test_scale_along_an_axis_snaps_and_is_one_step(flows: dict[str, Any]) -> Non
     assert sx > 0.8 and round(sx / 0.8 * 10) == pytest.approx(sx / 0.8 * 10, abs=1e-3) and (sy, sz) == (0.8, 0.8)
 
 
-def test_box_select_picks_exactly_what_is_inside(flows: dict[str, Any]) -> None:
+def test_box_select_picks_exactly_what_shows_inside(flows: dict[str, Any]) -> None:
+    assert flows["box_ground"] == [4]  # a large object whose origin is far outside the box
+    assert flows["ground_lock_steps"] == 1
     assert flows["box_red"] == [5]
     assert flows["box_shift_blue"] == [5, 6]
-    assert flows["box_holder_and_child"] == [7, 8]
+    assert flows["box_holder_and_child"] == [7, 8]  # the holder has no geometry: by its origin
     assert flows["box_lamp"] == [9]  # the prefab instance, not its parts
     assert flows["box_empty"] == []
+    assert flows["ground_unlocked"] == [[], 0, False]  # the lock undone: an undo step, never dirty
+
+
+def test_box_select_follows_a_slanted_objects_outline_not_its_rectangle(flows: dict[str, Any]) -> None:
+    assert flows["rod_rect_holds_beside"]
+    assert flows["box_beside_rod"] == []  # inside the rod's screen rectangle, beside the rod itself
+    assert flows["box_rod_end"] == [13]
 
 
 def test_a_hidden_entity_is_not_drawn_or_picked_but_plays(flows: dict[str, Any]) -> None:
-    assert flows["hidden_pick"] == 4 and flows["hidden_box"] == []  # the ground behind it
+    assert flows["hidden_pick"] == 4 and flows["hidden_box"] == [4]  # the ground behind it
     r, g, b = image(flows["shot_hidden"]).getXel(*flows["red_screen"])
     assert 0.2 < g < 0.6 and abs(r - b) < 0.1, (r, g, b)  # the ground is seen where the box was
     assert is_red(image(flows["shot_hidden_playing"]), flows["red_screen_playing"])  # the game still draws it
@@ -128,8 +138,8 @@ def test_a_hidden_entity_is_not_drawn_or_picked_but_plays(flows: dict[str, Any])
 
 
 def test_a_locked_entity_gets_no_gizmo_pick_or_box(flows: dict[str, Any]) -> None:
-    assert flows["locked_handles"] == 0 and flows["locked_pick"] == 4 and flows["locked_box"] == []
-    assert flows["locked_lamp_pick"] in (0, 4) and flows["locked_lamp_box"] == []  # its globe is locked with it
+    assert flows["locked_handles"] == 0 and flows["locked_pick"] == 4 and flows["locked_box"] == [4]  # the ground
+    assert flows["locked_lamp_pick"] in (0, 4) and flows["locked_lamp_box"] == [4]  # its globe is locked with it
 
 
 def test_hide_and_lock_do_not_change_the_world(flows: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine.core.commands import Command, CommandError, command_from_json, command_to_json
+from engine.core.commands import Command, CommandError, Transaction, command_from_json, command_to_json
 from engine.core.edit_commands import (
     AddComponent,
     CreateEntity,
@@ -94,6 +94,49 @@ def test_the_dirty_flag_follows_the_saved_state(demo: World) -> None:
     history.undo()
     history.redo()
     assert history.dirty
+
+
+class _Note(Command):
+    """A step beside the file (as the editor's hide and lock are): undoable, never dirtying."""
+
+    notes: list[str] = []
+
+    def __init__(self, text: str = "", on: bool = True) -> None:
+        self.text, self.on = text, on
+
+    @property
+    def changes_file(self) -> bool:
+        return False
+
+    def apply(self, world: World) -> Command:
+        (self.notes.append if self.on else self.notes.remove)(self.text)
+        return _Note(self.text, not self.on)
+
+
+def test_steps_that_leave_the_file_alone_never_change_the_dirty_flag(demo: World) -> None:
+    history = History(demo)
+    history.do(_Note("hide"))
+    assert not history.dirty and len(history.undo_names()) == 1
+    history.undo()
+    assert not history.dirty and _Note.notes == []
+    history.redo()
+    assert not history.dirty and _Note.notes == ["hide"]
+    history.do(Rename(7, "A"))
+    history.mark_saved()
+    history.do(_Note("lock"))
+    assert not history.dirty  # saved, then only a note
+    history.undo()
+    history.undo()  # the rename too: the file differs from what was saved
+    assert history.dirty
+    history.redo()
+    assert not history.dirty
+    history.do(_Note("again"))  # a new branch beside the file from the saved state: still clean
+    assert not history.dirty
+    history.do(Transaction("both", [Rename(7, "B"), _Note("both")]))  # a transaction with a file change
+    assert history.dirty
+    history.undo()
+    assert not history.dirty
+    _Note.notes.clear()
 
 
 def test_a_refused_command_records_no_step(demo: World) -> None:

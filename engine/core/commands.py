@@ -48,6 +48,12 @@ class Command:
     def apply(self, world: "World") -> "Command":
         raise NotImplementedError
 
+    @property
+    def changes_file(self) -> bool:
+        """Whether applying it changes what the world file holds (a History's dirty flag follows
+        only those; the editor's hide and lock do not)."""
+        return True
+
     def merges_with(self, other: "Command") -> bool:
         """Whether ``other`` (done right after this one) edits the same thing, so a History may fold
         the two into one step (a drag)."""
@@ -84,6 +90,10 @@ class Transaction(Command):
                 raise CommandError(self, f"step {index + 1} of {len(self.commands)} was refused ({exc}); "
                                          "nothing was changed") from None
         return Transaction(self.name, list(reversed(inverses)))
+
+    @property
+    def changes_file(self) -> bool:
+        return any(command.changes_file for command in self.commands)
 
     def __str__(self) -> str:
         return f"Transaction({self.name!r}, {len(self.commands)} steps)"

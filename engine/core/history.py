@@ -4,6 +4,11 @@ Each step holds the command that undoes it. Undo applies that and keeps what com
 command that redoes it), so redo recreates exactly what undo removed, ids included. Continuous
 edits (a drag, a slider) merge into one step when they edit the same thing under the same
 merge key; ``end_merge`` (mouse released) closes the step.
+
+``dirty`` compares states, not stack heights: each step leads from one state to another, a step
+whose command does not change what the world file holds (``Command.changes_file`` false: the
+editor's hide and lock) leads back to the same state, so undoing or redoing it never makes the
+world dirty or clean.
 """
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ class Step:
     undo: Command
     redo: Command
     merge_key: str = ""
+    before: int = 0  # the state the step starts from and the one it leads to (see ``History.dirty``)
+    after: int = 0
 
 
 class History:
@@ -38,8 +45,17 @@ class History:
         self._undo: list[Step] = []
         self._redo: list[Step] = []
         self._open_merge = ""
-        self._saved_at: int | None = 0  # len(_undo) when saved; None: that state is gone
+        self._state = 0        # the state the world is in now (a number no other state has)
+        self._states = 0       # the last number handed out
+        self._saved: int | None = 0  # the state last saved; None: nothing is
         self.message = ""
+
+    def _next_state(self, command: Command) -> int:
+        """The state after ``command``: a new one, or the same when it leaves the file as it was."""
+        if not command.changes_file:
+            return self._state
+        self._states += 1
+        return self._states
 
     def do(self, command: Command, name: str = "", merge: str = "") -> Command:
         """Apply a command as a new step (or fold it into the open step with the same ``merge``
@@ -50,10 +66,11 @@ class History:
         if (merge and last is not None and not self._redo and last.merge_key == merge
                 and self._open_merge == merge and last.redo.merges_with(command)):
             last.redo, last.name = command, label
-            if self._saved_at == len(self._undo):
-                self._saved_at = None  # the saved state was the step's end, which just moved
+            last.after = self._state = self._next_state(command)
         else:
-            self._push(Step(label, inverse, command, merge))
+            before = self._state
+            self._state = self._next_state(command)
+            self._push(Step(label, inverse, command, merge, before, self._state))
         self._open_merge = merge
         self._redo.clear()
         self.message = f"did {label}"
@@ -62,19 +79,17 @@ class History:
     def record(self, name: str, undo: Command, redo: Command) -> None:
         """Add a step for an edit already applied to the world by someone else (a plugin applying
         its own commands): ``undo`` takes it back, ``redo`` does it again."""
-        self._push(Step(name, undo, redo))
+        before = self._state
+        self._state = self._next_state(redo)
+        self._push(Step(name, undo, redo, "", before, self._state))
         self._open_merge = ""
         self._redo.clear()
         self.message = f"did {name}"
 
     def _push(self, step: Step) -> None:
-        if self._saved_at is not None and self._saved_at > len(self._undo):
-            self._saved_at = None  # the saved state was undone and is now unreachable
         self._undo.append(step)
         if len(self._undo) > self.limit:
             del self._undo[0]
-            if self._saved_at is not None:
-                self._saved_at = self._saved_at - 1 if self._saved_at > 0 else None
 
     def end_merge(self) -> None:
         """Close the open merge step: the next command starts a step of its own."""
@@ -90,7 +105,8 @@ class History:
         step = self._undo[-1]
         redo = self.world.apply(step.undo)
         self._undo.pop()
-        self._redo.append(Step(step.name, step.undo, redo, step.merge_key))
+        self._redo.append(Step(step.name, step.undo, redo, step.merge_key, step.before, step.after))
+        self._state = step.before
         self.message = f"undid {step.name}"
         return step.name
 
@@ -104,17 +120,18 @@ class History:
         step = self._redo[-1]
         undo = self.world.apply(step.redo)
         self._redo.pop()
-        self._undo.append(Step(step.name, undo, step.redo, step.merge_key))
+        self._undo.append(Step(step.name, undo, step.redo, step.merge_key, step.before, step.after))
+        self._state = step.after
         self.message = f"redid {step.name}"
         return step.name
 
     def mark_saved(self) -> None:
         """The world as it is now was saved: not dirty until the next change."""
-        self._saved_at = len(self._undo)
+        self._saved = self._state
 
     @property
     def dirty(self) -> bool:
-        return self._saved_at is None or self._saved_at != len(self._undo)
+        return self._saved != self._state
 
     def can_undo(self) -> bool:
         return bool(self._undo)
@@ -134,4 +151,4 @@ class History:
         self._undo.clear()
         self._redo.clear()
         self._open_merge = ""
-        self._saved_at = None
+        self._saved = None
