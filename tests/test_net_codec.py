@@ -90,8 +90,10 @@ def test_delta_against_the_baseline_is_exact_and_small() -> None:
     again, updates = decode(delta.payload, got, SPEC, SCHEMA)
     assert same(again, delta.view) and same(again, second)
     assert updates == [(5, 1, False)]
-    assert delta.sent == 11 and len(delta.payload) < 60, len(delta.payload)  # ten small moves, a removal, a new entity, a field
-    assert len(full.payload) > 8000
+    # ten small moves, a removal, a new entity, a field: the baseline's statistics come from a packet of
+    # new entities only, so these symbols are coded under the prior (netcode/snapshot_model.py)
+    assert delta.sent == 11 and len(delta.payload) < 70, len(delta.payload)
+    assert len(full.payload) > 8000               # 901 scattered entities: absolute cells
 
 
 def test_many_changed_entities_use_changed_bits_few_use_relative_ids() -> None:

@@ -37,6 +37,7 @@ import numpy as np  # noqa: E402
 from engine.core.world import World  # noqa: E402
 from engine.physics import Collider, PhysicsSystem, RigidBody  # noqa: E402
 from netcode.field_schema import FieldSchema  # noqa: E402
+from netcode.messages import Snapshot, encode_snapshot  # noqa: E402
 from netcode.quantize import (  # noqa: E402
     TransformSpec,
     angle_between,
@@ -141,6 +142,12 @@ def run(seconds: float, loss: float, latency: int, seed: int, budget: int | None
         sim_s += time.perf_counter() - start
         largest, parts = quantise_quats(quat, spec)
         current = View(id_array, quantise_positions(pos, spec), largest, parts)
+        # acknowledgements that have arrived by now (a server reads its input before it sends)
+        for _arrives, acked_tick in [a for a in acks_in_flight if a[0] <= tick]:
+            server_ack = max(server_ack, acked_tick)
+            acked.append(acked_tick)
+            acked = sorted(set(acked))[-HISTORY:]
+        acks_in_flight = [a for a in acks_in_flight if a[0] > tick]
         baseline_tick = server_ack if server_ack in sent_views else 0
         # the previous view: an acknowledged one about as far behind the baseline as now is ahead of
         # it (a velocity measured over a longer span is less noisy)
@@ -155,7 +162,8 @@ def run(seconds: float, loss: float, latency: int, seed: int, budget: int | None
         encode_s += time.perf_counter() - start
         sent_views[tick] = encoded.view
         sent_views.pop(tick - HISTORY, None)
-        bytes_sent.append(len(encoded.payload) + 13)  # + the SNAPSHOT header (kind, ticks, ack, time)
+        message = encode_snapshot(Snapshot(tick, baseline_tick, 0, tick / 60.0, encoded.payload))
+        bytes_sent.append(len(message))     # the whole SNAPSHOT message: kind, ticks, input ack, time, payload
         moving.append(encoded.sent)
         if rng.random() >= loss:
             in_flight.append((tick + latency, tick, encoded.payload, baseline_tick))
@@ -190,11 +198,6 @@ def run(seconds: float, loss: float, latency: int, seed: int, budget: int | None
             if rng.random() >= loss:
                 acks_in_flight.append((tick + latency, sent_tick))
         history_truth.pop(tick - 4 * HISTORY, None)
-        for _arrives, acked_tick in [a for a in acks_in_flight if a[0] <= tick]:
-            server_ack = max(server_ack, acked_tick)
-            acked.append(acked_tick)
-            acked = sorted(set(acked))[-HISTORY:]
-        acks_in_flight = [a for a in acks_in_flight if a[0] > tick]
         if tick % 300 == 0:
             progress(f"tick {tick}/{ticks}: {np.mean(bytes_sent[-300:]):.1f} bytes/packet, "
                      f"{np.mean(moving[-300:]):.0f} cubes changed per packet")
