@@ -4,7 +4,8 @@ bar, shortcuts, and the loop that runs it all on the main thread.
 
 The loop: draw the UI frame; run the callbacks it queued (manual callback management: every
 callback runs here, on the thread that owns Panda3D and the World); feed the 3D view's mouse and
-keys; run Play or, when something changed, draw the view once; refresh the panels that changed;
+keys; run Play or, when something changed, draw the view once (or, once it is still, show the frame
+drawn last: the view's read back runs a frame late); refresh the panels that changed;
 autosave when due. With nothing to do for half a second the loop asks Dear PyGui to wait for the
 next input event (``wait_for_input``) instead of drawing frames nobody looks at, after flushing
 the autosave; when busy it draws at most ``fps`` frames a second.
@@ -268,6 +269,9 @@ class EditorApp:
             self._draw_view(lambda: session.play.tick(seconds))
         elif self.renderer.wanted:
             self._draw_view(self.renderer.draw)
+        elif self.renderer.pending:   # the view is still: show the frame drawn last
+            self.renderer.collect()
+            self.view.show_frame()
         if self.overlay_dirty:
             self.view.draw_overlay()
             self.overlay_dirty = False
@@ -304,6 +308,7 @@ class EditorApp:
 
     def _draw_view(self, draw: Any) -> None:
         session = self.session
+        self.renderer.sync_terrains()   # the coarse terrain of edit shading exists before the tint looks
         self.tint.sync(session.world if session.document else None, session.selection.ids)
         session.marks.sync(session.world if session.document else None, self.renderer.app.base.cam, session.play.playing)
         draw()
@@ -330,7 +335,7 @@ class EditorApp:
     def _idle_or_pace(self, started: float) -> None:
         session = self.session
         document = session.document
-        busy = (session.play.playing or self.renderer.wanted or self.controller.busy
+        busy = (session.play.playing or self.renderer.wanted or self.renderer.pending or self.controller.busy
                 or time.monotonic() - self._last_activity < IDLE_AFTER_S)
         if document is not None and not session.play.playing:
             session.autosave.tick(document, idle=not busy)

@@ -69,7 +69,7 @@ class EditorDriver:
         """Run frames until the view has drawn what changed (and a couple more for the UI)."""
         for _ in range(most):
             self.app.frame()
-            if not self.app.renderer.wanted:
+            if not self.app.renderer.wanted and not self.app.renderer.pending:
                 break
         self.step(2)
 

@@ -5,6 +5,11 @@ current while a GLX one is (or the other way round) fails with EGL_BAD_ACCESS / 
 GLX (Panda3D makes its own EGL context current when it begins a frame), ``to_ui`` releases EGL
 and makes Dear PyGui's GLX context current again (Dear PyGui never does so itself after start-up).
 
+Reading back a frame that Panda3D drew earlier (``editor/view_readback.py`` maps a pixel buffer
+a frame late, or once the view is still) needs Panda3D's context current without a frame:
+``remember_panda`` notes its EGL binding after a frame and ``to_panda(current=True)`` makes it
+current again.
+
 Each switch costs about 10 microseconds (measured); only ``ctypes`` and the system's GL loader
 libraries are used.
 """
@@ -25,6 +30,17 @@ def _load(*names: str) -> ctypes.CDLL:
                   "loader (Debian: apt-get install libgl1 libegl1)")
 
 
+EGL_DRAW, EGL_READ = 0x3059, 0x305A
+
+
+@dataclass
+class _EGLState:
+    display: int
+    draw: int
+    read: int
+    context: int
+
+
 @dataclass
 class _GLXState:
     display: int
@@ -42,11 +58,13 @@ class GLContexts:
             getattr(self._glx, name).restype = ctypes.c_void_p
         self._glx.glXMakeCurrent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p]
         self._glx.glXMakeCurrent.restype = ctypes.c_int
-        for name in ("eglGetCurrentDisplay", "eglGetCurrentContext"):
+        for name in ("eglGetCurrentDisplay", "eglGetCurrentContext", "eglGetCurrentSurface"):
             getattr(self._egl, name).restype = ctypes.c_void_p
+        self._egl.eglGetCurrentSurface.argtypes = [ctypes.c_int]
         self._egl.eglMakeCurrent.argtypes = [ctypes.c_void_p] * 4
         self._egl.eglMakeCurrent.restype = ctypes.c_uint
         self._ui: _GLXState | None = None
+        self._panda: _EGLState | None = None
 
     def capture_ui(self) -> None:
         """Remember the GLX context that is current now (Dear PyGui's, right after its viewport is shown)."""
@@ -64,9 +82,22 @@ class GLContexts:
         if self._ui is not None and self._glx.glXGetCurrentContext():
             self._glx.glXMakeCurrent(self._ui.display, 0, None)
 
-    def to_panda(self) -> None:
-        """Before Panda3D draws."""
+    def remember_panda(self) -> None:
+        """Right after Panda3D drew: note its EGL binding (for ``to_panda(current=True)``)."""
+        egl = self._egl
+        display, context = egl.eglGetCurrentDisplay(), egl.eglGetCurrentContext()
+        if display and context:
+            self._panda = _EGLState(display, egl.eglGetCurrentSurface(EGL_DRAW) or 0,
+                                    egl.eglGetCurrentSurface(EGL_READ) or 0, context)
+
+    def to_panda(self, current: bool = False) -> None:
+        """Before Panda3D draws (it makes its own context current); ``current``: make the context
+        Panda3D drew with last current now (to read back without drawing)."""
         self.release_glx()
+        panda = self._panda
+        if current and panda is not None and self._egl.eglGetCurrentContext() != panda.context:
+            if not self._egl.eglMakeCurrent(panda.display, panda.draw or None, panda.read or None, panda.context):
+                raise RuntimeError("could not make Panda3D's OpenGL context current again")
 
     def to_ui(self) -> None:
         """Before Dear PyGui draws (or creates and uploads textures)."""
@@ -78,9 +109,13 @@ class GLContexts:
 
 
 class NoUI:
-    """Stands in for GLContexts where Panda3D draws alone (a benchmark on a machine without X)."""
+    """Stands in for GLContexts where Panda3D draws alone (a benchmark on a machine without X):
+    Panda3D's context stays current."""
 
-    def to_panda(self) -> None:
+    def remember_panda(self) -> None:
+        pass
+
+    def to_panda(self, current: bool = False) -> None:
         pass
 
     def to_ui(self) -> None:

@@ -64,6 +64,7 @@ class PlayMode:
         self._errors.count = 0
         logging.getLogger(SCRIPT_LOGGER).addHandler(self._errors)
         self.renderer.set_camera(None)  # the game's own camera
+        self.renderer.playing = True     # the game's own terrain meshes, not the edit shading's coarse ones
         system = world.system(InputSystem)
         if system is not None and self.input_source is not None:
             self._input_before = system.source
@@ -101,6 +102,8 @@ class PlayMode:
             system.set_source(self._input_before)
             self._input_before = None
         world.restore(snapshot)
+        self.renderer.playing = False
+        self.renderer.request()
         self.renderer.app.interpolator.reset()
         log.info("stopped (%s): the edited world is back", why)
         for listener in list(self.on_stop):

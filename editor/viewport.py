@@ -1,43 +1,39 @@
 """Panda3D draws the edited World offscreen; the image ends up in RAM as float32 RGBA, top row
-first: exactly what a Dear PyGui raw texture reads, so the UI takes Panda3D's buffer as it is.
+first: exactly what a Dear PyGui raw texture reads, so the UI takes the array as it is.
 
 The engine's ``App`` (offscreen mode: an EGL buffer, the same renderer ``play`` uses) draws the
-world from the editor camera (a view provider). A last pass on the GPU draws the App's colour
-buffer into a 32-bit float buffer, swapping red and blue and flipping rows on the way (Panda3D
-reads pixels back as BGRA, bottom row first), and that buffer is copied to RAM. The CPU then
-converts nothing: no numpy pass, no ``astype``; Dear PyGui gets a pointer to Panda3D's RAM image
-(``raw_texture`` keeps the pointer; Panda3D writes each new frame into the same array).
+world from the editor camera (a view provider). Shading:
 
-Shading: ``full`` is the game's renderer (simplepbr, shadows, the world's lights); ``edit`` is
-cheap: shaders and the world's lights off below an override node, one light riding with the
-camera plus an ambient one, and the shadow-map buffers switched off.
+* ``full`` is the game's renderer: simplepbr (shadow maps, the world's lights, its post pass)
+  into the App's window, the full terrain meshes;
+* ``edit`` is cheap: one pass straight into an 8-bit sRGB buffer (``view_passes.EditPass``), no
+  post pass, no shadow maps (those buffers are switched off), shaders and the world's lights off
+  below an override node with one light riding with the camera plus an ambient one, and each
+  terrain drawn from a coarse copy (``edit_terrain``; picking still hits the full mesh). Play
+  draws the full terrain in either shading.
+
+The frame reaches RAM through ``view_readback``: pixel buffer objects read a frame late (path
+``pbo``, through PyOpenGL) or, where those are not usable, Panda3D's own synchronous copy of a
+GPU pass that flips rows and swaps red and blue (path ``sync``); ``readback_path`` says which.
+Copy mode ``byte`` brings 8-bit channels to RAM and threads convert them, ``float`` has the GPU
+write float32.
 
 The view draws only when asked (``request``): after an edit, a camera move, a resize, or each
-frame while Play runs.
+frame while Play runs; with the ``pbo`` path a frame read but not shown yet is ``pending`` and
+``collect`` shows it (the editor's loop does so once the view is still).
 """
 from __future__ import annotations
 
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from panda3d.core import (
-    AmbientLight,
-    CardMaker,
-    DirectionalLight,
-    FrameBufferProperties,
-    GraphicsOutput,
-    GraphicsPipe,
-    NodePath,
-    OrthographicLens,
-    Shader,
-    Texture,
-    WindowProperties,
-)
-from panda3d.core import Camera as PandaCamera
+from panda3d.core import AmbientLight, DirectionalLight, GraphicsOutput, Texture
 
+from editor.edit_terrain import CoarseTerrains
 from editor.gl_contexts import GLContexts, NoUI
+from editor.view_passes import EditPass, ViewCopy
+from editor.view_readback import PATHS, PboReadback, SyncReadback, open_pbo_readback
+from editor.visibility import EDITOR_HIDDEN
 from engine.host.app import App
 
 if TYPE_CHECKING:
@@ -46,99 +42,36 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("storm.editor")
 SHADINGS = ("edit", "full")
-COPY_MODES = ("float", "byte")
+COPY_MODES = ("byte", "float")
+DEFAULT_COPY = "byte"
+READBACKS = ("auto", *PATHS)
 OVERRIDE = 1000  # attribute priority of the edit shading (above anything the world sets)
-
-_VERTEX = """#version 130
-in vec4 p3d_Vertex;
-in vec2 p3d_MultiTexCoord0;
-uniform mat4 p3d_ModelViewProjectionMatrix;
-out vec2 uv;
-void main() {
-    gl_Position = p3d_ModelViewProjectionMatrix * p3d_Vertex;
-    uv = vec2(p3d_MultiTexCoord0.x, 1.0 - p3d_MultiTexCoord0.y);  // rows read back top first
-}
-"""
-_FRAGMENT = """#version 130
-uniform sampler2D p3d_Texture0;
-in vec2 uv;
-out vec4 colour;
-void main() {
-    colour = texture(p3d_Texture0, uv).bgra;  // read back as BGRA: RGBA in memory
-}
-"""
-
-
-class _ViewCopy:
-    """The last pass: the App's colour buffer drawn (rows flipped, red and blue swapped) into a
-    buffer that is copied to RAM: 32-bit float (``float``) or 8-bit (``byte``) channels."""
-
-    def __init__(self, app: App, size: tuple[int, int], mode: str, scene: Texture | None = None) -> None:
-        base = app.base
-        self.app = app
-        self.mode = mode
-        if scene is None:
-            scene = Texture("editor-scene")
-            base.win.addRenderTexture(scene, GraphicsOutput.RTMBindOrCopy, GraphicsOutput.RTPColor)
-        self.scene = scene
-        props = FrameBufferProperties()
-        if mode == "float":
-            props.setRgbaBits(32, 32, 32, 32)
-            props.setFloatColor(True)
-        else:
-            props.setRgbaBits(8, 8, 8, 8)
-        props.setDepthBits(0)
-        self.buffer = base.graphicsEngine.makeOutput(
-            base.pipe, "editor-view", 100, props, WindowProperties.size(*size), GraphicsPipe.BFRefuseWindow,
-            base.win.getGsg(), base.win)
-        if self.buffer is None:
-            raise RuntimeError("this OpenGL driver gives no 32-bit float buffer for the editor view")
-        self.texture = Texture("editor-view")
-        if mode == "float":
-            self.texture.setup2dTexture(size[0], size[1], Texture.T_float, Texture.F_rgba32)
-        else:
-            self.texture.setup2dTexture(size[0], size[1], Texture.T_unsigned_byte, Texture.F_rgba8)
-        self.buffer.addRenderTexture(self.texture, GraphicsOutput.RTMCopyRam, GraphicsOutput.RTPColor)
-        scene = NodePath("editor-copy")
-        scene.setDepthTest(False)
-        scene.setDepthWrite(False)
-        cards = CardMaker("editor-copy")
-        cards.setFrameFullscreenQuad()
-        card = scene.attachNewNode(cards.generate())
-        card.setTexture(self.scene)
-        card.setShader(Shader.make(Shader.SL_GLSL, _VERTEX, _FRAGMENT))
-        camera = PandaCamera("editor-copy")
-        lens = OrthographicLens()
-        lens.setFilmSize(2, 2)
-        lens.setNearFar(-10, 10)
-        camera.setLens(lens)
-        self.buffer.makeDisplayRegion().setCamera(scene.attachNewNode(camera))
-        self._scene_graph = scene
-
-    def resize(self, size: tuple[int, int]) -> None:
-        self.buffer.setSize(*size)
-
-    def destroy(self) -> None:
-        self.buffer.clearRenderTextures()
-        self.app.base.graphicsEngine.removeWindow(self.buffer)
 
 
 class ViewRenderer:
     """The Panda3D side of the 3D view: draws on request, hands out the float32 RGBA image."""
 
-    def __init__(self, contexts: GLContexts | NoUI, size: tuple[int, int], copy: str = "float") -> None:
+    def __init__(self, contexts: GLContexts | NoUI, size: tuple[int, int], copy: str = DEFAULT_COPY,
+                 readback: str = "auto") -> None:
+        if copy not in COPY_MODES:
+            raise ValueError(f"copy is one of {', '.join(COPY_MODES)}, not {copy!r}")
+        if readback not in READBACKS:
+            raise ValueError(f"readback is one of {', '.join(READBACKS)}, not {readback!r}")
         self.contexts = contexts
         self.size = (max(16, size[0]), max(16, size[1]))
         contexts.to_panda()
         self.app = App("offscreen", size=self.size, title="Storm editor")
-        if self.app.base.win is None:
-            raise RuntimeError("Panda3D could not open an offscreen buffer (EGL) for the editor view")
-        if copy not in COPY_MODES:
-            raise ValueError(f"copy is one of {', '.join(COPY_MODES)}, not {copy!r}")
-        self.copy = _ViewCopy(self.app, self.size, copy)
-        self._floats: Any = None
-        self._pool: Any = None
         base = self.app.base
+        if base.win is None:
+            raise RuntimeError("Panda3D could not open an offscreen buffer (EGL) for the editor view")
+        self.scene = Texture("editor-scene")   # the full renderer's image (the App's window)
+        base.win.addRenderTexture(self.scene, GraphicsOutput.RTMBindOrCopy, GraphicsOutput.RTPColor)
+        self.edit = EditPass(self.app, self.size)
+        self._asked = readback
+        self.readback: PboReadback | SyncReadback = SyncReadback(copy)
+        self.readback_note = ""
+        self.copy = ViewCopy(self.app, self.size, copy, self.scene, swap=True, ram=True)
+        self.terrains = CoarseTerrains()
         self.shade = base.render.attachNewNode("editor-shading")
         self.overlay = self.shade.attachNewNode("editor-overlay")  # grid, selection: drawn, never saved
         self.headlight = base.camera.attachNewNode(DirectionalLight("editor-headlight"))
@@ -148,6 +81,7 @@ class ViewRenderer:
         self.ambient.node().setColor((0.3, 0.3, 0.34, 1.0))
         self.shading = ""
         self.world: "World | None" = None
+        self.playing = False   # PlayMode says: the full terrain while Play runs
         self.frames = 0
         self._wanted = True
         contexts.to_ui()
@@ -191,15 +125,62 @@ class ViewRenderer:
             shade.clearLight()
         self.request()
 
-    def _shadow_buffers(self, active: bool) -> None:
-        """Switch the shadow-map buffers (every output that is not the view's own) on or off."""
+    @property
+    def readback_path(self) -> str:
+        """``pbo`` or ``sync``: how frames reach RAM (see the module docstring)."""
+        return self.readback.path
+
+    # -- the outputs ----------------------------------------------------------------------------------
+    def _outputs(self, read: bool) -> None:
+        """Switch on what this frame draws: the edit pass or the full renderer (the App's window,
+        simplepbr's buffers, the shadow maps), and the copy pass where the read back needs it."""
         engine = self.app.base.graphicsEngine
-        pipeline = self.app.pipeline
-        own = {self.app.base.win, self.copy.buffer, *(getattr(getattr(pipeline, "_filtermgr", None), "buffers", []))}
+        edit = self.shading == "edit"
+        wanted = {self.edit.buffer: edit, self.copy.buffer: read and self.readback.needs_copy_pass}
         for i in range(engine.getNumWindows()):
             output = engine.getWindow(i)
-            if output not in own and output.isActive() != active:
+            active = wanted.get(output)
+            if active is None:
+                if output.getName().startswith("editor-"):
+                    continue   # the editor's other buffers (thumbnails) switch themselves
+                active = not edit
+            if output.isActive() != active:
                 output.setActive(active)
+        source, srgb = (self.edit.texture, self.edit.srgb) if edit else (self.scene, False)
+        if self.copy.source is not source or self.copy.srgb != srgb:
+            self.copy.set_source(source, srgb)
+        camera = self.edit.camera.node()
+        mask = EDITOR_HIDDEN if self.terrains.coarse else self.app.base.cam.node().getCameraMask()
+        if camera.getCameraMask() != mask:
+            camera.setCameraMask(mask)   # coarse terrain: the full meshes hide from this bit
+        if edit:
+            self.edit.prepare()
+
+    def _source(self) -> Texture:
+        """What the read back reads: the copy pass's output, or the shaded scene itself."""
+        if self.readback.needs_copy_pass:
+            return self.copy.texture
+        return self.edit.texture if self.shading == "edit" else self.scene
+
+    def _open_readback(self) -> None:
+        """The first frame (Panda3D's context current): the pixel buffer path if asked and usable."""
+        if self._asked == "sync" or isinstance(self.readback, PboReadback):
+            return
+        pbo, why = open_pbo_readback(self.app.base.win.getGsg(), self.readback.copy)
+        if pbo is None:
+            self._asked = "sync"   # asked once: the reason stays in readback_note
+            self.readback_note = why
+            log.info("the 3D view reads frames back synchronously: %s", why)
+            return
+        self._use(pbo)
+
+    def _use(self, readback: PboReadback | SyncReadback) -> None:
+        """Read back through ``readback`` from now on (Panda3D's context current)."""
+        self.readback.close()
+        self.readback = readback
+        source = self.copy.source
+        self.copy.destroy()
+        self.copy = ViewCopy(self.app, self.size, readback.copy, source, swap=readback.swap, ram=readback.ram)
 
     # -- drawing ------------------------------------------------------------------------------------
     def request(self) -> None:
@@ -210,71 +191,88 @@ class ViewRenderer:
     def wanted(self) -> bool:
         return self._wanted
 
-    def draw(self, seconds: float = 0.0) -> int:
-        """Draw one frame (running ``seconds`` of simulation first: Play); returns ticks run."""
+    @property
+    def pending(self) -> bool:
+        """A frame is drawn but not shown yet (``collect`` shows it)."""
+        return self.readback.pending
+
+    def sync_terrains(self) -> None:
+        """Coarse terrain copies made or dropped, and the ones this frame draws chosen (each draw
+        does it; the editor calls it earlier too, before the selection tint looks for meshes)."""
+        self.terrains.sync(self.world, self.shading == "edit" and not self.playing)
+
+    def draw(self, seconds: float = 0.0, read: bool = True) -> int:
+        """Draw one frame (running ``seconds`` of simulation first: Play); returns ticks run.
+        ``read``: bring it to RAM (a benchmark's floor draws without)."""
         self.contexts.to_panda()
         try:
-            self._shadow_buffers(self.shading == "full")
+            self.sync_terrains()
+            self._outputs(read)
             ticks = self.app.step(seconds)
-            self._shadow_buffers(self.shading == "full")
+            self._outputs(read)   # buffers made during the frame (a new shadow map) follow the shading
+            self.contexts.remember_panda()
+            if read:
+                self._open_readback()
+                self._read()
         finally:
             self.contexts.to_ui()
         self._wanted = False
         self.frames += 1
         return ticks
 
+    def _read(self) -> None:
+        try:
+            self.readback.read(self._source(), self.size)
+        except Exception as exc:  # noqa: BLE001 - a driver that refuses pixel buffers: the sync path
+            if self.readback.path == "sync":
+                raise
+            self.readback_note = f"pixel buffer read back failed ({exc})"
+            log.warning("the 3D view reads frames back synchronously from now on: %s", self.readback_note)
+            self._asked = "sync"
+            self._use(SyncReadback(self.readback.copy))
+            self.request()
+
+    def collect(self) -> None:
+        """Show the frame drawn last (the view is still: no new frame is wanted)."""
+        if not self.readback.pending:
+            return
+        self.contexts.to_panda(current=True)
+        try:
+            self.readback.collect()
+        finally:
+            self.contexts.to_ui()
+
     def image(self) -> Any:
-        """The last frame: a buffer of width * height * 4 float32 (RGBA, top row first), or None
-        before the first frame (or while a resize has not been drawn yet)."""
-        texture = self.copy.texture
-        if not texture.hasRamImage():
-            return None
-        data = texture.getRamImage()
-        pixels = self.size[0] * self.size[1] * 4
-        if self.copy.mode == "float":
-            return data if len(data) == pixels * 4 else None
-        if len(data) != pixels:
-            return None
-        return self._to_floats(data, pixels)
+        """The last frame shown: a buffer of width * height * 4 float32 (RGBA, top row first), or
+        None before the first frame (or while a resize has not been drawn yet)."""
+        return self.readback.image(self.size)
 
     def set_copy_mode(self, mode: str) -> None:
-        """``float``: the GPU writes float32 and RAM gets exactly what Dear PyGui reads (best where
-        reading back is a memcpy: software rendering); ``byte``: a quarter of the bytes cross the
-        bus and threads turn them into float32 (best on a GPU with many cores)."""
+        """``byte``: 8-bit channels reach RAM and threads turn them into float32 (a quarter of the
+        bytes); ``float``: the GPU writes float32 (no CPU pass with the sync path)."""
         if mode not in COPY_MODES:
             raise ValueError(f"copy is one of {', '.join(COPY_MODES)}, not {mode!r}")
-        if mode == self.copy.mode:
-            return
-        self.contexts.to_panda()
+        if mode != self.readback.copy:
+            self._switch(self._asked if self.readback.path == "sync" else "auto", mode)
+
+    def set_readback(self, path: str) -> None:
+        """``pbo`` (when usable, else ``sync`` and ``readback_note`` says why), ``auto`` (the same)
+        or ``sync``, from the next frame on."""
+        if path not in READBACKS:
+            raise ValueError(f"readback is one of {', '.join(READBACKS)}, not {path!r}")
+        if path != self._asked:
+            self._switch(path, self.readback.copy)
+
+    def _switch(self, path: str, copy: str) -> None:
+        """The sync path now; the next frame opens the pixel buffer path when ``path`` asks for it."""
+        self._asked = path if path == "sync" else "auto"
+        self.readback_note = ""
+        self.contexts.to_panda(current=True)
         try:
-            self.copy.destroy()
-            self.copy = _ViewCopy(self.app, self.size, mode, self.copy.scene)
+            self._use(SyncReadback(copy))
         finally:
             self.contexts.to_ui()
         self.request()
-
-    def _to_floats(self, data: Any, pixels: int) -> Any:
-        """8-bit RGBA to float32 in [0, 1], in a buffer kept between frames (so Dear PyGui's
-        pointer stays valid), the rows split over threads (numpy lets go of the GIL)."""
-        import numpy as np
-
-        if self._floats is None or self._floats.size != pixels:
-            self._floats = np.empty(pixels, np.float32)
-        source = np.frombuffer(memoryview(data), np.uint8)
-        target = self._floats
-        scale = np.float32(1.0 / 255.0)
-        workers = min(8, os.cpu_count() or 1)
-        if workers == 1 or pixels < 1 << 18:
-            np.multiply(source, scale, out=target)
-            return target
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="storm-view-copy")
-        step = -(-pixels // workers) // 4 * 4
-        futures = [self._pool.submit(np.multiply, source[a:a + step], scale, out=target[a:a + step])
-                   for a in range(0, pixels, step)]
-        for future in futures:
-            future.result()
-        return target
 
     def resize(self, size: tuple[int, int]) -> None:
         size = (max(16, int(size[0])), max(16, int(size[1])))
@@ -288,7 +286,9 @@ class ViewRenderer:
             manager = getattr(self.app.pipeline, "_filtermgr", None)
             if manager is not None:
                 manager.resizeBuffers()
+            self.edit.resize(size)
             self.copy.resize(size)
+            self.readback.discard()
             if base.camLens is not None:
                 base.camLens.setAspectRatio(size[0] / size[1])
         finally:
@@ -300,10 +300,10 @@ class ViewRenderer:
         return self.app.base.camLens
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-        self.contexts.to_panda()
+        self.terrains.clear()
+        self.contexts.to_panda(current=True)
         try:
+            self.readback.close()
             self.app.close()
         finally:
             self.contexts.release_egl()

@@ -6,15 +6,23 @@ private Xvfb when there is none; ``--no-ui``: the view's Panda3D side alone, for
 GPU and no X). For each size and shading mode it renders the same orbiting view, frame by frame
 in turn:
 
-* ``raw``: Panda3D draws into its own offscreen buffer (``taskMgr.step()``), nothing read back:
-  the floor;
+* ``raw``: Panda3D draws the same view with the same shading into its own offscreen buffer,
+  nothing read back: the floor;
 * ``raw_finished``: the same, then ``glFinish``: the floor including the GPU's own time;
-* ``view``: the editor's path without the UI: the same draw, the GPU pass into a float32 RGBA
-  buffer and its copy to RAM (the exact array Dear PyGui reads; no CPU conversion);
+* ``view``: the editor's path without the UI: the same draw and the frame brought into the
+  float32 RGBA array Dear PyGui reads, by the read back path (``pbo``: pixel buffers read a frame
+  late; ``sync``: Panda3D's own copy to RAM) and copy mode (``byte``: 8-bit channels converted by
+  threads; ``float``: a GPU pass writes float32);
 * ``naive``: the same draw, the 8-bit buffer read back (``getScreenshot``), then numpy flips rows,
   swaps red and blue and converts to float32 on the CPU (what the obvious code does);
-* ``editor`` (with UI): one whole editor frame: the view's draw and copy, the raw texture handed
-  to Dear PyGui (a pointer, no copy) and the UI frame that uploads and shows it.
+* ``editor`` (with UI): one whole editor frame: the view's draw and read back, the raw texture
+  handed to Dear PyGui (a pointer, no copy) and the UI frame that uploads and shows it.
+
+Each record says which read back path ran (``readback``: ``sync`` where pixel buffers were asked
+for but are not usable, with ``readback_note`` saying why). The summary's headline keys
+(``viewport_ms_<size>_<shading>``, ``raw_draw_ms_...``, ``viewport_ratio_vs_raw_draw_...``,
+``<shading>_shading_fps_<size>``, ``readback``) are those of the editor's defaults: the ``pbo``
+path where usable and the ``byte`` copy.
 
 Then ``idle_cpu_percent``: ``main.py edit`` left alone for ``--idle-seconds``, CPU read from
 ``/proc``. Wall-clock medians (a GPU's waits show in wall time, not CPU time).
@@ -22,6 +30,7 @@ Then ``idle_cpu_percent``: ``main.py edit`` left alone for ``--idle-seconds``, C
 Usage (from the repository root)::
 
     .venv/bin/python -m tools.bench.editor [--sizes 1280x720,1920x1080] [--frames 40] [--no-ui]
+        [--copies byte,float] [--readbacks pbo,sync]
 
 stdout: JSON lines, the last one the summary. stderr: progress.
 """
@@ -54,7 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--shadings", default="edit,full", help="shading modes to time (edit, full)")
     parser.add_argument("--frames", type=int, default=40, help="timed frames of each kind (default %(default)s)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed rounds first (default %(default)s)")
-    parser.add_argument("--copies", default="float,byte", help="view copy modes to time (float, byte)")
+    parser.add_argument("--copies", default="byte,float", help="view copy modes to time (byte, float)")
+    parser.add_argument("--readbacks", default="pbo,sync", help="read back paths to time (pbo, sync)")
     parser.add_argument("--no-ui", action="store_true", help="no Dear PyGui: the view's Panda3D side alone")
     parser.add_argument("--idle-seconds", type=float, default=10.0, help="idle CPU measurement (0: skip)")
     return parser.parse_args(argv)
@@ -128,7 +138,8 @@ class Bench:
         if ui:
             self.kinds["editor"] = self.editor
 
-    def configure(self, size: tuple[int, int], shading: str, copy: str) -> None:
+    def configure(self, size: tuple[int, int], shading: str, copy: str, readback: str) -> None:
+        self.renderer.set_readback(readback)
         self.renderer.set_copy_mode(copy)
         self.renderer.resize(size)
         self.renderer.set_shading(shading)
@@ -141,46 +152,39 @@ class Bench:
 
     def _turn(self) -> None:
         self.camera.orbit(2.0, 0.0)
-
-    def _copy(self, on: bool) -> None:
-        buffer = self.renderer.copy.buffer
-        if buffer.isActive() != on:
-            buffer.setActive(on)
+        self.renderer.request()
 
     def raw(self) -> None:
-        self._copy(False)
         self._turn()
-        self.renderer.draw()
+        self.renderer.draw(read=False)
 
     def raw_finished(self) -> None:
         """The floor including the GPU's own time: draw, then wait until the GPU has finished."""
-        self._copy(False)
         self._turn()
-        self.renderer.contexts.to_panda()
-        self.renderer.app.step(0.0)
+        self.renderer.draw(read=False)
+        self.renderer.contexts.to_panda(current=True)
         self._finish()
         self.renderer.contexts.to_ui()
 
-    def view(self) -> None:
-        self._copy(True)
+    def view(self) -> Any:
         self._turn()
         self.renderer.draw()
         return self.renderer.image()
 
     def naive(self) -> Any:
-        self._copy(False)
         self._turn()
-        self.renderer.draw()
-        self.renderer.contexts.to_panda()
-        texture = self.renderer.app.base.win.getScreenshot()
-        self.renderer.contexts.to_ui()
+        self.renderer.draw(read=False)
+        renderer = self.renderer
+        output = renderer.edit.buffer if renderer.shading == "edit" else renderer.app.base.win
+        renderer.contexts.to_panda(current=True)
+        texture = output.getScreenshot()
+        renderer.contexts.to_ui()
         width, height = texture.getXSize(), texture.getYSize()
         pixels = self.np.frombuffer(memoryview(texture.getRamImage()), self.np.uint8).reshape(height, width, 4)
         return pixels[::-1, :, [2, 1, 0, 3]].astype(self.np.float32) * (1.0 / 255.0)
 
     def editor(self) -> None:
-        self._copy(True)
-        self._turn()
+        self.camera.orbit(2.0, 0.0)   # the editor's loop sees the camera move and asks for a frame
         self.app.frame()
 
     def renderer_name(self) -> str:
@@ -242,6 +246,8 @@ def idle_cpu(world: Path, seconds: float) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from editor.viewport import DEFAULT_COPY
+
     args = parse_args(argv)
     ui = not args.no_ui
     server = _ensure_display() if ui else None
@@ -250,24 +256,34 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(args.world, ui)
         summary["renderer"] = bench.renderer_name()
         try:
+            combos = [(s, c, r) for s in args.shadings.split(",") for c in args.copies.split(",")
+                      for r in args.readbacks.split(",")]
             for size_text in args.sizes.split(","):
                 size = _size(size_text)
-                for shading, copy in [(s, c) for s in args.shadings.split(",") for c in args.copies.split(",")]:
-                    progress(f"{size_text} {shading} {copy}: {args.frames} frames of {', '.join(bench.kinds)}")
-                    bench.configure(size, shading, copy)
+                for shading, copy, readback in combos:
+                    progress(f"{size_text} {shading} {copy} {readback}: {args.frames} frames of {', '.join(bench.kinds)}")
+                    bench.configure(size, shading, copy, readback)
                     times = time_kinds(bench, args.frames, args.warmup)
-                    record = {"size": size_text, "shading": shading, "copy": copy, **times}
+                    path = bench.renderer.readback_path
+                    record = {"size": size_text, "shading": shading, "copy": copy, "readback": path,
+                              "readback_note": bench.renderer.readback_note, **times}
                     emit(record)
                     shown = times["editor" if ui else "view"]["wall_ms"]
-                    key = f"{size_text}_{shading}_{copy}"
-                    summary[f"viewport_ms_{key}"] = shown
-                    summary[f"raw_draw_ms_{key}"] = times["raw"]["wall_ms"]
-                    summary[f"view_copy_ms_{key}"] = times["view"]["wall_ms"]
-                    summary[f"naive_copy_ms_{key}"] = times["naive"]["wall_ms"]
+                    key = f"{size_text}_{shading}_{copy}_{readback}"
+                    figures = {"viewport_ms": shown, "raw_draw_ms": times["raw"]["wall_ms"],
+                               "view_copy_ms": times["view"]["wall_ms"], "naive_copy_ms": times["naive"]["wall_ms"],
+                               "viewport_ratio_vs_raw_draw": ratio(shown, times["raw"]["wall_ms"])}
                     if "raw_finished" in times:
-                        summary[f"raw_draw_finished_ms_{key}"] = times["raw_finished"]["wall_ms"]
-                    summary[f"viewport_ratio_vs_raw_draw_{key}"] = ratio(shown, times["raw"]["wall_ms"])
-                    summary[f"{shading}_shading_fps_{size_text}_{copy}"] = round(1000.0 / shown, 1) if shown else None
+                        figures["raw_draw_finished_ms"] = times["raw_finished"]["wall_ms"]
+                    fps = round(1000.0 / shown, 1) if shown else None
+                    for name, value in figures.items():
+                        summary[f"{name}_{key}"] = value
+                    summary[f"fps_{key}"] = fps
+                    if copy == DEFAULT_COPY and readback == "pbo":   # the editor's own defaults: headline figures
+                        summary["readback"], summary["readback_note"] = path, bench.renderer.readback_note
+                        for name, value in figures.items():
+                            summary[f"{name}_{size_text}_{shading}"] = value
+                        summary[f"{shading}_shading_fps_{size_text}"] = fps
         finally:
             bench.close()
         summary["idle_cpu_percent"] = idle_cpu(args.world, args.idle_seconds) if ui else None
