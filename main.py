@@ -71,6 +71,12 @@ def _play(args: argparse.Namespace) -> int:
 
 
 def _vr(args: argparse.Namespace) -> int:
+    if args.connect:
+        from netcode.cli import play_vr_connected
+
+        return play_vr_connected(args.connect, args.token, args.player, args.mode, args.xr, args.frames,
+                                 args.screenshot, args.timeline, args.eye_size, args.size, args.reference,
+                                 args.profile, args.interp_delay)
     from engine.host.runtime import create_runtime
     from engine.packs.loading import open_content
     from engine.xr.cli import run_vr
@@ -307,6 +313,13 @@ def build_parser() -> argparse.ArgumentParser:
     vr.add_argument("--reference", choices=("standing", "seated"), default="standing", help="reference space")
     vr.add_argument("--seed", type=int, help="seed the world's random source")
     vr.add_argument("--profile", help="the packs to play with: a profile file")
+    vr.add_argument("--connect", metavar="ws://HOST:PORT", help="join a server (storm serve) as a VR player: others "
+                                                               "see your head and hands, you see them")
+    vr.add_argument("--token", help="with --connect: the join token the server gave you")
+    vr.add_argument("--player", default="player", help="with --connect and no --token: the player id to sign a "
+                                                       "token for (needs the server's secret)")
+    vr.add_argument("--interp-delay", type=float, default=0.1, metavar="SECONDS",
+                    help="with --connect: how far behind the server other entities are shown (default 0.1)")
 
     trip = sub.add_parser("visit", help="visit an OpenSimulator region (password: STORM_OPENSIM_PASSWORD or a prompt)",
                           description="Log in to an OpenSimulator grid and show the region (docs/opensim.md).")

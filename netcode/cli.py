@@ -6,7 +6,7 @@ import logging
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from netcode.auth import DEFAULT_PERMISSIONS, PERMISSIONS, TokenAuthority
 
@@ -155,6 +155,47 @@ def play_connected(url: str, token: str | None, player: str, mode: str = "auto",
     finally:
         net.stop()
     return 0
+
+
+def play_vr_connected(url: str, token: str | None, player: str, mode: str = "auto", xr: str = "openxr",
+                      frames: int | None = None, screenshot: str | None = None, timeline: str | None = None,
+                      eye_size: tuple[int, int] | None = None, size: tuple[int, int] | None = None,
+                      reference: str = "standing", profile: str | None = None, interp_delay: float = 0.1,
+                      until: Callable[[Any], bool] | None = None, pbr: bool = True) -> int:
+    """Join a server as a VR player (``storm vr --connect``): head and hands go to the others as an
+    avatar, theirs show here. ``until(link)``, checked each frame, ends the session when true."""
+    from engine.host.runtime import create_runtime
+    from engine.packs.loading import open_content
+    from engine.xr.cli import run_vr
+    from netcode.client import NetClient
+    from netcode.vr_link import LOCAL_IDS, NET_COMFORT, VRLink
+
+    runtime = create_runtime(open_content(profile))
+    client = NetClient(url, token or _authority().issue(player, DEFAULT_PERMISSIONS, ttl=3600), runtime,
+                       profile="game", interp_delay=interp_delay, name="storm vr", tracked=True)
+    net = _LoopThread()
+    links: list[Any] = []
+
+    def link(session: Any) -> Callable[[], None]:
+        links.append(VRLink(client, session))
+        return links[-1].close
+
+    try:
+        world = net.run(client.connect(), timeout=20)
+        world.reserve_ids(LOCAL_IDS - 1)              # the rig's entities: numbers the server never gives
+        try:
+            code = run_vr(lambda _runtime: world, runtime, mode, xr, frames, screenshot, timeline, eye_size, size,
+                          reference, comfort=NET_COMFORT, on_session=link, realtime=True,
+                          until=(lambda: until(links[0])) if until is not None else None, pbr=pbr)
+            state = client.state
+            print(f"vr: played on {url} as {client.welcome.player if client.welcome else player}: "
+                  f"{state.snapshots} snapshots, {state.predictor.corrections} corrections"
+                  + (f"; disconnected: {client.closed_reason}" if client.closed else ""), flush=True)
+        finally:
+            net.run(client.close(), timeout=5)
+    finally:
+        net.stop()
+    return code
 
 
 def replay_session(path: str, seek: float = 0.0, speed: float = 0.0, show_transcript: bool = False,

@@ -26,7 +26,9 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from engine.core.errors import StormError
 from engine.core.system import ORDER_INPUT, ORDER_PHYSICS, System
 from netcode import messages as m
+from netcode.avatar_view import AvatarViewSystem
 from netcode.client_apply import ClientState
+from netcode.tracked_pose import TrackedPose
 from netcode.wire import ProtocolError
 
 if TYPE_CHECKING:
@@ -81,7 +83,7 @@ class NetClient:
                  interp_delay: float = 0.1, max_extrapolation: float = 0.25, smoothing: float = 0.1,
                  name: str = "storm", webrtc: bool = False, ice_servers: list[str] | None = None,
                  webrtc_addresses: list[str] | None = None, voice: bool = False,
-                 voice_source: Any = None, voice_bitrate: int = 24000) -> None:
+                 voice_source: Any = None, voice_bitrate: int = 24000, tracked: bool = False) -> None:
         self.url = url
         self.token = token
         self.runtime = runtime
@@ -94,6 +96,7 @@ class NetClient:
         self.want_voice = voice                  # voice chat on the WebRTC connection (needs webrtc)
         self.voice_source = voice_source         # a netcode.voice_audio source; None: listen only
         self.voice_bitrate = voice_bitrate
+        self.tracked = tracked                   # a VR client: its input carries head and hand poses
         self.voice: Any = None
         self.ws: ClientConnection | None = None
         self.world: "World | None" = None
@@ -118,7 +121,7 @@ class NetClient:
                                                      ping_interval=None, open_timeout=timeout), timeout)
         except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
             raise NetError(f"{self.url}: could not connect ({exc or type(exc).__name__})") from None
-        await self.ws.send(m.encode_hello(m.Hello(self.token, self.name, webrtc=self.want_webrtc)))
+        await self.ws.send(m.encode_hello(m.Hello(self.token, self.name, webrtc=self.want_webrtc, tracked=self.tracked)))
         try:
             first = await asyncio.wait_for(self.ws.recv(), timeout)
             msg = m.decode_server(first)
@@ -137,12 +140,14 @@ class NetClient:
         world = self.runtime.new_world(seed=int(msg.setup.get("seed", 0)) if isinstance(msg.setup.get("seed"), int) else 0,
                                        tick_rate=msg.tick_rate, name=str(msg.setup.get("world", "world"))[:200],
                                        profile=self.profile)
+        world.registry.register(TrackedPose)
         try:
             self.state = ClientState(self, world, msg, **self.options)
         except ValueError as exc:
             await self.ws.close()
             raise NetError(f"{self.url}: unusable welcome ({exc})") from None
-        for system in (NetClientSystem(self), InputCaptureSystem(self), PredictionRecordSystem(self)):
+        for system in (NetClientSystem(self), InputCaptureSystem(self), PredictionRecordSystem(self),
+                       AvatarViewSystem(lambda: self.state.entity)):
             world.add_system(system)
         self.world = world
         self._out = asyncio.Queue()

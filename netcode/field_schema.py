@@ -52,8 +52,8 @@ class FieldEntry:
 def entry_for(type_name: str, name: str, declared: Field) -> FieldEntry | None:
     """The wire entry of a declared field, or None when its type cannot travel."""
     rep = declared.replicate
-    if not isinstance(rep, Replication):
-        return None
+    if not isinstance(rep, Replication) or not rep.broadcast:
+        return None                      # not replicated, or input only (owner to server)
     kind_type = declared.type
     if isinstance(kind_type, Bool):
         kind, length = "bool", 0

@@ -46,6 +46,7 @@ class Hello:
     client: str = "storm"
     version: int = PROTOCOL_VERSION
     webrtc: bool = False
+    tracked: bool = False     # a VR client: its input carries head and hand poses (TrackedPose)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def _json(value: Any) -> str:
 
 def encode_hello(msg: Hello) -> bytes:
     return (ByteWriter().u8(HELLO).raw(MAGIC).u16(msg.version).text(msg.token).text(msg.client)
-            .u8(1 if msg.webrtc else 0).bytes())
+            .u8((1 if msg.webrtc else 0) | (2 if msg.tracked else 0)).bytes())
 
 
 def encode_input(msg: Input, layout: InputLayout) -> bytes:
@@ -214,8 +215,9 @@ def decode_client(data: bytes, layout: InputLayout | None) -> ClientMessage:
         r.u8("kind")
         if r._take(4, "magic") != MAGIC:
             raise ProtocolError("hello.magic", f"the bytes {MAGIC!r}")
-        msg: ClientMessage = Hello(version=r.u16("version"), token=r.text("token", 1024), client=r.text("client", 64),
-                                   webrtc=bool(r.u8("flags") & 1))
+        version, token, client, flags = r.u16("version"), r.text("token", 1024), r.text("client", 64), r.u8("flags")
+        msg: ClientMessage = Hello(version=version, token=token, client=client, webrtc=bool(flags & 1),
+                                   tracked=bool(flags & 2))
     elif kind == INPUT:
         if layout is None:
             raise ProtocolError("input", "a hello first (input before the handshake)")

@@ -8,7 +8,8 @@ A recording is JSON lines (data, never code). The first line is the header::
 then one line per happening, each with the tick ``t`` it happened before:
 ``{"t": 12, "join": "ann", "entity": 64}``, ``{"t": 12, "in": "ann", "f": {...}}`` (a player's input
 from that tick on), ``{"t": 80, "chat": "ann", "text": "hi"}``, ``{"t": 95, "command": "ann", "json":
-{...}}``, ``{"t": 95, "rpc": "ann", "json": {...}}``, ``{"t": 300, "off": "ann"}`` (disconnected),
+{...}}``, ``{"t": 95, "rpc": "ann", "json": {...}}``, ``{"t": 12, "vr": "bob", "on": true}`` (bob plays in VR:
+his inputs carry head and hand poses), ``{"t": 300, "off": "ann"}`` (disconnected),
 ``{"t": 2100, "leave": "ann"}``; every second ``{"t": 120, "digest": "..."}``, a hash of every
 networked entity's quantised transform after that many ticks, and at the end ``{"end": 3000,
 "digest": "..."}``. The file is written to ``<path>.part`` and renamed when the server stops.
@@ -34,6 +35,7 @@ from netcode.input_layout import InputFrame, InputLayout, owner_fields
 from netcode.quantize import TransformSpec
 from netcode.replication import Replicator
 from netcode.spawning import PlayerFactory, find_player_template
+from netcode.tracked_pose import TrackedPose
 
 if TYPE_CHECKING:
     from engine.core.world import World
@@ -43,7 +45,7 @@ log = logging.getLogger("storm.net")
 VERSION_KEY = "storm_session"
 VERSION = 1
 DIGEST_EVERY = 60
-KINDS = ("join", "in", "chat", "command", "rpc", "off", "leave", "digest", "end")
+KINDS = ("join", "in", "chat", "command", "rpc", "vr", "off", "leave", "digest", "end")
 
 
 def digest(world: "World", replicator: Replicator) -> str:
@@ -98,6 +100,8 @@ class SessionRecorder:
             record["text"] = data
         elif what in ("command", "rpc"):
             record["json"] = data
+        elif what == "vr":
+            record["on"] = bool(data)
         self._write(record)
 
     def input(self, tick: int, player: str, frame: InputFrame) -> None:
@@ -186,6 +190,7 @@ class SessionReplay:
 
     def __init__(self, recording: Recording, runtime: "Runtime", profile: str = "server",
                  world_path: str | None = None) -> None:
+        from netcode.avatar_server import AvatarPoseSystem
         from netcode.hosting import open_world
         from netcode.server_tick import OwnerInputSystem
 
@@ -199,13 +204,20 @@ class SessionReplay:
         if template:
             self.world.apply(DestroyEntity(template))
         root = self.players.specs[0] if self.players.specs else None
-        self.layout = InputLayout.from_map(self.input_system.actions.map,
-                                           owner_fields([c.create() for c in root.components] if root else []))
+        base_fields = owner_fields([c.create() for c in root.components] if root else [])
+        self.layout = InputLayout.from_map(self.input_system.actions.map, base_fields)
+        self.tracked_layout = InputLayout.from_map(self.input_system.actions.map,
+                                                   base_fields + owner_fields([TrackedPose()]))
+        self.world.registry.register(TrackedPose)
+        self.layouts: dict[str, InputLayout] = {}       # players in VR: their inputs carry poses
+        self.connected: set[str] = set()
         self.entities: dict[str, int] = {}
         self.sources: dict[str, DirectActionSource] = {}
         self.current: dict[str, InputFrame | None] = {}
         self.world.add_system(OwnerInputSystem(lambda: [(self.entities[p], f) for p, f in self.current.items()
-                                                        if p in self.entities], lambda: self.layout))
+                                                        if p in self.entities], lambda: self.tracked_layout))
+        self.world.add_system(AvatarPoseSystem(lambda: {self.entities[p]: (p, p) for p in self.connected
+                                                        if p in self.entities}))
         self.world.add_system(ReplayFeedSystem(self))
         self.replicator = Replicator(self.world, TransformSpec())
         self.world.tick_count = int(header["start"])
@@ -252,16 +264,21 @@ class SessionReplay:
             self.sources[player] = source = DirectActionSource()
             self.input_system.add_player(player, source)
             self.current[player] = None
+            self.connected.add(player)
             self.transcript.append(f"{self._clock()} {player} joined")
+        elif "vr" in line:
+            self._vr(str(line["vr"]), bool(line.get("on")))
         elif "in" in line:
             player = str(line["in"])
-            frame = frame_from(line.get("f"), self.layout, where)
+            frame = frame_from(line.get("f"), self.layouts.get(player, self.layout), where)
             self.current[player] = frame
+            self.connected.add(player)
             if player in self.sources:
                 self.sources[player].set_frame(frame.actions())
         elif "off" in line:
             player = str(line["off"])
             self.current[player] = None
+            self.connected.discard(player)
             if player in self.sources:
                 self.sources[player].clear()
             self.transcript.append(f"{self._clock()} {player} disconnected")
@@ -269,6 +286,7 @@ class SessionReplay:
             player = str(line["leave"])
             eid = self.entities.pop(player, 0)
             self.current.pop(player, None)
+            self.connected.discard(player)
             self.input_system.remove_player(player)
             if world.exists(eid):
                 world.apply(DestroyEntity(eid))
@@ -287,6 +305,17 @@ class SessionReplay:
             data = line.get("json")
             if isinstance(data, dict) and isinstance(data.get("args"), dict):
                 call_rpc(world, str(line["rpc"]), data)
+
+    def _vr(self, player: str, on: bool) -> None:
+        """A player entered VR (their player gets a TrackedPose, as on the server) or left it."""
+        eid = self.entities.get(player, 0)
+        pose = self.world.get(eid, TrackedPose) if self.world.exists(eid) else None
+        if on and pose is None and self.world.exists(eid):
+            self.world.add(eid, TrackedPose())
+        elif not on and pose is not None:
+            self.world.set_field(eid, pose, "tracked", 0, validated=True)
+        self.layouts[player] = self.tracked_layout if on else self.layout
+        self.transcript.append(f"{self._clock()} {player} {'entered' if on else 'left'} VR")
 
     def _clock(self) -> str:
         seconds = (self.tick - self.recording.header["start"]) / self.world.tick_rate
@@ -322,6 +351,8 @@ def transcript(recording: Recording) -> list[str]:
             out.append(f"{stamp} {line['command']} ran {data.get('command', '?')} on entity {data.get('entity', '?')}")
         elif "rpc" in line:
             out.append(f"{stamp} {line['rpc']} called {line.get('json', {}).get('method', '?')}")
+        elif "vr" in line:
+            out.append(f"{stamp} {line['vr']} {'entered' if line.get('on') else 'left'} VR")
         elif "off" in line:
             out.append(f"{stamp} {line['off']} disconnected")
         elif "leave" in line:

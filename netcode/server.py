@@ -33,6 +33,7 @@ from netcode.replication import InterestGrid, Replicator
 from netcode.server_tick import ServerTick
 from netcode.session import Limits, Session
 from netcode.spawning import PlayerFactory, find_player_template
+from netcode.tracked_pose import TrackedPose
 from netcode.wire import ProtocolError
 
 log = logging.getLogger("storm.net")
@@ -77,7 +78,13 @@ class NetServer:
         if template:
             world.apply(DestroyEntity(template))
         self.replicator = Replicator(world, self.config.transform)
-        self.layout = InputLayout.from_map(self.input_system.actions.map, self._template_owner_fields())
+        world.registry.register(TrackedPose)
+        self.replicator.schema.add_class(TrackedPose)
+        base_fields = self._template_owner_fields()
+        self.layout = InputLayout.from_map(self.input_system.actions.map, base_fields)
+        # a VR client's input: the same, then its head and hand poses (a prefix of it is a desktop frame)
+        self.tracked_layout = InputLayout.from_map(self.input_system.actions.map,
+                                                   base_fields + owner_fields([TrackedPose()]))
         self.lag = LagHistory(world, self.config.tick_rate)
         self.ticker = ServerTick(self)
         self._server: Any = None
@@ -202,7 +209,7 @@ class NetServer:
         if old is not None and old.connection is not None:
             await self._close(old.connection, m.BYE_REPLACED, "the same player connected again", grant.player)
             self.ticker.disconnected(old)
-        session = self.ticker.join(grant, ws)
+        session = self.ticker.join(grant, ws, tracked=hello.tracked)
         await self.ticker.welcome(session, resumed=old is not None)
         return session
 

@@ -21,9 +21,11 @@ from engine.core.system import ORDER_PHYSICS, System
 from engine.input.sources import DirectActionSource
 from netcode import messages as m
 from netcode.auth import Grant
+from netcode.avatar_server import AvatarPoseSystem
 from netcode.session import Session
 from netcode.snapshot_sender import SnapshotSender
 from netcode.spawning import chunk_records, subtree_records
+from netcode.tracked_pose import TrackedPose
 from netcode.wire import ProtocolError
 
 if TYPE_CHECKING:
@@ -47,6 +49,12 @@ def call_rpc(world: "World", player: str, data: dict[str, Any]) -> None:
             except Exception as exc:  # noqa: BLE001 - a script's RPC must not stop the tick
                 log.warning("net: rpc %s on entity %d from %s failed: %s", method, eid, player, exc)
             return
+
+
+def peer_name(session: Session) -> str:
+    """``player@host:port`` (the player alone when the address is unknown), for log lines."""
+    address = getattr(session.connection, "remote_address", None)
+    return f"{session.player}@{address[0]}:{address[1]}" if address else session.player
 
 
 class OwnerInputSystem(System):
@@ -82,7 +90,9 @@ class ServerTick:
         world = server.world
         self.world = world
         world.add_system(OwnerInputSystem(lambda: [(s.entity, s.current) for s in server.sessions.values()],
-                                          lambda: server.layout))
+                                          lambda: server.tracked_layout))   # a desktop frame is a prefix of it
+        world.add_system(AvatarPoseSystem(lambda: {s.entity: (s.player, peer_name(s)) for s in server.sessions.values()
+                                                   if s.connected}))
         self._created: list[int] = []
         self._destroyed: list[int] = []
         world.events.subscribe(EntityCreated, lambda e: self._created.append(e.entity))
@@ -94,7 +104,8 @@ class ServerTick:
         self.snapshots = SnapshotSender(self)
 
     # -- joining and leaving ----------------------------------------------------------------------
-    def join(self, grant: Grant, ws: Any) -> Session:
+    def join(self, grant: Grant, ws: Any, tracked: bool = False) -> Session:
+        """A player's session, new or resumed; ``tracked``: a VR client (its input carries poses)."""
         server = self.server
         session = server.sessions.get(grant.player)
         if session is None or not self.world.exists(session.entity):
@@ -105,6 +116,14 @@ class ServerTick:
             server.input_system.add_player(grant.player, source)
             self.record("join", grant.player, entity)
             self.broadcast(m.JOINED, {"player": grant.player, "entity": entity}, skip=session)
+        pose = self.world.get(session.entity, TrackedPose)
+        if tracked and pose is None:
+            self.world.add(session.entity, TrackedPose())
+        elif not tracked and pose is not None:
+            self.world.set_field(session.entity, pose, "tracked", 0, validated=True)   # back on a desktop
+        previous, session.layout = session.layout, server.tracked_layout if tracked else server.layout
+        if (previous is server.tracked_layout) != tracked:
+            self.record("vr", grant.player, tracked)
         session.grant = grant
         session.connection = ws
         session.connected = True
@@ -162,7 +181,7 @@ class ServerTick:
 
     async def welcome(self, session: Session, resumed: bool) -> None:
         server = self.server
-        setup = {"layout": server.layout.describe(), "schema": server.replicator.schema.describe(),
+        setup = {"layout": session.layout.describe(), "schema": server.replicator.schema.describe(),
                  "transform": server.config.transform.describe(), "template": server.template,
                  "permissions": sorted(session.grant.permissions), "world": self.world.name,
                  "seed": self.world.seed}
@@ -204,7 +223,7 @@ class ServerTick:
         if not session.message_rate.take() or not session.byte_rate.take(size):
             return m.BYE_RATE, "rate limit: too many messages or bytes per second"
         try:
-            msg = m.decode_client(data, self.server.layout)
+            msg = m.decode_client(data, session.layout or self.server.layout)
         except ProtocolError as exc:
             return m.BYE_PROTOCOL, str(exc)
         if isinstance(msg, m.Input):
@@ -313,6 +332,27 @@ class ServerTick:
             elif not session.connected and now - session.left_at > config.grace:
                 self._expire(session, f"did not come back within {config.grace:g} s")
 
+    def _spawn_children(self, created: list[int]) -> None:
+        """Subtrees created under entities a client already has (a VR player's avatar parts) go to
+        that client as SPAWN events, parents first."""
+        world = self.world
+        made = set(created)
+        tops = [eid for eid in created if world.parent_of(eid) != 0 and world.parent_of(eid) not in made]
+        if not tops:
+            return
+        records = {eid: subtree_records(world, eid) for eid in tops}
+        for session in self.server.sessions.values():
+            if not session.connected:
+                continue
+            mine = [records[eid] for eid in tops if world.parent_of(eid) in session.known_all
+                    and eid not in session.known_all]
+            for chunk in chunk_records(mine):
+                self.send_event(session, m.SPAWN, {"json": chunk})
+            for group in mine:
+                session.known_all.update(r["id"] for r in group)
+            if mine:
+                session.known_version = -1          # its networked set grew: worked out again before the snapshot
+
     def _spawns(self) -> None:
         """Tell clients about entities created and destroyed this tick (networked roots only to
         those who can see them: the snapshot step spawns those)."""
@@ -328,8 +368,10 @@ class ServerTick:
                         self.send_event(session, m.DESPAWN, {"entities": mine})
                         session.known_all.difference_update(mine)
                         session.known = session.known[~np.isin(session.known, mine)]
-        roots = [eid for eid in dict.fromkeys(created) if world.exists(eid) and world.parent_of(eid) == 0]
+        created = [eid for eid in dict.fromkeys(created) if world.exists(eid)]
+        roots = [eid for eid in created if world.parent_of(eid) == 0]
         self.server.replicator.refresh()
+        self._spawn_children(created)
         static = [eid for eid in roots if eid not in self.server.replicator.networked]
         if static:
             records = [subtree_records(world, eid) for eid in static]

@@ -80,6 +80,7 @@ class Session:
     known_version: int = -1      # the replicator's version ``known`` was worked out at
     bytes_out: int = 0
     priority: dict[int, float] = field(default_factory=dict)
+    layout: Any = None           # the InputLayout its input is decoded with (VR clients' carries poses)
 
     def __post_init__(self) -> None:
         self.message_rate = RateLimit(*self.limits.messages)

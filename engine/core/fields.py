@@ -384,14 +384,19 @@ AUTHORITIES = ("server", "owner")
 class Replication:
     """How a field travels over the network: ``precision`` is the quantisation step of numbers
     (0: sent exactly), ``authority`` who may write it (``server``, or the ``owner`` of the entity's
-    input, for state a client predicts)."""
+    input, for state a client predicts). ``broadcast=False`` (owner fields only): the value travels
+    from its owner to the server in input and never back out in snapshots (others see what the
+    server makes of it, e.g. a VR player's avatar)."""
 
     precision: float = 0.0
     authority: str = "server"
+    broadcast: bool = True
 
     def __post_init__(self) -> None:
         if self.authority not in AUTHORITIES:
             raise ValueError(f"authority {self.authority!r} is not one of {', '.join(AUTHORITIES)}")
+        if not self.broadcast and self.authority != "owner":
+            raise ValueError("only owner-authority fields can stay out of snapshots (broadcast=False)")
         if not math.isfinite(self.precision) or self.precision < 0:
             raise ValueError("precision must be a finite number >= 0")
 

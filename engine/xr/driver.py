@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from panda3d.core import Camera, NodePath, PythonCallbackObject
 
@@ -176,13 +176,16 @@ class VRSession:
             except Exception as exc:  # noqa: BLE001
                 self._fail(exc)
 
-    def run(self, frames: int | None = None, fps: float = 60.0, say: Any = print) -> VRReport:
-        """Run until ``frames`` frames were drawn (then end the session properly), the session ends,
-        the window closes or Ctrl+C; returns what happened."""
+    def run(self, frames: int | None = None, fps: float = 60.0, say: Any = print, realtime: bool = False,
+            until: Callable[[], bool] | None = None) -> VRReport:
+        """Run until ``frames`` frames were drawn (then end the session properly), ``until()`` holds,
+        the session ends, the window closes or Ctrl+C; returns what happened. A frame limit alone
+        advances 1/fps simulated seconds a frame; without one, or with ``realtime`` (a networked
+        session), frames follow the clock, at most ``fps`` a second."""
         world, backend = self.world, self.backend
         ticks_at_start, count, waited, stopped_by = world.tick_count, 0, 0, ""
         period = 1.0 / fps
-        last = time.perf_counter()
+        last = next_at = time.perf_counter()
         if say is not None:
             say(f"vr: {backend.name} ({getattr(backend, 'runtime_name', '')}, {getattr(backend, 'system_name', '')}), "
                 f"eyes {backend.eye_size[0]}x{backend.eye_size[1]}; "
@@ -192,6 +195,8 @@ class VRSession:
                 if not stopped_by:
                     if frames is not None and count >= frames:
                         stopped_by = "frame limit"
+                    elif until is not None and backend.running and until():
+                        stopped_by = "done"
                     elif self.app.window_closed():
                         stopped_by = "window closed"
                     elif not backend.running and count == 0 and waited > MAX_WAIT_FRAMES:
@@ -199,8 +204,11 @@ class VRSession:
                     if stopped_by:
                         backend.request_exit()
                 now = time.perf_counter()
-                self.frame(period if frames is not None else min(now - last, 0.1))
+                self.frame(period if frames is not None and not realtime else min(now - last, 0.25 if realtime else 0.1))
                 last = now
+                if realtime:
+                    next_at = max(next_at + period, time.perf_counter() - period)   # behind: do not race
+                    time.sleep(max(0.0, next_at - time.perf_counter()))
                 if backend.running and not stopped_by:
                     count += 1
                 else:

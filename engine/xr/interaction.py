@@ -29,13 +29,15 @@ AIM, TURN, PRESS = 0.6, 0.6, 0.5
 @dataclass
 class Comfort:
     """Comfort options: snap angle (degrees), smooth speed (m/s), a vignette that darkens the eyes'
-    edges while moving smoothly (``Interaction.vignette``, 0..1, grows with speed), teleport on or off."""
+    edges while moving smoothly (``Interaction.vignette``, 0..1, grows with speed), teleport and
+    grabbing on or off (a networked session turns both off: the server owns where things are)."""
 
     snap_angle: float = 30.0
     smooth_speed: float = 2.0
     vignette: bool = True
     vignette_strength: float = 0.75  # how dark the edges get at full speed
     teleport: bool = True
+    grab: bool = True
     teleport_speed: float = 7.0      # m/s along the aim: how far the arc reaches
     max_slope_cos: float = 0.7       # a target's surface normal must point this much up
     grab_radius: float = 0.25
@@ -109,7 +111,7 @@ class XRInteractionSystem(System):
         self._move(world, dt)
         if physics is not None:
             self._teleport(world, physics, controls["right"])
-            for hand in HANDS:
+            for hand in HANDS if self.comfort.grab else ():
                 self._grab(world, physics, hand, controls[hand])
             self._point(world, physics)
         self._was = controls
