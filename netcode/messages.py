@@ -17,7 +17,7 @@ from engine.packs.json_text import parse_json
 from netcode.input_layout import InputFrame, InputLayout, decode_frame, encode_frame
 from netcode.wire import ByteReader, ByteWriter, ProtocolError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 MAGIC = b"STRM"
 MAX_CLIENT_MESSAGE = 64 * 1024      # bytes; larger messages close the connection (websocket max_size)
 MAX_SERVER_MESSAGE = 4 * 1024 * 1024

@@ -95,6 +95,10 @@ class RansDecoder:
             if not _LOW <= self._x < _LOW << 8:
                 raise ProtocolError(where, "a coder state in range at the start")
 
+    def use(self, cum: np.ndarray) -> None:
+        """Decode the symbols from here on under other tables (the encoder switched at the same point)."""
+        self._rows = cum.tolist()
+
     def decode(self, groups: np.ndarray | list[int]) -> np.ndarray:
         """One symbol per entry of ``groups`` (group ids), in order."""
         groups = groups.tolist() if isinstance(groups, np.ndarray) else groups

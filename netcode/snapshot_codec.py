@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from netcode import snapshot_model as sm
+from netcode import snapshot_new
 from netcode.bits import BitWriter, bits_for, zigzag
 from netcode.quantize import TransformSpec
 from netcode.rans import RansEncoder
@@ -242,24 +243,17 @@ class _Coded:
 def _write(current: View, base: View, spec: TransformSpec, in_base: np.ndarray, brow: np.ndarray,
            removed: np.ndarray, predicted: np.ndarray, chosen: np.ndarray, spacing: tuple[int, int],
            tables: np.ndarray) -> tuple[bytes, View]:
-    out, coded, raw = BitWriter(), _Coded(tables), []
     g = sm.GROUP
-    out.write(spacing[0], 12)
-    out.write(spacing[1], 12)
     removed_rows = np.flatnonzero(removed)
     sent = np.flatnonzero(chosen)
     new_rows = sent[~in_base[sent]]
+    new = snapshot_new.plan(current.ids[new_rows], current.pos[new_rows], current.parts[new_rows], tables, spec)
+    out, coded, raw = BitWriter(), _Coded(new.tables(tables)), []
+    out.write(spacing[0], 12)
+    out.write(spacing[1], 12)
     out.write(*coded.add(g["sizes"], np.asarray([len(removed_rows), len(new_rows)])))
     out.write(removed_rows, bits_for(max(len(base), 1)))
-    # new entities: each against the new entity before it, or absolute when that is cheaper (scattered ones)
-    new_pos, new_parts = current.pos[new_rows], current.parts[new_rows]
-    pos_step = zigzag(np.diff(np.concatenate([np.zeros((1, 3), np.int64), new_pos]), axis=0))
-    part_step = zigzag(np.diff(np.concatenate([np.zeros((1, 3), np.int64), new_parts]), axis=0))
-    axis_groups = np.tile([g["new_xy"], g["new_xy"], g["new_z"]], len(new_rows))
-    whole = len(new_rows) * (sum(spec.pos_bits) + 3 * spec.quat_bits) < (
-        sm.cost(tables, axis_groups, pos_step) + sm.cost(tables, g["new_quat"], part_step))
-    if len(new_rows):
-        out.write(int(whole), 1)
+    new.write_header(out, len(new_rows))
     # which baseline entities are sent: per motion class, a list of the sent (or unsent) ones
     sent_rows = sent[in_base[sent]]                       # current rows; their baseline rows ascend
     sent_base = brow[sent_rows]
@@ -301,14 +295,14 @@ def _write(current: View, base: View, spec: TransformSpec, in_base: np.ndarray, 
     absolute = sent_rows[quat_kind == 2]
     raw.append((np.stack([current.largest[absolute], *current.parts[absolute].T], axis=1).reshape(-1),
                 np.tile([2, spec.quat_bits, spec.quat_bits, spec.quat_bits], len(absolute))))
-    # new entities: id gaps, then positions, largest components and parts
+    # new entities: id gaps, then positions, largest components and parts (snapshot_new.py)
     raw.append(coded.add(g["new_gap"], np.diff(np.concatenate(([0], current.ids[new_rows]))) - 1))
-    if whole:
-        raw.append((new_pos.reshape(-1), np.tile(spec.pos_bits, len(new_rows))))
+    if new.pos_mode:
+        raw.append(coded.add(np.tile([g["new_xy"], g["new_xy"], g["new_z"]], len(new_rows)), new.pos_values))
     else:
-        raw.append(coded.add(axis_groups, pos_step))
+        raw.append((new.pos_values, np.tile(spec.pos_bits, len(new_rows))))
     raw.append((current.largest[new_rows], np.full(len(new_rows), 2)))
-    raw.append((new_parts.reshape(-1), spec.quat_bits) if whole else coded.add(g["new_quat"], part_step))
+    raw.append(coded.add(g["new_quat"], new.part_values) if new.part_mode else (new.part_values, spec.quat_bits))
     for low, widths in raw:
         out.write(low, widths)
     bits, symbols = out.bytes(), coded.coder.bytes()

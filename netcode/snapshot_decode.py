@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.core.fields import MAX_ENTITY_ID
 from netcode import snapshot_model as sm
+from netcode import snapshot_new
 from netcode.bits import BitReader, bits_for, unzigzag
 from netcode.quantize import TransformSpec
 from netcode.rans import RansDecoder
@@ -54,7 +55,8 @@ def decode(payload: bytes, baseline: View | None, spec: TransformSpec, schema: F
     g = sm.GROUP
     outer = ByteReader(payload, "snapshot")
     reader = BitReader(outer.blob("bits", len(payload)))
-    coded = _Symbols(outer.blob("coded", len(payload)), sm.tables(base.stats))
+    model = sm.tables(base.stats)
+    coded = _Symbols(outer.blob("coded", len(payload)), model)
     ahead, behind = reader.read_one(12, "ahead"), reader.read_one(12, "behind")
     if bool(ahead) != bool(behind) or (ahead and (previous is None or baseline is None)):
         raise ProtocolError("snapshot.behind", "a prediction from a view this side has (ticks back from the baseline)")
@@ -70,7 +72,9 @@ def decode(payload: bytes, baseline: View | None, spec: TransformSpec, schema: F
         removed[removed_rows] = True
     if n_new > MAX_ENTITIES or 2 * n_new > reader.remaining:
         raise ProtocolError("snapshot.new_count", f"at most one new entity per 2 bits left (it says {n_new})")
-    whole = bool(reader.read_one(1, "new_absolute")) if n_new else False
+    new = snapshot_new.read_header(reader, n_new)
+    if new.levels:
+        coded.coder.use(new.tables(model))
     # which baseline entities are sent: each motion class lists its sent (or unsent) entities
     cls = sm.motion_class(base.pos, predicted)
     kept = ~removed
@@ -103,8 +107,8 @@ def decode(payload: bytes, baseline: View | None, spec: TransformSpec, schema: F
     part_group = g["quat"] + np.arange(3)[None, :] * sm.CLASSES + c_sent[:, None]
     turn_symbols = coded.read(part_group[delta])
     new_gap_symbols = coded.read(np.full(n_new, g["new_gap"]))
-    new_pos_symbols = coded.read(np.tile([g["new_xy"], g["new_xy"], g["new_z"]], 0 if whole else n_new))
-    new_part_symbols = coded.read(np.full(0 if whole else 3 * n_new, g["new_quat"]))
+    new_pos_symbols = coded.read(np.tile([g["new_xy"], g["new_xy"], g["new_z"]], n_new if new.pos_mode else 0))
+    new_part_symbols = coded.read(np.full(3 * n_new if new.part_mode else 0, g["new_quat"]))
     coded.coder.end()
     # the raw bits, in the same order
     tops = np.asarray([(1 << b) - 1 for b in spec.pos_bits], np.int64)
@@ -124,16 +128,16 @@ def decode(payload: bytes, baseline: View | None, spec: TransformSpec, schema: F
         raise ProtocolError("snapshot.new_ids", f"entity ids up to {MAX_ENTITY_ID}")
     if member(new_ids, base.ids[kept]).any():
         raise ProtocolError("snapshot.new_ids", "ids of entities not in the baseline")
-    if whole:
-        new_pos = reader.read(np.tile(spec.pos_bits, n_new), field="new_positions").astype(np.int64).reshape(-1, 3)
+    if new.pos_mode:
+        new_pos = snapshot_new.positions(new.pos_mode, _values(reader, new_pos_symbols, "new_positions"))
     else:
-        new_pos = np.cumsum(unzigzag(_values(reader, new_pos_symbols, "new_positions")).reshape(-1, 3), axis=0)
+        new_pos = reader.read(np.tile(spec.pos_bits, n_new), field="new_positions").astype(np.int64).reshape(-1, 3)
     _check_grid(new_pos, tops[None, :], "new_positions", "positions inside the transform spec's bounds")
     new_largest = reader.read(2, n_new, "new_orientations").astype(np.int64)
-    if whole:
-        new_parts = reader.read(spec.quat_bits, 3 * n_new, "new_orientations").astype(np.int64).reshape(-1, 3)
+    if new.part_mode:
+        new_parts = snapshot_new.orientations(1, _values(reader, new_part_symbols, "new_orientations"))
     else:
-        new_parts = np.cumsum(unzigzag(_values(reader, new_part_symbols, "new_orientations")).reshape(-1, 3), axis=0)
+        new_parts = reader.read(spec.quat_bits, 3 * n_new, "new_orientations").astype(np.int64).reshape(-1, 3)
     _check_grid(new_parts, np.int64(top_part), "new_orientations", f"quaternion parts of {spec.quat_bits} bits")
     if reader.remaining >= 8:
         raise ProtocolError("snapshot.bits", "no whole unused bytes after the new orientations")

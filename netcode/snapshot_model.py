@@ -45,8 +45,8 @@ def _layout() -> tuple[dict[str, int], np.ndarray]:
     add("pos_z", CLASSES, 27)
     add("quat", 3 * CLASSES, 18)        # per smallest-three part
     add("new_gap", 1, 33)               # entities not in the baseline: id gaps,
-    add("new_xy", 1, 27)                # position deltas from the entity before,
-    add("new_z", 1, 27)
+    add("new_xy", 1, 29)                # positions against the entities before,
+    add("new_z", 1, 29)
     add("new_quat", 1, 18)              # part deltas from the entity before
     return groups, np.asarray(alphabet, np.int64)
 

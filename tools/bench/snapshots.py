@@ -46,7 +46,9 @@ from netcode.quantize import (  # noqa: E402
     quantise_quats,
     quats_of,
 )
+from netcode.session import previous_for  # noqa: E402
 from netcode.snapshot_codec import View, decode, encode, prediction_spacing  # noqa: E402
+from tools.bench import fiedler_scheme  # noqa: E402
 from tools.bench.common import emit, machine_info, progress  # noqa: E402
 
 FIEDLER_REFERENCE_KBPS = 255.34
@@ -125,6 +127,8 @@ def run(seconds: float, loss: float, latency: int, seed: int, budget: int | None
     acked: list[int] = []                  # acknowledged ticks, oldest first
     history_truth: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     bytes_sent: list[int] = []
+    peer_bytes: list[int] = []             # Fiedler's bit-packed encoding of the same packets, same header
+    with_baseline: list[bool] = []
     moving: list[int] = []
     max_pos_err = 0.0
     max_rot_err = 0.0
@@ -149,22 +153,21 @@ def run(seconds: float, loss: float, latency: int, seed: int, budget: int | None
             acked = sorted(set(acked))[-HISTORY:]
         acks_in_flight = [a for a in acks_in_flight if a[0] > tick]
         baseline_tick = server_ack if server_ack in sent_views else 0
-        # the previous view: an acknowledged one about as far behind the baseline as now is ahead of
-        # it (a velocity measured over a longer span is less noisy)
-        older = [a for a in acked if a < baseline_tick and a in sent_views] if predict else []
-        reach = baseline_tick - (tick - baseline_tick)
-        previous_tick = min(older, key=lambda a: abs(a - reach)) if older else 0
+        previous_tick = previous_for(baseline_tick, acked, sent_views) if predict and baseline_tick else 0
         start = time.perf_counter()
         encoded = encode(current, sent_views.get(baseline_tick), spec, schema,
                          priority=priority if budget else None, budget_bits=budget * 8 if budget else None,
                          previous=sent_views.get(previous_tick) if previous_tick else None,
                          spacing=(tick - baseline_tick, baseline_tick - previous_tick) if previous_tick else (0, 0))
         encode_s += time.perf_counter() - start
-        sent_views[tick] = encoded.view
-        sent_views.pop(tick - HISTORY, None)
         message = encode_snapshot(Snapshot(tick, baseline_tick, 0, tick / 60.0, encoded.payload))
         bytes_sent.append(len(message))     # the whole SNAPSHOT message: kind, ticks, input ack, time, payload
+        header = len(message) - len(encoded.payload)
+        peer_bytes.append(header + (fiedler_scheme.packet_bits(current, sent_views.get(baseline_tick)) + 7) // 8)
+        with_baseline.append(bool(baseline_tick))
         moving.append(encoded.sent)
+        sent_views[tick] = encoded.view
+        sent_views.pop(tick - HISTORY, None)
         if rng.random() >= loss:
             in_flight.append((tick + latency, tick, encoded.payload, baseline_tick))
         else:
@@ -204,12 +207,23 @@ def run(seconds: float, loss: float, latency: int, seed: int, budget: int | None
     world.close()
     mean_bytes = float(np.mean(bytes_sent))
     kbps = mean_bytes * 8 * 60 / 1000
+    peer_kbps = float(np.mean(peer_bytes)) * 8 * 60 / 1000
+    warm = np.asarray(with_baseline)
+    steady_kbps = float(np.mean(np.asarray(bytes_sent)[warm])) * 8 * 60 / 1000
+    changed = max(float(np.mean(np.asarray(moving)[warm])), 1.0)
+    header = len(encode_snapshot(Snapshot(1, 1, 0, 0.0, b"")))
     cubes = len(ids)
     quantised_kbps = cubes * (sum(spec.pos_bits) + 2 + 3 * spec.quat_bits) * 60 / 1000
     return {
         "kbps": round(kbps, 2),
         "fiedler_reference_kbps": FIEDLER_REFERENCE_KBPS,
         "ratio_to_fiedler": round(kbps / FIEDLER_REFERENCE_KBPS, 3),
+        "under_fiedler_percent": round(100.0 * (1.0 - kbps / FIEDLER_REFERENCE_KBPS), 1),
+        "kbps_with_baseline": round(steady_kbps, 2),
+        "fiedler_scheme_same_packets_kbps": round(peer_kbps, 2),
+        "ratio_to_fiedler_scheme_same_packets": round(kbps / peer_kbps, 3),
+        "payload_bits_per_changed_cube": round((float(np.mean(np.asarray(bytes_sent)[warm])) - header) * 8 / changed, 2),
+        "fiedler_scheme_bits_per_changed_cube": round((float(np.mean(np.asarray(peer_bytes)[warm])) - header) * 8 / changed, 2),
         "bytes_per_packet": round(mean_bytes, 2),
         "fiedler_reference_bytes_per_packet": FIEDLER_REFERENCE_BYTES,
         "max_position_error_m": max_pos_err,
