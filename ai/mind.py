@@ -31,3 +31,4 @@ class Mind:
     speech_until: float = 0.0
     words: list[str] = field(default_factory=list)
     embedding: bool = False                 # an embedding job is queued
+    newborn: bool = False                   # its persona's memories and items come at its first tick

@@ -85,7 +85,7 @@ class NpcSystem(System):
             self._wake(event.entity, component)
         elif type(component).type_name == MARKER and self._world is not None:
             # A world file being loaded may bring this NPC's saved brain next: it replaces this one
-            # (and this one's pending hand-out of items is dropped, see _hand_out).
+            # (before this one's first tick, so its items are not handed out: see _be_born).
             self._give_brain(event.entity, getattr(component, "persona", ""))
 
     def _on_removed(self, event: ComponentRemoved) -> None:
@@ -94,46 +94,75 @@ class NpcSystem(System):
             self._forget(event.entity, "its NpcBrain was removed")
 
     def _wake(self, eid: int, brain: NpcBrain) -> None:
-        mind = self.minds[eid] = Mind(eid)
-        if brain.persona:
-            try:
-                mind.persona = self.service.persona(brain.persona)
-                mind.dialogue = self.service.dialogue(mind.persona.dialogue) if mind.persona.dialogue else None
-            except Exception as exc:  # noqa: BLE001 - DataError for a bad file; an NPC without a persona idles
-                mind.problem = str(exc)
-                log.error("npc %d (%s): %s; it will only wait", eid, self._world.name_of(eid) if self._world else "", exc)
-        else:
-            mind.problem = "no persona (NpcBrain.persona is empty)"
-        if mind.persona is not None and not brain.memories:  # a new NPC, not one loaded with its mind
-            stream = MemoryStream(brain.memories)
-            for seed in mind.persona.memories:
-                stream.add(seed["text"], "seed", 0.0, seed["importance"])
-            if mind.persona.carries and self._world is not None:
-                # remembered, so a world saved with this mind does not hand them out again on load
-                stream.add("I carry " + ", ".join(mind.persona.carries) + ".", "seed", 0.0, 4)
-                self._world.post(lambda: self._hand_out(eid, mind))
+        mind = self.minds[eid] = Mind(eid, newborn=not brain.memories)  # memories: loaded with its mind
+        self._read_persona(eid, mind, brain)
         mind.next_think = (self._world.time if self._world else 0.0) + 1.0
+
+    def _read_persona(self, eid: int, mind: Mind, brain: NpcBrain) -> None:
+        mind.persona, mind.dialogue, mind.problem = None, None, ""
+        if not brain.persona:
+            mind.problem = "no persona (NpcBrain.persona is empty)"
+            return
+        try:
+            mind.persona = self.service.persona(brain.persona)
+            mind.dialogue = self.service.dialogue(mind.persona.dialogue) if mind.persona.dialogue else None
+        except Exception as exc:  # noqa: BLE001 - DataError for a bad file; an NPC without a persona idles
+            mind.persona, mind.problem = None, str(exc)
+            log.error("npc %d (%s): %s; it will only wait", eid, self._world.name_of(eid) if self._world else "", exc)
+
+    def persona_changed(self, asset_id: str) -> None:
+        """A persona file was edited (the editor saved it): NPCs playing it read it again."""
+        world = self._world
+        for eid, mind in self.minds.items():
+            brain = world.get(eid, NpcBrain) if world is not None else None
+            if brain is not None and brain.persona == asset_id:
+                self._read_persona(eid, mind, brain)
+
+    def _be_born(self, world: "World", eid: int, brain: NpcBrain, mind: Mind) -> None:
+        """A new NPC's first tick: its persona's starting memories (before anything it heard
+        already) and its items (Item entities under it). At a tick, not on load: a world that is
+        only edited (never run) keeps no seeds, so saving it cannot lose the hand-out."""
+        mind.newborn = False
+        seeds: list[dict[str, Any]] = []
+        stream = MemoryStream(seeds)
+        for seed in mind.persona.memories:  # type: ignore[union-attr]
+            stream.add(seed["text"], "seed", 0.0, seed["importance"])
+        carries = mind.persona.carries  # type: ignore[union-attr]
+        if carries:  # remembered, so a world saved with this mind does not hand them out again on load
+            stream.add("I carry " + ", ".join(carries) + ".", "seed", 0.0, 4)
+        brain.memories[:0] = seeds
+        for label_ in carries:
+            world.apply(CreateEntity([{"id": 0, "name": label_, "parent": eid, "transform": {"pos": [0.3, 0.3, 1.0]},
+                                       "components": [[Item.type_name, {"label": label_, "holder": eid}]]}]))
 
     def _give_brain(self, eid: int, persona: str) -> None:
         world = self._world
         if world is not None and world.exists(eid) and not world.has(eid, NpcBrain):
             world.add(eid, NpcBrain(persona=persona))
 
-    def _hand_out(self, eid: int, mind: Mind) -> None:
-        """Give a new NPC the items its persona carries (entities under it, at a tick start)."""
-        world = self._world
-        if world is None or self.minds.get(eid) is not mind or mind.persona is None or not world.exists(eid):
-            return  # the brain was replaced (a saved one loaded over it) or is gone
-        records = [{"id": 0, "name": label, "parent": eid, "transform": {"pos": [0.3, 0.3, 1.0]},
-                    "components": [[Item.type_name, {"label": label, "holder": eid}]]} for label in mind.persona.carries]
-        for record in records:
-            world.apply(CreateEntity([record]))
-
     def _forget(self, eid: int, reason: str) -> None:
         mind = self.minds.pop(eid, None)
         if mind is not None:
             mind.generation += 1
             self.service.cascade.cancel_owner(self.owner(eid), reason)
+            for listener in self.listeners:
+                listener.clear(eid)
+
+    def save_state(self, world: "World") -> dict[int, tuple[bool, float, float, frozenset[int]]]:
+        return {eid: (m.newborn, m.next_think, m.speech_until, frozenset(m.met)) for eid, m in self.minds.items()}
+
+    def load_state(self, world: "World", state: Any) -> None:
+        """After ``World.restore`` (the editor's Stop): what was in flight belongs to a time that
+        is gone, so it is cancelled and its answers dropped; each mind's timers come back."""
+        for eid, mind in self.minds.items():
+            mind.generation += 1
+            self.service.cascade.cancel_owner(self.owner(eid), "the world was restored")
+            mind.ticket = mind.reflecting = None
+            mind.heard.clear()
+            mind.perceived, mind.words, mind.embedding = [], [], False
+            if eid in state:
+                mind.newborn, mind.next_think, mind.speech_until, met = state[eid]
+                mind.met = set(met)
             for listener in self.listeners:
                 listener.clear(eid)
 
@@ -164,6 +193,9 @@ class NpcSystem(System):
 
     # -- the tick ---------------------------------------------------------------------------------
     def update(self, world: "World", dt: float) -> None:
+        for eid, mind in list(self.minds.items()):
+            if mind.newborn and mind.persona is not None and world.exists(eid):
+                self._be_born(world, eid, world.get(eid, NpcBrain), mind)
         rows = world.query(NpcBrain)
         if not rows:
             return
