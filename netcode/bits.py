@@ -58,16 +58,18 @@ class BitWriter:
 
 
 class BitReader:
-    """Reads sections back from packed bytes; reading past the end raises ProtocolError."""
+    """Reads sections back from packed bytes; reading past the end raises ProtocolError. Each value
+    is cut from the five bytes it starts in (a width is at most 32 bits), a few words a value."""
 
     def __init__(self, data: bytes, where: str = "snapshot") -> None:
-        self._bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8)).astype(np.uint64)
+        self._bytes = np.frombuffer(bytes(data) + bytes(5), dtype=np.uint8).astype(np.uint64)
+        self._size = 8 * len(data)
         self.pos = 0
         self.where = where
 
     @property
     def remaining(self) -> int:
-        return len(self._bits) - self.pos
+        return self._size - self.pos
 
     def read(self, widths: "np.ndarray | int", count: int | None = None, field: str = "bits") -> np.ndarray:
         """``count`` values of ``widths`` bits (an int), or one value per entry of a widths array."""
@@ -79,15 +81,17 @@ class BitReader:
             raise ProtocolError(f"{self.where}.{field}", f"{total} more bits (the payload has {self.remaining})")
         if widths.size == 0:
             return np.zeros(0, dtype=np.uint64)
+        if int(widths.min()) < 0 or int(widths.max()) > MAX_WIDTH:
+            raise ValueError(f"bit widths go from 0 to {MAX_WIDTH}")
         starts = self.pos + np.concatenate(([0], np.cumsum(widths)[:-1]))
-        index = starts[:, None] + _COLUMNS[None, :]
-        valid = _COLUMNS[None, :] < widths[:, None]
-        index = np.where(valid, index, 0)
-        picked = np.where(valid, self._bits[np.minimum(index, len(self._bits) - 1)], np.uint64(0))
-        weights = np.where(valid, (widths[:, None] - 1 - _COLUMNS[None, :]), 0).astype(np.uint64)
-        values = (picked << weights).sum(axis=1, dtype=np.uint64)
+        first = starts >> 3
+        window = np.zeros(len(widths), dtype=np.uint64)
+        for k in range(5):
+            window = (window << np.uint64(8)) | self._bytes[first + k]
+        shift = (40 - (starts & 7) - widths).astype(np.uint64)
+        mask = (np.uint64(1) << widths.astype(np.uint64)) - np.uint64(1)
         self.pos += total
-        return values
+        return (window >> shift) & mask
 
     def read_one(self, width: int, field: str = "bits") -> int:
         return int(self.read(width, 1, field)[0])

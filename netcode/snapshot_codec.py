@@ -178,15 +178,18 @@ def _encode_transforms(current: View, base: View, baseline: View | None, spec: T
     if budget_bits is not None and priority is not None and chosen.any():
         chosen = _within_budget(chosen, current, base, in_base, brow, predicted, removed, priority, budget_bits)
     tables = sm.tables(base.stats)
-    for _ in range(6):
+    for _ in range(10):
         section, view = _write(current, base, spec, in_base, brow, removed, predicted, chosen, (ahead, behind), tables)
-        if budget_bits is None or priority is None or len(section) * 8 <= budget_bits or not chosen.any():
+        sent = int(chosen.sum())
+        if budget_bits is None or priority is None or len(section) * 8 <= budget_bits or not sent:
             break
+        # over the budget: keep the share of the highest priorities that the budget pays for
         rows = np.flatnonzero(chosen)
-        chosen[rows[np.argsort(priority[rows])][: max(1, len(rows) // 10)]] = False
+        keep = min(len(rows) - 1, int(len(rows) * budget_bits * 0.95 / (len(section) * 8)))
+        chosen[rows[np.argsort(priority[rows], kind="stable")][: len(rows) - keep]] = False
     if _same_transforms(view, current):   # everything that changed was sent: share the current arrays
         view = View(current.ids, current.pos, current.largest, current.parts, stats=view.stats)
-    return section, view, int(chosen.sum())
+    return section, view, sent
 
 
 def _same_transforms(a: View, b: View) -> bool:
@@ -203,7 +206,8 @@ def _within_budget(chosen: np.ndarray, current: View, base: View, in_base: np.nd
         turn = np.where(in_base[rows, None], current.parts[rows] - base.parts[brow[rows]], 1 << 8)
     else:
         residual, turn = np.full((len(rows), 3), 1 << 16), np.full((len(rows), 3), 1 << 8)
-    cost = 4 + (sm.bit_length(zigzag(residual)) + 1).sum(axis=1) + (sm.bit_length(zigzag(turn)) + 1).sum(axis=1)
+    lengths = (sm.bit_length(zigzag(residual)) + 1).sum(axis=1) + (sm.bit_length(zigzag(turn)) + 1).sum(axis=1)
+    cost = 8 + 3 * lengths // 2          # a rough guess: the caller measures and trims what does not fit
     by_priority = np.argsort(-priority[rows], kind="stable")
     room = budget_bits - 160 - int(removed.sum()) * bits_for(max(len(base), 1))
     keep = rows[by_priority][np.cumsum(cost[by_priority]) <= room]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from netcode.quantize import TransformSpec
-from netcode.rans import SCALE_BITS, frequencies
+from netcode.rans import frequencies
 
 WINDOW = 3
 COUNT_CAP = 4095                      # per symbol per packet (counts are kept as uint16)
@@ -88,14 +88,6 @@ def count(groups: list[np.ndarray], symbols: list[np.ndarray]) -> np.ndarray:
         return np.zeros((GROUPS, NSYM), np.uint16)
     flat = np.concatenate(groups) * NSYM + np.concatenate(symbols)
     return np.minimum(np.bincount(flat, minlength=GROUPS * NSYM), COUNT_CAP).astype(np.uint16).reshape(GROUPS, NSYM)
-
-
-def cost(cum: np.ndarray, groups: np.ndarray | int, values: np.ndarray) -> float:
-    """Bits that coding non-negative ``values`` (symbols and raw low bits) would take under ``cum``."""
-    symbols, _, widths = split(np.asarray(values, np.int64).reshape(-1))
-    groups = np.broadcast_to(np.asarray(groups, np.int64).reshape(-1) if np.ndim(groups) else groups, symbols.shape)
-    freq = cum[groups, symbols + 1] - cum[groups, symbols]
-    return float(np.sum(SCALE_BITS - np.log2(freq)) + widths.sum())
 
 
 def bit_length(values: np.ndarray) -> np.ndarray:

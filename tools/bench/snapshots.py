@@ -3,22 +3,29 @@
 901 cubes in Bullet (Storm's PhysicsSystem) at 60 Hz: 900 small cubes resting in a 30 x 30 grid
 and one large cube pushed around a loop through them, waking the cubes it hits. Every tick the
 server encodes a snapshot of all 901 transforms against the last baseline the client
-acknowledged (Fiedler's precision: 1/512 m positions inside [-256, 256) x [-256, 256) x [0, 32),
-smallest-three quaternions of 9 bits per part); 5% of snapshots and 5% of acknowledgements are
-lost, both ways take ``--latency`` ticks. The client decodes each snapshot it gets against its
-copy of the baseline; the errors are measured between what it decoded and the true float state.
+acknowledged, positions predicted from the acknowledged view before it (Fiedler's precision:
+1/512 m positions inside [-256, 256) x [-256, 256) x [0, 32), smallest-three quaternions of 9 bits
+per part); 5% of snapshots and 5% of acknowledgements are lost, both ways take ``--latency``
+ticks, and acknowledgements that have arrived are applied before the tick's snapshot (as the
+server reads its input first). The client decodes each snapshot it gets against its copy of the
+baseline; the errors are measured between what it decoded and the true float state. A packet's
+size is the whole SNAPSHOT message (its 21-byte header included).
 
 Fiedler's own reference result (his article's challenge data, his code): 531.95 bytes/packet =
 255.34 kbit/s, from 17.37 Mbit/s uncompressed (321 bits per cube). The scenario is rebuilt here
 in Bullet, so the motion is not his recording: the comparison is of like scenes, not of one data
-set. Quantised but not delta-encoded (79 bits a cube) is computed on the same packets.
+set. The peer in the same run is his article's bit-packed encoding counted on the very same
+packets and baselines (tools/bench/fiedler_scheme.py, the same message header), so the codecs
+meet on one data set there. Quantised but not delta-encoded (79 bits a cube) is computed too.
 
 Usage::
 
     .venv/bin/python -m tools.bench.snapshots [--seconds 20] [--loss 0.05] [--latency 3] [--seed 1]
 
 stdout: one JSON line per phase, the last the summary with ``kbps``, ``fiedler_reference_kbps``,
-``max_position_error_m``, ``max_rotation_error_deg``.
+``max_position_error_m``, ``max_rotation_error_deg``, ``fiedler_scheme_same_packets_kbps``,
+``kbps_with_baseline`` (only the packets that had a baseline: the first ones, sent before any
+acknowledgement arrived, left out) and the bits per changed cube of both.
 """
 from __future__ import annotations
 
