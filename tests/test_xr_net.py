@@ -18,8 +18,9 @@ from tests.net_helpers import join, run, start_server, tick_until, token
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMELINE = ROOT / "tests" / "data" / "xr" / "net_avatar.timeline.json"
-# where net_avatar.timeline.json holds head and hands from 1 s on (tracking space: the body's feet, its start heading)
-EXPECTED = {"head": ((0.1, 0.25, 1.62), (25.0, -10.0, 0.0)),
+# where net_avatar.timeline.json holds head and hands from 1 s on (tracking space: the body's feet, its start heading);
+# ann joins first, at the player template's spot, and vr1 next to her, in front of her left: the head turns to her
+EXPECTED = {"head": ((0.1, 0.25, 1.62), (-130.0, -10.0, 0.0)),
             "left": ((-0.3, 0.45, 1.05), (10.0, -30.0, 0.0)),
             "right": ((0.35, 0.5, 1.3), (-20.0, 15.0, 5.0))}
 POS_TOLERANCE = 0.01     # metres: two 1/512 m grids (body and part) and the body's heading steps
@@ -93,6 +94,7 @@ def test_a_vr_player_and_a_desktop_player_see_each_other(tmp_path: Path) -> None
     assert report["rig_heading"] == 0.0                     # the tracking space took the body's start heading
     watched = report["watched"]
     assert watched["model"] and watched["drawn"]           # ann's character is drawn in the VR player's world
+    assert watched["in_left_eye"]                           # and the head, turned her way, has her in view
     assert (Point3(*watched["pos"]) - Point3(*report["ann_on_server"])).length() < POS_TOLERANCE
     assert report["own_hidden"]                            # the VR player's own body is not around their eyes
 
