@@ -36,7 +36,7 @@ class EditorActions(dict[str, Callable[[], None]]):
             "group": s.tree_edits.group_selected, "hide": s.tree_edits.toggle_hidden,
             "lock": s.tree_edits.toggle_locked, "grid": app.toggle_grid, "shading": self.shading, "play": self.play,
             "low_res": self.low_res,
-            "pause": self.pause, "step": self.step, "escape": self.escape, "help": app.show_help,
+            "pause": self.pause, "step": self.step, "escape": self.escape, "help": app.show_help, "npcs": app.show_npcs,
             "reset_layout": app.reset_layout,
             "view_front": lambda: self.view("front"), "view_side": lambda: self.view("side"),
             "view_top": lambda: self.view("top"), "view_perspective": lambda: self.view("perspective"),

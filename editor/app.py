@@ -1,6 +1,6 @@
 """The editor window: one Dear PyGui viewport (Dear PyGui 2.3 allows one per process) with docked
-panels (toolbar, scene tree, asset browser, 3D view, console, history, help, inspector), the menu
-bar, shortcuts, and the loop that runs it all on the main thread.
+panels (toolbar, scene tree, asset browser, 3D view, console, history, help, inspector, plugins,
+NPCs), the menu bar, shortcuts, and the loop that runs it all on the main thread.
 
 The loop: draw the UI frame; run the callbacks it queued (manual callback management: every
 callback runs here, on the thread that owns Panda3D and the World); feed the 3D view's mouse and
@@ -30,6 +30,7 @@ from editor.gl_contexts import GLContexts
 from editor.history_panel import HistoryPanel
 from editor.inspector import Inspector
 from editor.menus import build_menu_bar, build_toolbar, fill_recent
+from editor.npc_panel import NpcPanel
 from editor.pickers import ClickTaker, PickerPopup
 from editor.play_input import EditorPlaySource
 from editor.plugin_panels import PluginPanels
@@ -51,7 +52,7 @@ IDLE_AFTER_S = 0.5
 PANELS = (  # name, label; created in this order (their uuids name them in the saved layout)
     ("toolbar", "Toolbar"), ("scene", "Scene"), ("assets", "Assets"), ("view", "3D View"),
     ("console", "Console"), ("history", "History"), ("help", "Help"), ("inspector", "Inspector"),
-    ("plugins", "Plugins"),
+    ("plugins", "Plugins"), ("npcs", "NPCs"),
 )
 
 
@@ -85,6 +86,7 @@ class EditorApp:
         self.console = ConsolePanel(self.console_log, self.select_entity)
         self.plugins = PluginPanels(self.session, plugins)
         self.inspector.extra_section = self.plugins.inspector_section
+        self.npcs = NpcPanel(self.session, lambda: self.actions["play"]())
         self.play_input: EditorPlaySource | None = None
         self.session.play.input_source = self._play_source
         self.dialogs = Dialogs()
@@ -140,6 +142,7 @@ class EditorApp:
         self.inspector.build(self.windows["inspector"])
         self.plugins.build(self.windows["plugins"])
         self.plugins.build_menu("storm_menu")
+        self.npcs.build(self.windows["npcs"])
         self.dialogs.build()
         self.inspector.choosers.picker.build()
         with dpg.handler_registry(tag="storm_keys"):
@@ -184,6 +187,9 @@ class EditorApp:
     def show_help(self) -> None:
         dpg.focus_item(self.windows["help"])
 
+    def show_npcs(self) -> None:
+        dpg.focus_item(self.windows["npcs"])
+
     def reset_layout(self) -> None:
         layout_path().unlink(missing_ok=True)
         self.prefs.layout_key = ""
@@ -193,7 +199,7 @@ class EditorApp:
         """Whether a text field has the keyboard (single-key shortcuts then stay out of its way)."""
         fields = ["storm_tree_filter", "storm_console_filter", "storm_assets_filter", "storm_rename_text",
                   "storm_snap_step", "storm_snap_angle", "storm_snap_scale", "storm_prefab_name", "storm_picker_filter"]
-        fields += self.inspector.text_fields()
+        fields += self.inspector.text_fields() + self.npcs.text_fields()
         return any(dpg.does_item_exist(item) and dpg.is_item_active(item) for item in fields)
 
     def _play_source(self, actions: Any) -> EditorPlaySource:
@@ -321,6 +327,7 @@ class EditorApp:
         self.history.refresh()
         self.console.refresh()
         self.plugins.refresh()
+        self.npcs.refresh()
         session = self.session
         if session.document is not None:
             title = session.document.title()

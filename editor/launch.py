@@ -12,12 +12,14 @@ def edit(world: str | None, size: tuple[int, int], profile: str | None = None) -
         print("error: the editor needs a screen (an X display: DISPLAY is not set); on a machine without one "
               "run it under a virtual screen: xvfb-run ./storm edit", file=sys.stderr)
         return 2
+    from ai.install import install_ai
     from editor.app import EditorApp
     from engine.host.runtime import create_runtime
     from engine.packs.loading import open_content
     from plugins.session import start_plugins
 
     runtime = create_runtime(open_content(profile))
+    npcs = install_ai(runtime, bubbles=True)  # as `storm play`: NPCs think in Play (scripted without a model)
     plugins = start_plugins(runtime)
     try:
         app = EditorApp(runtime, Path(world) if world else None, size, plugins=plugins)
@@ -25,4 +27,5 @@ def edit(world: str | None, size: tuple[int, int], profile: str | None = None) -
     finally:
         if plugins is not None:
             plugins.stop("the editor closed")
+        npcs.close()
     return 0

@@ -47,7 +47,7 @@ HOST_WINDOW = "WindowOverViewport_11111111"  # Dear PyGui's dock space host over
 # panel -> dock node in the default layout
 DEFAULT_NODES = {
     "toolbar": 0x11, "scene": 0x21, "assets": 0x22, "view": 0x31, "console": 0x32, "history": 0x32,
-    "help": 0x32, "inspector": 0x41, "plugins": 0x32,
+    "help": 0x32, "inspector": 0x41, "plugins": 0x32, "npcs": 0x41,
 }
 
 
@@ -58,8 +58,8 @@ def layout_key(window_labels: dict[str, str]) -> str:
 def default_layout(window_labels: dict[str, str], size: tuple[int, int], selected: Sequence[str] = ("console",)) -> str:
     """The ``.ini`` text of the first layout for a viewport of ``size``: toolbar on top; scene tree
     above the asset browser on the left; the 3D view in the middle above console, history and
-    help (tabs); inspector on the right. ``window_labels`` maps panel names to window labels
-    (``###<uuid>``)."""
+    help (tabs); inspector on the right, with the NPCs panel as a tab beside it. ``window_labels``
+    maps panel names to window labels (``###<uuid>``)."""
     width, height = size
     h = height - MENU_HEIGHT
     host = imgui_hash(HOST_WINDOW)

@@ -63,6 +63,7 @@ def build_menu_bar(actions: Actions, create: Callable[[str], None]) -> None:
             _item("Grid", "grid", actions)
             _item("Edit / full shading", "shading", actions)
             _item("Low resolution while moving", "low_res", actions)
+            _item("NPCs panel", "npcs", actions)
             _item("Reset panel layout (next start)", "reset_layout", actions)
         with dpg.menu(label="Play"):
             _item("Play / Stop", "play", actions)

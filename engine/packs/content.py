@@ -2,6 +2,7 @@
 read through one virtual file system (``vfs.py``). Every loader reads pack files through here."""
 from __future__ import annotations
 
+import os
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
@@ -103,7 +104,7 @@ class ContentRegistry:
         return self.files.why(asset_id)
 
     def writable_path(self, asset_id: str) -> Path:
-        """The real file to save an edited asset into; only folder packs can be written."""
+        """The real file to save an edited asset into; only folder packs that can be written."""
         hit = self.files.find(asset_id)
         if hit is None:
             raise DataError(asset_id, "", "a file that exists in an enabled pack")
@@ -112,7 +113,11 @@ class ContentRegistry:
         if pack.source.kind != "folder":
             raise DataError(pack.source.display(name), "", f"a file in a folder pack (pack {pack.name!r} is a zip; "
                                                            "edit its folder and build it again)")
-        return pack.source.path(name)
+        path = pack.source.path(name)
+        if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise DataError(pack.source.display(name), "", f"a file that can be written (pack {pack.name!r} is "
+                                                           f"read-only here: {path.parent} cannot be written)")
+        return path
 
     def asset_id_for(self, path: Path) -> str | None:
         """The asset id of a file inside an enabled folder pack, or None."""
