@@ -247,6 +247,7 @@ class _Coded:
 def _write(current: View, base: View, spec: TransformSpec, in_base: np.ndarray, brow: np.ndarray,
            removed: np.ndarray, predicted: np.ndarray, chosen: np.ndarray, spacing: tuple[int, int],
            tables: np.ndarray) -> tuple[bytes, View]:
+    """The transform sections (see docs/protocol.md for the order) and the view they give."""
     g = sm.GROUP
     removed_rows = np.flatnonzero(removed)
     sent = np.flatnonzero(chosen)

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from netcode.quantize import TransformSpec
 from netcode.rans import frequencies
+
+if TYPE_CHECKING:
+    from netcode.snapshot_codec import View
 
 WINDOW = 3
 COUNT_CAP = 4095                      # per symbol per packet (counts are kept as uint16)
@@ -115,17 +119,16 @@ def raw_widths(symbols: np.ndarray) -> np.ndarray:
     return np.maximum(symbols - 1, 0)
 
 
-def predict(base_pos: np.ndarray, base_ids: np.ndarray, previous: "object | None", ahead: int, behind: int,
+def predict(base_pos: np.ndarray, base_ids: np.ndarray, previous: "View | None", ahead: int, behind: int,
             spec: TransformSpec) -> np.ndarray:
     """Where each baseline entity should be ``ahead`` ticks after the baseline, going on as it went
     from ``previous`` (a view ``behind`` ticks older): integer arithmetic, the same on both sides.
     Entities not in ``previous`` are predicted to stay."""
-    if previous is None or not ahead or not len(base_pos) or not len(previous.ids):  # type: ignore[attr-defined]
+    if previous is None or not ahead or not len(base_pos) or not len(previous.ids):
         return base_pos
-    prev_ids = previous.ids  # type: ignore[attr-defined]
-    prow = np.minimum(np.searchsorted(prev_ids, base_ids), len(prev_ids) - 1)
-    in_prev = prev_ids[prow] == base_ids
-    step = np.where(in_prev[:, None], base_pos - previous.pos[prow], 0)  # type: ignore[attr-defined]
+    prow = np.minimum(np.searchsorted(previous.ids, base_ids), len(previous.ids) - 1)
+    in_prev = previous.ids[prow] == base_ids
+    step = np.where(in_prev[:, None], base_pos - previous.pos[prow], 0)
     pos = base_pos + np.floor_divide(step * ahead + behind // 2, behind)
     top = np.asarray([(1 << b) - 1 for b in spec.pos_bits])
     return np.clip(pos, 0, top)

@@ -58,7 +58,7 @@ def test_forged_expired_and_wrong_version_hellos_are_refused() -> None:
                     await NetClient(url, bad, create_runtime()).connect()
             async with connect(url) as ws:
                 await ws.send(m.encode_hello(m.Hello(token("eve"), version=99)))
-                assert "protocol version 1" in await closed_reason(ws)
+                assert f"protocol version {m.PROTOCOL_VERSION}" in await closed_reason(ws)
             async with connect(url) as ws:
                 await ws.send(b"\x02" + bytes(20))
                 assert "hello first" in await closed_reason(ws)
