@@ -212,6 +212,8 @@ def opensim_server(opensim_build: Path, tmp_path_factory: pytest.TempPathFactory
     """A fresh standalone region on 127.0.0.1 for the session's OpenSimulator tests."""
     tarball = find_tarball()
     assert tarball is not None
+    # visits (and the processes the tests start) keep fetched textures here, not in the user's cache
+    os.environ.setdefault("STORM_OPENSIM_TEXTURE_CACHE", str(tmp_path_factory.mktemp("opensim-textures")))
     try:
         server = OpenSimServer.start(opensim_build, tarball.parent / SCRIPT, tmp_path_factory.mktemp("opensim"))
     except ServerUnavailable as exc:

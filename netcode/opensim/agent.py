@@ -14,6 +14,7 @@ from typing import Any
 
 AT_POS, AT_NEG, LEFT_POS, LEFT_NEG, UP_POS, UP_NEG = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 FLY = 0x2000
+STAND_UP = 0x10000
 RESEND_EVERY = 0.25
 TURN_DEGREES_PER_UNIT = 2.0        # ``look`` x of 1 turns the body this many degrees in a tick
 

@@ -20,7 +20,7 @@ import llsd
 log = logging.getLogger("storm.opensim")
 MAX_REPLY = 1024 * 1024
 MAX_FAILURES = 10
-WANTED = ("EventQueueGet", "GetTexture", "GetMesh", "SimulatorFeatures", "UpdateScriptAgent")
+WANTED = ("EventQueueGet", "GetTexture", "ViewerAsset", "GetMesh", "SimulatorFeatures", "UpdateScriptAgent")
 
 
 class CapsError(Exception):

@@ -8,6 +8,7 @@ checked before it is read; a block that does not decode raises ``ObjectError``.
 """
 from __future__ import annotations
 
+import logging
 import math
 import struct
 import uuid
@@ -15,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netcode.opensim.messages import fast_uuid
+from netcode.opensim.texture_entry import TextureEntry, TextureEntryError, decode_texture_entry
 
+log = logging.getLogger("storm.opensim")
 PCODE_PRIM, PCODE_AVATAR, PCODE_GRASS, PCODE_NEW_TREE, PCODE_TREE = 9, 47, 95, 111, 255
 _F3 = struct.Struct("<3f")
 _TERSE_Q = struct.Struct("<13H")
@@ -39,14 +42,21 @@ class ObjectState:
     path_curve: int = 16
     profile_curve: int = 1
     shape: dict[str, int] = field(default_factory=dict)
-    color: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
-    texture: uuid.UUID | None = None
+    entry: TextureEntry = field(default_factory=TextureEntry)
     name: str = ""
     text: str = ""
 
     @property
     def is_avatar(self) -> bool:
         return self.pcode == PCODE_AVATAR
+
+    @property
+    def color(self) -> tuple[float, float, float, float]:
+        return self.entry.color
+
+    @property
+    def texture(self) -> uuid.UUID | None:
+        return self.entry.texture
 
 
 @dataclass(frozen=True)
@@ -74,34 +84,19 @@ def _u16(value: int, span: float) -> float:
     return value / 65535.0 * 2.0 * span - span
 
 
-def texture_color(entry: bytes) -> tuple[uuid.UUID | None, tuple[float, float, float, float]]:
-    """The default face's texture id and colour from a TextureEntry (colours are stored inverted)."""
-    if len(entry) < 16:
-        return None, (1.0, 1.0, 1.0, 1.0)
-    texture = fast_uuid(bytes(entry[:16]))
-    pos = 16
-    for _ in range(64):                        # per-face texture exceptions: a face mask, then an id
-        mask, pos = _face_mask(entry, pos)
-        if mask == 0:
-            break
-        pos += 16
-    if pos + 4 > len(entry):
-        return texture, (1.0, 1.0, 1.0, 1.0)
-    r, g, b, a = (1.0 - c / 255.0 for c in entry[pos:pos + 4])
-    return texture, (r, g, b, a)
+def texture_entry(raw: bytes) -> TextureEntry:
+    """The TextureEntry of an update; one that does not decode leaves the defaults (the object
+    still shows, in white) and is logged (once, then every 1,000th)."""
+    try:
+        return decode_texture_entry(raw)
+    except TextureEntryError as exc:
+        _refused_entries[0] += 1
+        if _refused_entries[0] == 1 or _refused_entries[0] % 1000 == 0:
+            log.warning("opensim: a TextureEntry was refused (%d so far): %s", _refused_entries[0], exc)
+        return TextureEntry()
 
 
-def _face_mask(entry: bytes, pos: int) -> tuple[int, int]:
-    mask = 0
-    for _ in range(5):
-        if pos >= len(entry):
-            return 0, pos
-        byte = entry[pos]
-        pos += 1
-        mask = (mask << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            break
-    return mask, pos
+_refused_entries = [0]
 
 
 def name_values(text: bytes) -> dict[str, str]:
@@ -130,10 +125,9 @@ def from_full(block: dict[str, Any]) -> ObjectState:
         raise ObjectError(f"ObjectData: expected 60 or 76 bytes of motion, got {len(motion)}")
     position = _finite(_F3.unpack_from(motion, offset), "position")
     rotation = _quat(*_finite(_F3.unpack_from(motion, offset + 36), "rotation"))
-    texture, color = texture_color(block["TextureEntry"])
     state = ObjectState(block["ID"], block["FullID"], block["PCode"], block["ParentID"], position, rotation,  # type: ignore[arg-type]
                         _finite(tuple(block["Scale"]), "scale"), block["PathCurve"], block["ProfileCurve"],  # type: ignore[arg-type]
-                        _shape_of(block), color, texture)
+                        _shape_of(block), texture_entry(block["TextureEntry"]))
     if state.is_avatar:
         state.name = _avatar_name(block["NameValue"])
     state.text = bytes(block["Text"]).rstrip(b"\0").decode("utf-8", "replace")[:255]
@@ -212,13 +206,12 @@ def from_compressed(data: bytes) -> ObjectState:
     name_value = cursor.cstring("name values", 4096) if flags & HAS_NAME_VALUES else b""
     shape = _COMPRESSED_SHAPE.unpack(cursor.take(_COMPRESSED_SHAPE.size, "the prim shape"))
     entry = cursor.take(int.from_bytes(cursor.take(4, "texture entry size"), "little") & 0x7FFF, "texture entry")
-    texture, color = texture_color(entry)
     keys = ("PathBegin", "PathEnd", "PathScaleX", "PathScaleY", "PathShearX", "PathShearY", "PathTwist",
             "PathTwistBegin", "PathRadiusOffset", "PathTaperX", "PathTaperY", "PathRevolutions", "PathSkew")
     shape_values = dict(zip(keys, shape[1:14]))
     shape_values.update(ProfileBegin=shape[15], ProfileEnd=shape[16], ProfileHollow=shape[17])
     state = ObjectState(local_id, fast_uuid(full_id), pcode, parent, position, rotation, scale,  # type: ignore[arg-type]
-                        shape[0], shape[14], shape_values, color, texture,
+                        shape[0], shape[14], shape_values, texture_entry(entry),
                         text=text.decode("utf-8", "replace")[:255])
     if state.is_avatar:
         state.name = _avatar_name(name_value)

@@ -11,32 +11,30 @@ from __future__ import annotations
 
 import logging
 import math
-import shutil
-import tempfile
 import time
+import uuid
 from collections import Counter, deque
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
-
-import numpy as np
-from panda3d.core import Filename, Texture
 
 from engine.core.edit_commands import CreateEntity, DestroyEntity, SetFields, SetTransform
 from engine.core.system import ORDER_INPUT, System
-from netcode.opensim.agent import RESEND_EVERY, AgentControls, agent_update, controls_from_actions
+from netcode.opensim.agent import RESEND_EVERY, STAND_UP, AgentControls, agent_update, controls_from_actions
 from netcode.opensim.login import LoginReply
 from netcode.opensim.messages import Message
+from netcode.opensim.messaging import SHOWN, InstantMessage, im_blocks, log_im, read_im
 from netcode.opensim.objects import ObjectError, from_compressed, from_full, from_terse
+from netcode.opensim.region_terrain import HEIGHTMAP, PACK, RegionTerrain
 from netcode.opensim.region_world import ObjectMirror
 from netcode.opensim.terrain_patch import LAND, LAND_EXTENDED, PatchError, RegionHeights, decode_layer
+from netcode.opensim.textures import RegionTextures
+from netcode.opensim.travel import Travel, TravelError
 
 if TYPE_CHECKING:
     from engine.core.world import World
 
 log = logging.getLogger("storm.opensim")
-PACK = "opensim_region"
-HEIGHTMAP = f"{PACK}:terrain/height.png"
+__all__ = ["HEIGHTMAP", "PACK", "ChatLine", "RegionSession", "RegionSystem", "RegionTerrain"]
 MAX_INBOX = 20000
 MAX_PER_TICK = 4000
 MAX_CHAT = 200
@@ -56,85 +54,10 @@ class ChatLine:
     source_id: str
 
 
-class RegionTerrain:
-    """The region's ground as a Storm Terrain read from a 16-bit heightmap in a private pack folder."""
-
-    def __init__(self, world: "World", heights: RegionHeights) -> None:
-        self.world = world
-        self.heights = heights
-        self.root = Path(tempfile.mkdtemp(prefix="storm-opensim-"))
-        (self.root / "terrain").mkdir()
-        (self.root / "pack.toml").write_text(f'schema = 1\nid = "{PACK}"\nversion = "1.0.0"\nkind = "content"\n'
-                                             'name = "The visited region (made by Storm)"\n', encoding="utf-8")
-        self.entity = 0
-        self.water = 0
-        self.built_at = 0.0
-        self._added = False
-
-    def rebuild(self) -> None:
-        grid = np.empty((self.heights.size + 1, self.heights.size + 1), np.float32)
-        grid[:-1, :-1] = self.heights.heights
-        grid[-1, :-1] = self.heights.heights[-1]
-        grid[:, -1] = grid[:, -2]
-        low, high = float(grid.min()), float(grid.max())
-        span = max(high - low, 0.01)
-        self._write((grid - low) / span)
-        runtime = self.world.services.get("runtime")
-        if runtime is None:
-            return
-        if not self._added:
-            runtime.content.add_pack(self.root)
-            self._added = True
-        centre = self.heights.size / 2.0
-        size = [float(self.heights.size), float(self.heights.size), round(span, 4)]
-        if not self.entity:
-            inverse = self.world.apply(CreateEntity.new("region terrain", 0, {"Terrain": {
-                "heightmap": HEIGHTMAP, "size": size, "max_grid": self.heights.size + 1}},
-                {"pos": [centre, centre, round(low, 4)]}))
-            assert isinstance(inverse, DestroyEntity)
-            self.entity = inverse.entity
-        else:
-            self.world.apply(SetTransform(self.entity, [centre, centre, round(low, 4)]))
-            self.world.apply(SetFields(self.entity, "Terrain", {"size": size}))
-            from engine.terrain.system import TerrainSystem
-
-            terrain = self.world.system(TerrainSystem)
-            if terrain is not None:
-                terrain.rebuild(self.entity)
-        self.built_at = time.monotonic()
-
-    def _write(self, normalised: np.ndarray) -> None:
-        """A 16-bit grey PNG, written in one copy through a Texture (a Texture's RAM image runs
-        bottom to top, so row 0, the region's y = 0, is the image's bottom row: its -Y edge)."""
-        rows, cols = normalised.shape
-        texture = Texture("region heights")
-        texture.setup2dTexture(cols, rows, Texture.T_unsigned_short, Texture.F_luminance)
-        texture.setRamImage(np.rint(normalised * 65535).astype("<u2").tobytes())
-        path = self.root / "terrain" / "height.png"
-        temporary = path.with_suffix(".tmp.png")
-        if not texture.write(Filename.fromOsSpecific(str(temporary))):
-            raise OSError(f"could not write {temporary}")
-        temporary.replace(path)
-
-    def set_water(self, height: float) -> None:
-        size = float(self.heights.size)
-        transform = {"pos": [size / 2, size / 2, round(height, 4)], "scale": [size, size, 1.0]}
-        if not self.water:
-            inverse = self.world.apply(CreateEntity.new("region water", 0, {"MeshRenderer": {
-                "model": "primitive:plane", "color": [0.15, 0.35, 0.55, 0.65], "cast_shadows": False}}, transform))
-            assert isinstance(inverse, DestroyEntity)
-            self.water = inverse.entity
-        else:
-            self.world.apply(SetTransform(self.water, transform["pos"]))
-
-    def close(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
 class RegionSession:
     """What one visit knows of its region, shared by the network thread (``receive``) and the World's."""
 
-    def __init__(self, world: "World", reply: LoginReply, send: Send) -> None:
+    def __init__(self, world: "World", reply: LoginReply, send: Send, textures: RegionTextures | None = None) -> None:
         self.world = world
         self.reply = reply
         self.send = send
@@ -156,6 +79,15 @@ class RegionSession:
         self.handshake = False
         self.sun = 0
         self.sun_direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
+        self.ims: deque[InstantMessage] = deque(maxlen=MAX_CHAT)
+        self.textures = textures
+        if textures is not None:
+            self.mirror.on_removed = textures.forget
+        self.travel = Travel(self)
+        self.stand_up = 0                  # AgentUpdates still to carry AGENT_CONTROL_STAND_UP
+        self.avatar_local_id = 0
+        self._more: dict[str, Callable[[Message], None]] = {**self.travel.handlers(),
+                                                            "ImprovedInstantMessage": self._im}
 
     # -- the network thread ---------------------------------------------------------------------
     def receive(self, message: Message) -> None:
@@ -173,23 +105,29 @@ class RegionSession:
             message = self.inbox.popleft()
             self.counts[message.name] += 1
             handler = self._handlers.get(message.name)
-            if handler is None:
+            more = self._more.get(message.name) if handler is None else None
+            if handler is None and more is None:
                 continue
             try:
-                handler(self, message)
-            except (ObjectError, PatchError, KeyError, ValueError, TypeError) as exc:
+                if handler is not None:
+                    handler(self, message)
+                elif more is not None:
+                    more(message)
+            except (ObjectError, PatchError, TravelError, KeyError, ValueError, TypeError) as exc:
                 self.counts["refused"] += 1
                 log.warning("opensim: %s not applied to the world: %s", message.name, exc)
         if self.terrain_dirty and (self.heights.complete or time.monotonic() - self.terrain.built_at > TERRAIN_EVERY):
             self.terrain_dirty = False
             self.terrain.rebuild()
+        if self.textures is not None:
+            self.textures.update()
 
     def _region_handshake(self, message: Message) -> None:
         info = message.block("RegionInfo")
         self.region_name = bytes(info["SimName"]).rstrip(b"\0").decode("utf-8", "replace")[:100]
         self.water_height = float(info["WaterHeight"])
         self.terrain.set_water(self.water_height)
-        self.send("RegionHandshakeReply", {"AgentData": [self._agent()], "RegionInfo": [{"Flags": 0}]}, True)
+        self.send("RegionHandshakeReply", {"AgentData": [self.agent_block()], "RegionInfo": [{"Flags": 0}]}, True)
         self.handshake = True
 
     def _movement_complete(self, message: Message) -> None:
@@ -246,7 +184,11 @@ class RegionSession:
     def _seen(self, state: Any) -> None:
         self.mirror.upsert(state)
         if state.is_avatar and str(state.full_id) == str(self.reply.agent_id):
-            self.position = state.position
+            self.avatar_local_id = state.local_id
+            self.position = self.mirror.world_transform(state)[0]    # a seated avatar is placed from its seat
+            self.travel.seated(state.parent_id)
+        elif self.textures is not None and not state.is_avatar:
+            self.textures.show(self.mirror.entity_of(state.local_id), state.entry)
 
     def _terse(self, message: Message) -> None:
         for block in message.blocks["ObjectData"]:
@@ -257,19 +199,26 @@ class RegionSession:
                 log.warning("opensim: a terse update was refused: %s", exc)
                 continue
             self.mirror.move(update.local_id, update.position, update.rotation)
-            if self.mirror.entity_of(update.local_id) and \
-                    self.mirror.entity_of(update.local_id) == self.mirror.local_avatar:
-                self.position = update.position
+            if update.local_id == self.avatar_local_id and update.local_id in self.mirror.states:
+                self.position = self.mirror.world_transform(self.mirror.states[update.local_id])[0]
 
     def _cached(self, message: Message) -> None:
         ids = [{"CacheMissType": 0, "ID": block["ID"]} for block in message.blocks["ObjectData"]]
         for start in range(0, len(ids), 255):
-            self.send("RequestMultipleObjects", {"AgentData": [self._agent()], "ObjectData": ids[start:start + 255]},
+            self.send("RequestMultipleObjects", {"AgentData": [self.agent_block()], "ObjectData": ids[start:start + 255]},
                       True)
 
     def _kill(self, message: Message) -> None:
         for block in message.blocks["ObjectData"]:
             self.mirror.kill(block["ID"])
+
+    def _im(self, message: Message) -> None:
+        im = read_im(message)
+        if im.dialog not in SHOWN or str(im.to_id) not in (str(self.reply.agent_id), str(uuid.UUID(int=0))):
+            self.counts["im_not_shown"] += 1          # typing notices, group and inventory offers, strays
+            return
+        self.ims.append(im)
+        log_im(im)
 
     def _chat(self, message: Message) -> None:
         data = message.block("ChatData")
@@ -288,18 +237,43 @@ class RegionSession:
     }
 
     # -- what the avatar does -------------------------------------------------------------------
-    def _agent(self) -> dict[str, Any]:
+    def agent_block(self) -> dict[str, Any]:
         return {"AgentID": self.reply.agent_id, "SessionID": self.reply.session_id}
+
+    def moved_to(self, position: tuple[float, float, float]) -> None:
+        """The region put our avatar here (a teleport): show it there before its next update."""
+        self.position = position
+        state = self.mirror.states.get(self.avatar_local_id)
+        if state is not None:
+            state.parent_id = 0
+            self.mirror.move(state.local_id, position, state.rotation)
+
+    def find_avatar(self, name: str) -> uuid.UUID | None:
+        """The UUID of an avatar in view by its name ("First Last"), or None."""
+        for state in self.mirror.states.values():
+            if state.is_avatar and state.name == name:
+                return state.full_id
+        return None
+
+    def send_im(self, to_id: uuid.UUID, text: str, to_name: str = "") -> None:
+        """Send an instant message to one avatar (by UUID); kept in ``ims`` as sent."""
+        name = f"{self.reply.first_name} {self.reply.last_name}".strip()
+        self.send("ImprovedInstantMessage", im_blocks(self.reply.agent_id, self.reply.session_id, to_id, text, name,
+                                                      self.position), True)
+        sent = InstantMessage(self.reply.agent_id, name, to_id, text[:1000], 0, uuid.UUID(int=0), False, False,
+                              to_name)
+        self.ims.append(sent)
+        log_im(sent)
 
     def say(self, text: str, channel: int = 0) -> None:
         """Say a line in local chat (type 1: normal, heard within 20 m)."""
-        self.send("ChatFromViewer", {"AgentData": [self._agent()], "ChatData": [
+        self.send("ChatFromViewer", {"AgentData": [self.agent_block()], "ChatData": [
             {"Message": text[:1000], "Type": 1, "Channel": channel}]}, True)
 
     def rez(self, shape: str, position: tuple[float, float, float], scale: tuple[float, float, float]) -> None:
         """Ask the simulator to make a prim (``box``, ``cylinder`` or ``sphere``) at a region position."""
         path, profile = REZ_SHAPES[shape]
-        self.send("ObjectAdd", {"AgentData": [dict(self._agent(), GroupID=None)], "ObjectData": [{
+        self.send("ObjectAdd", {"AgentData": [dict(self.agent_block(), GroupID=None)], "ObjectData": [{
             "PCode": 9, "Material": 3, "AddFlags": 0, "PathCurve": path, "ProfileCurve": profile, "PathScaleX": 100,
             "PathScaleY": 100, "BypassRaycast": 1, "RayStart": position, "RayEnd": position,
             "RayEndIsIntersection": 1, "Scale": scale, "Rotation": (0.0, 0.0, 0.0, 1.0), "State": 0}]}, True)
@@ -309,13 +283,18 @@ class RegionSession:
         self.controls = controls_from_actions(self.controls, move, turn, jump_pressed, jump_held)
         now = time.monotonic()
         turned = abs(turn) > 1e-6
-        if self.controls.flags != self._sent_flags or turned or now - self._sent_at >= RESEND_EVERY:
+        if self.controls.flags != self._sent_flags or turned or self.stand_up or now - self._sent_at >= RESEND_EVERY:
             self._sent_at, self._sent_flags = now, self.controls.flags
-            self.send("AgentUpdate", agent_update(self.reply.agent_id, self.reply.session_id, self.controls,
-                                                  self.position), False)
+            blocks = agent_update(self.reply.agent_id, self.reply.session_id, self.controls, self.position)
+            if self.stand_up:
+                self.stand_up -= 1
+                blocks["AgentData"][0]["ControlFlags"] |= STAND_UP
+            self.send("AgentUpdate", blocks, False)
 
     def close(self) -> None:
         self.terrain.close()
+        if self.textures is not None:
+            self.textures.close()
 
 
 class RegionSystem(System):

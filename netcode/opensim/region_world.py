@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from panda3d.core import LQuaternionf, LVecBase3f
 
@@ -41,6 +41,7 @@ class RegionObject(Component):
     parent_id = Field(Int(0, 2**32 - 1), 0, doc="local id of the root prim or seat (0: a root)", editable=False,
                       saved=False)
     label = Field(Str(), "", doc="an avatar's name or an object's floating text", editable=False, saved=False)
+    texture = Field(Str(), "", doc="UUID of the default face's texture (empty: none)", editable=False, saved=False)
 
 
 def kind_of(pcode: int) -> str:
@@ -87,6 +88,7 @@ class ObjectMirror:
         self.entities: dict[int, int] = {}            # local id -> entity id
         self.children: dict[int, set[int]] = {}       # root local id -> child local ids
         self.local_avatar = 0                         # entity of our own avatar, 0 until seen
+        self.on_removed: Callable[[int], None] | None = None   # told each entity killed
 
     def entity_of(self, local_id: int) -> int:
         return self.entities.get(local_id, 0)
@@ -120,6 +122,7 @@ class ObjectMirror:
         model = f"primitive:{shape}"
         color = [min(1.0, max(0.0, c)) for c in state.color]
         label = state.name or state.text
+        texture = str(state.texture) if state.texture is not None and not state.is_avatar else ""
         eid = self.entities.get(state.local_id)
         try:
             if eid is None:
@@ -127,7 +130,7 @@ class ObjectMirror:
                 components = {
                     "RegionObject": {"local_id": state.local_id, "full_id": str(state.full_id),
                                      "kind": kind_of(state.pcode), "shape": shape, "parent_id": state.parent_id,
-                                     "label": label[:200]},
+                                     "label": label[:200], "texture": texture},
                     "MeshRenderer": {"model": model, "color": color},
                 }
                 inverse = self.world.apply(CreateEntity.new(name[:200], 0, components, transform))
@@ -139,7 +142,7 @@ class ObjectMirror:
                 self.world.apply(SetTransform(eid, transform["pos"], transform["hpr"], transform["scale"]))
                 self.world.apply(SetFields(eid, "MeshRenderer", {"model": model, "color": color}))
                 self.world.apply(SetFields(eid, "RegionObject", {"shape": shape, "parent_id": state.parent_id,
-                                                                 "label": label[:200]}))
+                                                                 "label": label[:200], "texture": texture}))
         except CommandError as exc:
             log.warning("region object %d: not mirrored: %s", state.local_id, exc)
             return
@@ -180,4 +183,6 @@ class ObjectMirror:
         if eid is not None and self.world.exists(eid):
             if eid == self.local_avatar:
                 self.local_avatar = 0
+            if self.on_removed is not None:
+                self.on_removed(eid)
             self.world.apply(DestroyEntity(eid))

@@ -12,13 +12,17 @@ import asyncio
 import logging
 import threading
 import time
+import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from netcode.opensim.caps import EventQueue
 from netcode.opensim.circuit import Circuit
 from netcode.opensim.login import LoginReply, login
 from netcode.opensim.messages import Message
+from netcode.opensim.messaging import escaped
 from netcode.opensim.region import RegionSession, RegionSystem
+from netcode.opensim.textures import DiskCache, RegionTextures, TextureFetcher, texture_cache_folder
 
 if TYPE_CHECKING:
     from engine.core.world import World
@@ -60,7 +64,10 @@ class Visit:
 
     @classmethod
     def start(cls, uri: str, first: str, last: str, password: str, runtime: "Runtime", profile: str = "game",
-              recorder: Callable[[bytes], None] | None = None, event_queue: bool = True) -> "Visit":
+              recorder: Callable[[bytes], None] | None = None, event_queue: bool = True, textures: bool = True,
+              texture_cache: Path | None | str = "default") -> "Visit":
+        """Log in and enter the region. ``textures``: fetch and show prim textures (cached on disk in
+        ``texture_cache``: by default the XDG cache's folder for this grid; None: no disk cache)."""
         from netcode.opensim.region_world import RegionObject
 
         runtime.add_component_type(RegionObject)
@@ -72,14 +79,20 @@ class Visit:
         def send(name: str, blocks: dict[str, list[dict[str, Any]]], reliable: bool) -> None:
             net.loop.call_soon_threadsafe(circuit_box[0].send, name, blocks, reliable)
 
-        session = RegionSession(world, reply, send)
+        events = EventQueue(reply.seed_capability) if event_queue and reply.seed_capability else None
+        region_textures = None
+        if textures:
+            folder = texture_cache_folder(uri) if texture_cache == "default" else texture_cache
+            region_textures = RegionTextures(world, TextureFetcher(
+                lambda: events.capabilities.get("GetTexture") or events.capabilities.get("ViewerAsset")
+                if events is not None else None, DiskCache(Path(folder)) if folder else None))
+        session = RegionSession(world, reply, send, region_textures)
 
         def on_message(message: Message) -> None:
             session.receive(message)
 
         circuit = Circuit((reply.sim_ip, reply.sim_port), on_message, recorder=recorder)
         circuit_box.append(circuit)
-        events = EventQueue(reply.seed_capability) if event_queue and reply.seed_capability else None
         try:
             net.run(cls._open(circuit, reply, events), timeout=15)
         except BaseException:
@@ -115,6 +128,13 @@ class Visit:
     def say(self, text: str, channel: int = 0) -> None:
         self.session.say(text, channel)
 
+    def im(self, to: str | uuid.UUID, text: str) -> None:
+        """An instant message to an avatar, by UUID or by the name of one in view ("First Last")."""
+        to_id = to if isinstance(to, uuid.UUID) else self.session.find_avatar(to)
+        if to_id is None:
+            raise LookupError(f"no avatar named {to!r} in view")
+        self.session.send_im(to_id, text, str(to))
+
     def close(self, timeout: float = 10.0) -> bool:
         """Log out (waiting at most ``timeout`` for the reply) and stop the network thread; True when
         the simulator confirmed the logout."""
@@ -137,8 +157,6 @@ class Visit:
 def visit(uri: str, first: str, last: str, password: str, mode: str = "auto", size: tuple[int, int] = (1280, 720),
           frames: int | None = None, screenshot: str | None = None, profile: str | None = None) -> int:
     """``storm visit``: show the region in a window (or offscreen/headless) until closed, ``frames`` or Ctrl+C."""
-    from pathlib import Path
-
     from engine.core.edit_commands import CreateEntity
     from engine.host.app import App, pick_mode
     from engine.host.runtime import create_runtime
@@ -167,7 +185,9 @@ def visit(uri: str, first: str, last: str, password: str, mode: str = "auto", si
             if screenshot:
                 print(f"screenshot: {app.screenshot(Path(screenshot))}")
             for line in list(trip.session.chat)[heard:]:
-                print(f"[chat] {line.from_name}: {line.message}")
+                print(f"[chat] {escaped(line.from_name, 100)}: {escaped(line.message)}")
+            for im in trip.session.ims:
+                print(f"[im] {escaped(im.from_name if im.incoming else 'to ' + im.to_name, 100)}: {escaped(im.text)}")
             print(f"visited {trip.session.region_name!r} for {report.ticks} ticks: "
                   f"{len(trip.session.mirror.entities)} objects, {dict(trip.circuit.stats)}")
         finally:
