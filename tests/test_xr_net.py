@@ -15,6 +15,7 @@ from panda3d.core import LQuaternion, Point3, Vec3
 from engine.physics.components import CharacterController
 from netcode.tracked_pose import ALL_PARTS, TrackedPose
 from tests.net_helpers import join, run, start_server, tick_until, token
+from tests.test_net_vr_poses import WritePose
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMELINE = ROOT / "tests" / "data" / "xr" / "net_avatar.timeline.json"
@@ -52,7 +53,12 @@ def in_place(world, body: int) -> bool:
     return error is not None and error[0] < POS_TOLERANCE and error[1] < ANGLE_TOLERANCE
 
 
+BEA_HEAD = (0.05, 0.1, 1.6)   # where another VR player (a headless bot) claims her head is, from her feet
+
+
 def test_a_vr_player_and_a_desktop_player_see_each_other(tmp_path: Path) -> None:
+    """ann (desktop) sees vr1's avatar where the timeline put it; vr1 sees ann's character, and the
+    avatar of bea, a VR player who joins after it."""
     async def scenario() -> dict:
         server = await start_server()
         try:
@@ -65,9 +71,12 @@ def test_a_vr_player_and_a_desktop_player_see_each_other(tmp_path: Path) -> None
             with open(out, "w") as stdout, open(err, "w") as stderr:
                 child = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "tests.xr_net_child", f"ws://127.0.0.1:{server.port}", token("vr1"),
-                    str(TIMELINE), str(ann.state.entity), "3000", stdout=stdout, stderr=stderr, cwd=ROOT)
+                    str(TIMELINE), str(ann.state.entity), "bea", "3000", stdout=stdout, stderr=stderr, cwd=ROOT)
                 vr = lambda: ann.state.players.get("vr1", 0)  # noqa: E731
-                await tick_until([ann], lambda: in_place(ann.world, vr()) or child.returncode is not None, 60 * 240)
+                await tick_until([ann], lambda: vr() or child.returncode is not None, 60 * 240)
+                bea = await join(server, "bea", tracked=True)            # after vr1: vr1 learns her name
+                bea.world.add_system(WritePose(bea, head_pos=BEA_HEAD))
+                await tick_until([ann, bea], lambda: in_place(ann.world, vr()) or child.returncode is not None, 60 * 240)
                 found = avatar_error(ann.world, vr()) if vr() and ann.world.exists(vr()) else None
                 assert in_place(ann.world, vr()), \
                     f"ann sees vr1's avatar off by {found} (m, degrees); vr1 said: {err.read_text()[-2000:]}"
@@ -76,7 +85,7 @@ def test_a_vr_player_and_a_desktop_player_see_each_other(tmp_path: Path) -> None
                 pose = ann.world.get(vr(), TrackedPose)
                 assert not any(ann.world.node(pose.part_entity(p)).isHidden() for p in EXPECTED)
                 ann.chat("seen")                                            # the VR child stops once it has this
-                await tick_until([ann], lambda: child.returncode is not None, 60 * 240)
+                await tick_until([ann, bea], lambda: child.returncode is not None, 60 * 240)
                 assert await asyncio.wait_for(child.wait(), 30) == 0, err.read_text()[-3000:]
             lines = [line for line in out.read_text().splitlines() if line.startswith("{")]
             assert lines, out.read_text()[-2000:] + err.read_text()[-2000:]
@@ -84,6 +93,7 @@ def test_a_vr_player_and_a_desktop_player_see_each_other(tmp_path: Path) -> None
             report["ann_on_server"] = list(server.world.node(ann.state.entity).getPos(server.world.root))
             assert "vr: stopped (done)" in out.read_text()
             await ann.close()
+            await bea.close()
             return report
         finally:
             await server.stop()
@@ -92,10 +102,13 @@ def test_a_vr_player_and_a_desktop_player_see_each_other(tmp_path: Path) -> None
     assert report["code"] == 0
     assert report["chat"] == [["ann", "seen"]]
     assert report["rig_heading"] == 0.0                     # the tracking space took the body's start heading
-    watched = report["watched"]
-    assert watched["model"] and watched["drawn"]           # ann's character is drawn in the VR player's world
-    assert watched["in_left_eye"]                           # and the head, turned her way, has her in view
-    assert (Point3(*watched["pos"]) - Point3(*report["ann_on_server"])).length() < POS_TOLERANCE
+    desktop = report["desktop"]
+    assert desktop["drawn"]                                 # ann's character is drawn in the VR player's world
+    assert desktop["in_left_eye"]                           # and the head, turned her way, has her in view
+    assert (Point3(*desktop["pos"]) - Point3(*report["ann_on_server"])).length() < POS_TOLERANCE
+    other = report["vr"]                                    # bea, in VR too: head and hands, no character
+    assert other["tracked"] == ALL_PARTS and other["parts_drawn"] and not other["body_drawn"]
+    assert (Point3(*other["head"]) - Point3(*BEA_HEAD)).length() < POS_TOLERANCE
     assert report["own_hidden"]                            # the VR player's own body is not around their eyes
 
 
