@@ -29,6 +29,25 @@ def view_at(ids: np.ndarray, pos: np.ndarray, quats: np.ndarray) -> View:
     return View(ids, quantise_positions(pos, SPEC), largest, parts)
 
 
+def test_bit_sections_of_any_widths_round_trip() -> None:
+    from netcode.bits import BitReader
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        widths = rng.integers(0, 33, int(rng.integers(1, 400)))
+        values = np.array([int(rng.integers(0, 1 << int(w))) if w else 0 for w in widths], dtype=np.uint64)
+        values[widths == 32] = (1 << 32) - 1
+        out = BitWriter()
+        out.write(values, widths)
+        out.write(1, 1)
+        data = out.bytes()
+        assert len(data) == (int(widths.sum()) + 1 + 7) // 8
+        reader = BitReader(data)
+        assert np.array_equal(reader.read(widths), values) and reader.read_one(1) == 1
+        with pytest.raises(ProtocolError):
+            reader.read(8, 1)
+
+
 def test_rans_round_trips_and_refuses_cut_streams() -> None:
     rng = np.random.default_rng(1)
     alphabet = np.array([33, 6, 2, 20])
