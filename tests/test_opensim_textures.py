@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import random
 import struct
 import threading
@@ -65,6 +66,19 @@ def test_per_face_textures_and_colours_decode() -> None:
     entry = decode_texture_entry(raw)
     assert entry.color == (1.0, 1.0, 1.0, 1.0)
     assert entry.face_colors == {1: (0.0, 1.0, 0.0, 1.0), 2: (0.0, 1.0, 0.0, 1.0)}
+
+
+def test_the_fast_path_for_plain_entries_agrees_with_the_general_one() -> None:
+    tail = (struct.pack("<f", 2.0) + b"\0" + struct.pack("<f", float("nan")) + b"\0" + struct.pack("<h", 16384) + b"\0"
+            + struct.pack("<h", -32767) + b"\0" + struct.pack("<h", 8192) + b"\0" + bytes(6))
+    plain = PLYWOOD.bytes + b"\0" + bytes([0, 128, 255, 0]) + b"\0" + tail
+    # the same values with a (redundant) texture for face 0: the general path reads it
+    general = PLYWOOD.bytes + b"\x01" + PLYWOOD.bytes + b"\0" + bytes([0, 128, 255, 0]) + b"\0" + tail
+    fast, slow = decode_texture_entry(plain), decode_texture_entry(general)
+    assert slow.face_textures == {0: PLYWOOD}
+    for entry in (fast, slow):
+        assert entry.repeat == (2.0, 1.0) and entry.offset == pytest.approx((16384 / 32767, -1.0))
+        assert entry.rotation == pytest.approx(math.pi / 2) and entry.color == pytest.approx((1.0, 127 / 255, 0.0, 1.0))
 
 
 def test_an_entry_that_ends_after_a_section_keeps_the_defaults() -> None:

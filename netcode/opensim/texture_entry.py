@@ -97,9 +97,12 @@ def _color(raw: bytes) -> tuple[float, float, float, float]:
     return (r, g, b, a)
 
 
+def _repeat(value: float) -> float:
+    return value if math.isfinite(value) and abs(value) < 1e4 else 1.0   # NaN or huge: one repeat
+
+
 def _float(raw: bytes) -> float:
-    value = struct.unpack("<f", raw)[0]
-    return value if math.isfinite(value) and abs(value) < 1e4 else 1.0
+    return _repeat(struct.unpack("<f", raw)[0])
 
 
 def _short(raw: bytes) -> float:
@@ -110,9 +113,16 @@ def _turn(raw: bytes) -> float:
     return struct.unpack("<h", raw)[0] / 32768.0 * 2.0 * math.pi
 
 
+_PLAIN = struct.Struct("<16sx4sxfxfxhxhxhx")          # every section a default and its zero mask
+_PLAIN_ENDS = (16, 21, 26, 31, 34, 37, 40)               # where those zero masks are
+
+
 def decode_texture_entry(data: bytes) -> TextureEntry:
     """The TextureEntry of an object update (empty: the defaults); raises TextureEntryError."""
-    reader = _Reader(bytes(data))
+    data = bytes(data)
+    if len(data) >= _PLAIN.size and not any(data[i] for i in _PLAIN_ENDS):
+        return _plain(data)                              # the usual prim: no per-face values (fast path)
+    reader = _Reader(data)
     entry = TextureEntry()
     textures = _section(reader, 16, fast_uuid, "textures")
     if textures is None:
@@ -131,6 +141,18 @@ def decode_texture_entry(data: bytes) -> TextureEntry:
         entry.offset = (parts[2][0], parts[3][0])
     if parts[4]:
         entry.rotation = parts[4][0]
+    return entry
+
+
+def _plain(data: bytes) -> TextureEntry:
+    texture, color, ru, rv, ou, ov, rotation = _PLAIN.unpack_from(data)
+    entry = TextureEntry(fast_uuid(texture), _color(color))
+    if ru != 1.0 or rv != 1.0:
+        entry.repeat = (_repeat(ru), _repeat(rv))
+    if ou or ov:
+        entry.offset = (ou / 32767.0, ov / 32767.0)
+    if rotation:
+        entry.rotation = rotation / 32768.0 * 2.0 * math.pi
     return entry
 
 
