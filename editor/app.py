@@ -260,6 +260,7 @@ class EditorApp:
         self.contexts.to_ui()
         self.view.drop_old_textures()
         dpg.render_dearpygui_frame()
+        self.view.after_ui_frame()
         self.frames += 1
         if self._run_callbacks():
             self._last_activity = time.monotonic()

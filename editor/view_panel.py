@@ -1,6 +1,11 @@
-"""The 3D view panel: a drawlist the size of the panel showing the renderer's image (a raw
-float32 RGBA texture that points at Panda3D's RAM image), the gizmo and the box of a box select
-(``gizmo_overlay``) and a small axis cross over it, and the mouse and keys of the panel turned into ``ViewController`` calls.
+"""The 3D view panel: a drawlist the size of the panel showing the renderer's image, the gizmo
+and the box of a box select (``gizmo_overlay``) and a small axis cross over it, and the mouse and
+keys of the panel turned into ``ViewController`` calls.
+
+The image is an 8-bit texture that each new frame is written into directly (``view_texture``:
+the frame's bytes as they came back from the GPU, nothing converted); where that is not usable
+(no PyOpenGL, its texture not found, copy mode ``float``), a float32 RGBA raw texture that
+points at the renderer's float array (Dear PyGui uploads it again every UI frame).
 
 The renderer follows the panel's size a quarter of a second after it stops changing (textures
 are remade on a resize, not every frame of a drag: Dear PyGui dislikes widget churn); until then
@@ -10,6 +15,7 @@ flies, and at full resolution again the frame it stops.
 """
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +26,12 @@ from panda3d.core import Vec3
 from editor.gizmo import AXES, AXIS_COLOURS
 from editor.gizmo_overlay import GizmoOverlay
 from editor.view_input import LEFT, MIDDLE, RIGHT, ViewController
+from editor.view_texture import ViewTextures
 
 if TYPE_CHECKING:
     from editor.session import Session
 
+log = logging.getLogger("storm.editor")
 RESIZE_SETTLE_S = 0.25
 FLY_KEYS = {"w": (1, 0, 0), "s": (-1, 0, 0), "d": (0, 1, 0), "a": (0, -1, 0), "e": (0, 0, 1), "q": (0, 0, -1)}
 
@@ -54,14 +62,25 @@ class ViewPanel:
         self._mouse = (-1.0, -1.0)
         self.last_input = time.monotonic()
         self._image_buffer: Any = None
+        self._direct: ViewTextures | None = None
+        self._waiting: tuple[Any, tuple[int, int]] | None = None   # a frame for a texture not found yet
+        self._shown = 0   # the texture item the image shows
 
     def build(self, window: int | str) -> None:
         self.window = window
         dpg.add_texture_registry(tag="storm_textures")
         width, height = self.session.renderer.size
-        self._make_texture((width, height))
+        direct = ViewTextures("storm_textures")
+        self._direct = direct if direct.usable else None
+        # a raw texture is uploaded every UI frame, drawn or not: a small one while the 8-bit one is used
+        self._make_texture((16, 16) if self._direct is not None else (width, height))
+        with dpg.theme() as clear:   # the picture covers the panel: no background drawn under it (on a
+            with dpg.theme_component(dpg.mvAll):   # software renderer each covered pixel costs)
+                dpg.add_theme_color(dpg.mvThemeCol_WindowBg, (0, 0, 0, 0), category=dpg.mvThemeCat_Core)
+        dpg.bind_item_theme(window, clear)
         self.drawlist = dpg.add_drawlist(width, height, parent=window, tag="storm_view")
         self._image = dpg.draw_image(self.texture, (0, 0), (width, height), parent=self.drawlist)
+        self._shown = self.texture
         self._gizmo = GizmoOverlay(self.drawlist)
         for axis in AXES:
             line = dpg.draw_line((0, 0), (0, 0), color=AXIS_COLOURS[axis], thickness=2, parent=self.drawlist)
@@ -82,13 +101,70 @@ class ViewPanel:
         if old:
             self._old_textures.append(old)
 
+    @property
+    def direct(self) -> bool:
+        """Whether 8-bit textures of the panel's own are usable (copy mode ``byte`` shows them)."""
+        return self._direct is not None
+
+    @property
+    def showing(self) -> str:
+        """What the picture shows: ``8-bit`` (a texture written directly) or ``raw float``."""
+        return "raw float" if self._shown == self.texture else "8-bit"
+
     def show_frame(self) -> None:
-        """Point the texture at the renderer's newest image (after it drew)."""
+        """Show the renderer's newest image (after it drew)."""
+        renderer = self.session.renderer
+        data = renderer.image_bytes() if self._direct is not None else None
+        if data is not None:
+            self._waiting = (data, renderer.size)
+            self._upload()
+            return
+        self._show_floats()
+
+    def _upload(self) -> None:
+        direct, waiting = self._direct, self._waiting
+        if direct is None or waiting is None:
+            return
+        data, size = waiting
+        item, name = direct.item(size)
+        if not direct.usable:
+            self._give_up(direct.note)
+            return
+        if not name:
+            return   # Dear PyGui makes the texture in its next frame: after_ui_frame tries again
+        self._waiting = None
+        if not direct.upload(name, data, size):
+            self._give_up(direct.note)
+            return
+        self._image_buffer = data
+        if self._texture_size != (16, 16):   # back from the raw texture: it need not be uploaded any more
+            self._make_texture((16, 16))
+        self._show(item)
+
+    def _give_up(self, why: str) -> None:
+        log.info("the 3D view shows a float32 raw texture: %s", why)
+        direct, self._direct, self._waiting = self._direct, None, None
+        if direct is not None:
+            self._old_textures.extend(direct.clear())
+        self._show_floats()
+
+    def _show(self, texture: int) -> None:
+        if self._shown != texture and self._image:
+            dpg.configure_item(self._image, texture_tag=texture)
+        self._shown = texture
+
+    def after_ui_frame(self) -> None:
+        """Right after Dear PyGui's frame: textures it made in it can be found and written now."""
+        if self._direct is not None:
+            self._direct.drop_old()
+            if self._waiting is not None:
+                self._upload()
+
+    def _show_floats(self) -> None:
         renderer = self.session.renderer
         if renderer.size != self._texture_size:
             self._make_texture(renderer.size)
-            if self._image:
-                dpg.configure_item(self._image, texture_tag=self.texture)
+        self._show(self.texture)
         image = renderer.image()
         if image is not None:
             self._image_buffer = image  # keep Panda3D's array alive while the texture points at it

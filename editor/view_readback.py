@@ -32,21 +32,21 @@ PATHS = ("pbo", "sync")
 _SCALE = np.float32(1.0 / 255.0)
 
 
-class FloatImage:
-    """The float32 RGBA array Dear PyGui reads, kept between frames (its pointer stays valid), and
-    the threads that fill it (numpy lets go of the GIL)."""
+class FrameImage:
+    """The last frame in RAM, top row first, as 8-bit RGBA (copy mode ``byte``: what the view
+    panel uploads into its own 8-bit texture) and as the float32 RGBA that a Dear PyGui raw
+    texture reads (made from the bytes when asked for). The arrays are kept between frames (a
+    pointer handed to Dear PyGui stays valid); threads fill them (numpy lets go of the GIL)."""
 
     def __init__(self) -> None:
-        self.array: np.ndarray | None = None
         self.size = (0, 0)
+        self._bytes: Any = None        # 8-bit RGBA: an array of ours, or Panda3D's RAM image
+        self._floats: Any = None       # float32 RGBA: an array of ours, or Panda3D's RAM image
+        self._own_bytes: np.ndarray | None = None
+        self._own_floats: np.ndarray | None = None
+        self._stale = False            # the floats are older than the bytes
         self._pool: ThreadPoolExecutor | None = None
         self._workers = min(8, os.cpu_count() or 1)
-
-    def _target(self, size: tuple[int, int]) -> np.ndarray:
-        if self.array is None or self.size != size:
-            self.array = np.empty(size[0] * size[1] * 4, np.float32)
-            self.size = size
-        return self.array.reshape(size[1], size[0] * 4)
 
     def _rows(self, work: Any, rows: int) -> None:
         if self._workers == 1 or rows < 64:
@@ -58,21 +58,57 @@ class FloatImage:
         for future in [self._pool.submit(work, a, min(rows, a + step)) for a in range(0, rows, step)]:
             future.result()
 
-    def from_bytes(self, data: Any, size: tuple[int, int], flip: bool) -> np.ndarray:
-        """8-bit RGBA (``flip``: bottom row first, as OpenGL reads) to float32 in [0, 1]."""
-        target = self._target(size)
-        source = np.frombuffer(data, np.uint8, count=target.size).reshape(target.shape)
-        if flip:
-            source = source[::-1]
-        self._rows(lambda a, b: np.multiply(source[a:b], _SCALE, out=target[a:b]), size[1])
-        return self.array  # type: ignore[return-value]
+    @staticmethod
+    def _own(array: np.ndarray | None, size: tuple[int, int], dtype: Any) -> np.ndarray:
+        if array is None or array.size != size[0] * size[1] * 4:
+            array = np.empty(size[0] * size[1] * 4, dtype)
+        return array
 
-    def from_floats(self, data: Any, size: tuple[int, int]) -> np.ndarray:
-        """float32 RGBA, top row first: copied as it is."""
-        target = self._target(size)
-        source = np.frombuffer(data, np.float32, count=target.size).reshape(target.shape)
-        self._rows(lambda a, b: np.copyto(target[a:b], source[a:b]), size[1])
-        return self.array  # type: ignore[return-value]
+    def set_bytes(self, data: Any, size: tuple[int, int], flip: bool) -> None:
+        """8-bit RGBA; ``flip``: bottom row first (as OpenGL reads), copied flipped into an array
+        of ours; else kept as it is (Panda3D's RAM image, already top row first)."""
+        self.size = size
+        if flip:
+            target = self._own_bytes = self._own(self._own_bytes, size, np.uint8)
+            rows = target.reshape(size[1], size[0] * 4)
+            source = np.frombuffer(data, np.uint8, count=target.size).reshape(rows.shape)[::-1]
+            self._rows(lambda a, b: np.copyto(rows[a:b], source[a:b]), size[1])
+            self._bytes = target
+        else:
+            self._bytes = data
+        self._floats, self._stale = None, True
+
+    def set_floats(self, data: Any, size: tuple[int, int], copy: bool) -> None:
+        """float32 RGBA, top row first; ``copy``: into an array of ours (the source goes away)."""
+        self.size = size
+        if copy:
+            target = self._own_floats = self._own(self._own_floats, size, np.float32)
+            rows = target.reshape(size[1], size[0] * 4)
+            source = np.frombuffer(data, np.float32, count=target.size).reshape(rows.shape)
+            self._rows(lambda a, b: np.copyto(rows[a:b], source[a:b]), size[1])
+            data = target
+        self._bytes, self._floats, self._stale = None, data, False
+
+    def clear(self) -> None:
+        self._bytes = self._floats = None
+        self._stale = False
+        self.size = (0, 0)
+
+    def bytes(self, size: tuple[int, int]) -> Any:
+        """The 8-bit frame, or None (another size, or copy mode ``float``)."""
+        return self._bytes if size == self.size else None
+
+    def floats(self, size: tuple[int, int]) -> Any:
+        """The float32 frame (converted from the bytes now if need be), or None."""
+        if size != self.size:
+            return None
+        if self._stale and self._bytes is not None:
+            target = self._own_floats = self._own(self._own_floats, size, np.float32)
+            rows = target.reshape(size[1], size[0] * 4)
+            source = np.frombuffer(self._bytes, np.uint8, count=target.size).reshape(rows.shape)
+            self._rows(lambda a, b: np.multiply(source[a:b], _SCALE, out=rows[a:b]), size[1])
+            self._floats, self._stale = target, False
+        return self._floats
 
     def close(self) -> None:
         if self._pool is not None:
@@ -91,33 +127,28 @@ class SyncReadback:
 
     def __init__(self, copy: str) -> None:
         self.copy = copy
-        self._floats = FloatImage()
-        self._image: Any = None
-        self._size = (0, 0)
+        self.frame = FrameImage()
 
     def read(self, texture: Texture, size: tuple[int, int]) -> None:
         """After the frame: the RAM image Panda3D wrote during it."""
-        self._image, self._size = None, size
+        self.frame.clear()
         if not texture.hasRamImage():
             return
         data = texture.getRamImage()
         pixels = size[0] * size[1] * 4
-        if self.copy == "float":
-            self._image = data if len(data) == pixels * 4 else None
-        elif len(data) == pixels:
-            self._image = self._floats.from_bytes(memoryview(data), size, flip=False)
+        if self.copy == "float" and len(data) == pixels * 4:
+            self.frame.set_floats(data, size, copy=False)
+        elif self.copy == "byte" and len(data) == pixels:
+            self.frame.set_bytes(data, size, flip=False)
 
     def collect(self) -> None:
         pass
 
-    def image(self, size: tuple[int, int]) -> Any:
-        return self._image if size == self._size else None
-
     def discard(self) -> None:
-        self._image = None
+        self.frame.clear()
 
     def close(self) -> None:
-        self._floats.close()
+        self.frame.close()
 
 
 class PboReadback:
@@ -136,7 +167,7 @@ class PboReadback:
         self._bytes = [0, 0]
         self._slot = 0
         self._pending: tuple[int, tuple[int, int]] | None = None
-        self._floats = FloatImage()
+        self.frame = FrameImage()
         self.reads = 0
 
     @property
@@ -174,7 +205,7 @@ class PboReadback:
         previous, self._pending = self._pending, (slot, size)
         if previous is not None and previous[1] == size:
             self._map(*previous)            # the frame before: the GPU has had a whole frame for it
-        if self._floats.size != size:
+        if self.frame.size != size:
             self.collect()                  # nothing of this size to show yet: this frame, now
 
     def collect(self) -> None:
@@ -196,16 +227,13 @@ class PboReadback:
             try:
                 data = (ctypes.c_uint8 * nbytes).from_address(int(address))
                 if self.copy == "float":
-                    self._floats.from_floats(data, size)
+                    self.frame.set_floats(data, size, copy=True)
                 else:
-                    self._floats.from_bytes(data, size, flip=True)
+                    self.frame.set_bytes(data, size, flip=True)
             finally:
                 gl.glUnmapBuffer(gl.GL_PIXEL_PACK_BUFFER)
         finally:
             gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, pack)
-
-    def image(self, size: tuple[int, int]) -> Any:
-        return self._floats.array if self._floats.size == size else None
 
     def discard(self) -> None:
         """A resize: the frame in flight is of the old size."""
@@ -217,21 +245,30 @@ class PboReadback:
             self.gl.glDeleteBuffers(2, self._buffers)
         except Exception:  # noqa: BLE001 - the context may be gone already at shutdown
             pass
-        self._floats.close()
+        self.frame.close()
 
 
-def open_pbo_readback(gsg: GraphicsStateGuardian, copy: str) -> tuple[PboReadback | None, str]:
-    """A ``PboReadback`` on Panda3D's current context, or None and the reason it is not usable."""
+def pyopengl() -> tuple[Any, str]:
+    """PyOpenGL's GL module (its EGL platform unless chosen before: Panda3D's offscreen context is
+    EGL; through libglvnd its calls reach Dear PyGui's GLX context as well), or None and why not."""
     if "OpenGL" not in sys.modules:
-        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")   # Panda3D's offscreen context is EGL
+        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
     try:
         from OpenGL import GL
     except Exception as exc:  # noqa: BLE001 - ImportError, or a platform library that will not load
         return None, f"PyOpenGL is not usable ({exc})"
+    return GL, ""
+
+
+def open_pbo_readback(gsg: GraphicsStateGuardian, copy: str) -> tuple[PboReadback | None, str]:
+    """A ``PboReadback`` on Panda3D's current context, or None and the reason it is not usable."""
+    gl, why = pyopengl()
+    if gl is None:
+        return None, why
     try:
         if (gsg.getDriverVersionMajor(), gsg.getDriverVersionMinor()) < (3, 0):  # glMapBufferRange
             return None, f"OpenGL {gsg.getDriverVersion()} is older than 3.0"
-        readback = PboReadback(GL, gsg, copy)
+        readback = PboReadback(gl, gsg, copy)
     except Exception as exc:  # noqa: BLE001 - no context current, no buffers: the sync path instead
         return None, f"pixel buffer objects are not usable here ({exc})"
     return readback, ""

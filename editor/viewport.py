@@ -162,17 +162,19 @@ class ViewRenderer:
             return self.copy.texture
         return self.edit.texture if self.shading == "edit" else self.scene
 
-    def _open_readback(self) -> None:
-        """The first frame (Panda3D's context current): the pixel buffer path if asked and usable."""
+    def _open_readback(self) -> bool:
+        """After a frame (Panda3D's context current): the pixel buffer path if asked for and usable;
+        True when it was switched to now."""
         if self._asked == "sync" or isinstance(self.readback, PboReadback):
-            return
+            return False
         pbo, why = open_pbo_readback(self.app.base.win.getGsg(), self.readback.copy)
         if pbo is None:
             self._asked = "sync"   # asked once: the reason stays in readback_note
             self.readback_note = why
             log.info("the 3D view reads frames back synchronously: %s", why)
-            return
+            return False
         self._use(pbo)
+        return True
 
     def _use(self, readback: PboReadback | SyncReadback) -> None:
         """Read back through ``readback`` from now on (Panda3D's context current)."""
@@ -204,6 +206,7 @@ class ViewRenderer:
     def draw(self, seconds: float = 0.0, read: bool = True) -> int:
         """Draw one frame (running ``seconds`` of simulation first: Play); returns ticks run.
         ``read``: bring it to RAM (a benchmark's floor draws without)."""
+        self._wanted = False   # a request made while drawing asks for the next frame
         self.contexts.to_panda()
         try:
             self.sync_terrains()
@@ -212,11 +215,12 @@ class ViewRenderer:
             self._outputs(read)   # buffers made during the frame (a new shadow map) follow the shading
             self.contexts.remember_panda()
             if read:
-                self._open_readback()
-                self._read()
+                if self._open_readback() and self.readback.needs_copy_pass:
+                    self.request()   # its copy pass is new: it draws from the next frame on
+                else:
+                    self._read()
         finally:
             self.contexts.to_ui()
-        self._wanted = False
         self.frames += 1
         return ticks
 
@@ -245,7 +249,12 @@ class ViewRenderer:
     def image(self) -> Any:
         """The last frame shown: a buffer of width * height * 4 float32 (RGBA, top row first), or
         None before the first frame (or while a resize has not been drawn yet)."""
-        return self.readback.image(self.size)
+        return self.readback.frame.floats(self.size)
+
+    def image_bytes(self) -> Any:
+        """The same frame as 8-bit RGBA (width * height * 4 bytes, top row first) with copy mode
+        ``byte``, else None."""
+        return self.readback.frame.bytes(self.size)
 
     def set_copy_mode(self, mode: str) -> None:
         """``byte``: 8-bit channels reach RAM and threads turn them into float32 (a quarter of the
