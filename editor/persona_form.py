@@ -116,7 +116,7 @@ class PersonaForm:
         if verbs is not None:
             self._verbs = verbs
         if not asset_id:
-            self.problem = "This NPC has no persona: set NpcBrain.persona (or base:npc.Npc's) in the inspector."
+            self.problem = "this NPC has no persona (set the persona field of its base:npc.Npc or NpcBrain)"
         else:
             try:
                 data = self.content.read_json(asset_id, patched=False)
@@ -125,7 +125,7 @@ class PersonaForm:
                 key = service.persona_key if service is not None else ""
                 self.persona = parse_persona(data, self.content.display(asset_id), key or None)
             except StormError as exc:
-                self.problem = f"Refused: {exc}"
+                self.problem = str(exc)
         self._fill()
 
     def _fill(self) -> None:
@@ -136,7 +136,8 @@ class PersonaForm:
         dpg.set_value(self._file, f"{self.asset_id}\n{path}" + (" (encrypted)" if self.encrypted else "")
                       + (f"\npatched by {', '.join(patched)}: this edits the file, the patches still apply"
                          if patched else ""))
-        self._say(self.problem or self.message, bool(self.problem) or self.message.startswith("Not saved"))
+        shown = (f"Refused: {self.problem}" if self.asset_id else self.problem.capitalize()) if self.problem else self.message
+        self._say(shown, bool(self.problem))
         dpg.configure_item(self._fields, show=self.persona is not None)
         dpg.configure_item("storm_persona_save", enabled=self.persona is not None)
         if self.persona is None:
