@@ -1,5 +1,7 @@
-"""Bringing the 3D view's frame from the GPU into the float32 RGBA array (top row first) that the
-Dear PyGui raw texture reads. Two ways, one interface:
+"""Bringing the 3D view's frame from the GPU into RAM, top row first: 8-bit RGBA (copy mode
+``byte``, what the view panel writes into its own 8-bit texture; float32 made from it when asked
+for) or the float32 RGBA a Dear PyGui raw texture reads (copy mode ``float``). Two ways, one
+interface:
 
 * ``PboReadback`` (path ``pbo``): right after Panda3D's frame, with its OpenGL context current,
   the frame's colour texture (its GL name from Panda3D's prepared ``TextureContext``) is read
@@ -8,12 +10,12 @@ Dear PyGui raw texture reads. Two ways, one interface:
   view shows the previous frame while it keeps drawing (one frame of latency while the camera
   moves), and once nothing asks for a new frame, ``collect`` maps the last one, so a still view
   shows exactly the latest image. ``byte`` reads the 8-bit scene texture itself (a quarter of
-  the bytes; the CPU flips rows and converts, split over threads); ``float`` reads the float32
+  the bytes; the CPU copies the rows flipped, split over threads); ``float`` reads the float32
   copy pass (the GPU flipped and converted; the CPU copies). Through PyOpenGL (pinned in
   requirements.txt, its EGL platform: Panda3D's context is EGL).
 * ``SyncReadback`` (path ``sync``, the fallback when PyOpenGL or pixel buffers are not usable):
   Panda3D 1.10's own copy of the copy pass's buffer to RAM during the frame (the CPU waits for
-  the GPU); ``float`` needs no CPU pass at all, ``byte`` is converted on threads.
+  the GPU); no CPU pass at all (float32 from ``byte`` is converted on threads when asked for).
 """
 from __future__ import annotations
 
@@ -250,7 +252,10 @@ class PboReadback:
 
 def pyopengl() -> tuple[Any, str]:
     """PyOpenGL's GL module (its EGL platform unless chosen before: Panda3D's offscreen context is
-    EGL; through libglvnd its calls reach Dear PyGui's GLX context as well), or None and why not."""
+    EGL; through libglvnd its calls reach Dear PyGui's GLX context as well), or None and why not.
+    ``STORM_NO_PYOPENGL=1`` leaves it unused (the synchronous read back and the raw texture)."""
+    if os.environ.get("STORM_NO_PYOPENGL", "") not in ("", "0"):
+        return None, "PyOpenGL is switched off (STORM_NO_PYOPENGL)"
     if "OpenGL" not in sys.modules:
         os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
     try:

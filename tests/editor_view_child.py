@@ -17,6 +17,7 @@ puts the player back. Every wait is bounded by a frame count."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -247,10 +248,25 @@ def low_res_flow(ed: Any) -> dict[str, Any]:
     return out
 
 
+def fallback(folder: Path) -> int:
+    """With PyOpenGL switched off (STORM_NO_PYOPENGL): the synchronous read back and the raw float
+    texture show Panda3D's picture all the same."""
+    from editor.driver import EditorDriver
+
+    path = folder / "terrain.world.json"
+    path.write_text(json.dumps(TERRAIN_WORLD), encoding="utf-8")
+    with EditorDriver(path, size=(1280, 800)) as ed:
+        ed.settle()
+        print(json.dumps({"picture": picture_flow(ed, folder)}))
+    return 0
+
+
 def main() -> int:
     from editor.driver import EditorDriver
 
     folder = Path(sys.argv[1])
+    if os.environ.get("STORM_NO_PYOPENGL"):
+        return fallback(folder)
     path = folder / "walk.world.json"
     path.write_text(json.dumps(WORLD), encoding="utf-8")
     x = xdisplay.Display()

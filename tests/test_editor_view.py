@@ -58,6 +58,28 @@ def test_dear_pygui_shows_exactly_what_panda3d_drew(report: dict[str, Any]) -> N
         assert path["image_vs_panda"]["max"] <= 1, path    # and so is the float32 array
 
 
+@pytest.fixture(scope="module")
+def fallback(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    pytest.importorskip("Xlib")
+    display = request.getfixturevalue("big_x_display")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STORM_NO_PYOPENGL", "1")
+        return run_child_report("tests.editor_view_child", tmp_path_factory.mktemp("editor-view-sync"), display,
+                                timeout=240)
+
+
+def test_without_pyopengl_the_synchronous_path_shows_the_same(fallback: dict[str, Any]) -> None:
+    paths = fallback["picture"]["paths"]
+    assert [p["readback"] for p in paths] == ["sync"] * 3, paths
+    assert "STORM_NO_PYOPENGL" in paths[0]["note"]
+    assert [p["showing"] for p in paths] == ["raw float"] * 3
+    for path in paths:
+        assert path["shown_vs_panda"]["max"] <= 2, path
+        assert path["image_vs_panda"]["max"] <= 1, path
+    assert not any(fallback["picture"]["pending_while_moving"])   # nothing is ever a frame late
+    assert fallback["picture"]["moved_shown_vs_panda"]["max"] <= 2
+
+
 def test_a_still_view_shows_the_last_frame(report: dict[str, Any]) -> None:
     picture = report["picture"]
     assert all(picture["pending_while_moving"])   # moving: each frame is shown a frame late...
