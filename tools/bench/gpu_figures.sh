@@ -28,3 +28,9 @@ done
 python3 -m tools.bench.xr --eye-size 2064x2208 --frames 120 --warmup 20 2> "$OUT/bench_xr.log" | tail -n1 | tee "$OUT/bench_xr.json"
 # OpenSimulator client: one frame of a region of 1,000 prims (no OpenSimulator there: --no-server)
 python3 -m tools.bench.opensim --no-server --size 1280x720 --frames 300 --warmup 60 2> "$OUT/bench_opensim.log" | tail -n1 | tee "$OUT/bench_opensim.json"
+# The editor's 3D view without Dear PyGui (no X server there): each read back path (pbo: pixel
+# buffers a frame late through PyOpenGL, from .whl; sync: Panda3D's own copy) and copy mode, both
+# shadings, beside Panda3D drawing alone; every record in the .jsonl, the summary in the .json
+python3 -m tools.bench.editor --no-ui --sizes 1280x720,1920x1080 --frames 150 --warmup 20 \
+  2> "$OUT/bench_editor.log" > "$OUT/bench_editor.jsonl"
+tail -n1 "$OUT/bench_editor.jsonl" | tee "$OUT/bench_editor.json"
