@@ -64,10 +64,11 @@ class Visit:
 
     @classmethod
     def start(cls, uri: str, first: str, last: str, password: str, runtime: "Runtime", profile: str = "game",
-              recorder: Callable[[bytes], None] | None = None, event_queue: bool = True, textures: bool = True,
-              texture_cache: Path | None | str = "default") -> "Visit":
-        """Log in and enter the region. ``textures``: fetch and show prim textures (cached on disk in
-        ``texture_cache``: by default the XDG cache's folder for this grid; None: no disk cache)."""
+              recorder: Callable[[bytes], None] | None = None, event_queue: bool = True,
+              textures: bool | None = None, texture_cache: Path | None | str = "default") -> "Visit":
+        """Log in and enter the region. ``textures``: fetch and show prim textures (by default when the
+        World is drawn, i.e. not the ``server`` profile), cached on disk in ``texture_cache`` (by
+        default the XDG cache's folder for this grid; None: no disk cache)."""
         from netcode.opensim.region_world import RegionObject
 
         runtime.add_component_type(RegionObject)
@@ -81,7 +82,7 @@ class Visit:
 
         events = EventQueue(reply.seed_capability) if event_queue and reply.seed_capability else None
         region_textures = None
-        if textures:
+        if textures or (textures is None and profile != "server"):
             folder = texture_cache_folder(uri) if texture_cache == "default" else texture_cache
             region_textures = RegionTextures(world, TextureFetcher(
                 lambda: events.capabilities.get("GetTexture") or events.capabilities.get("ViewerAsset")
