@@ -336,6 +336,9 @@ def smollm2(folder: Path) -> dict[str, Any]:
                 ed.app.frame()
             out["figures"] = dpg.get_value(panel._prompt_rows[0][1])
             out["log"] = dpg.get_value("storm_npcs_log")
+            ed.app.show_npcs()
+            tab("storm_npcs_prompts_tab")
+            out["shot"] = str(ed.screenshot(folder / "npcs-smollm2.png"))
     finally:
         service.close()
     return out

@@ -143,3 +143,19 @@ def test_with_smollm2_her_words_stream_in_while_the_editor_goes_on(request: pyte
     assert got["frames"] >= 5 and got["slowest_frame_ms"] < got["latency_ms"]   # the loop never waited for it
     assert f"{got['prompt_tokens']} prompt + {got['completion_tokens']} completion tokens" in got["figures"]
     assert "Mira: " in got["log"]
+
+
+def test_the_editor_docs_npc_example_runs(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    import re
+
+    text = (ROOT / "docs" / "editor.md").read_text(encoding="utf-8")
+    section = text[text.index("## NPCs\n"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=child_env(request.getfixturevalue("big_x_display"),
+                                                                                tmp_path),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert "talking happens in Play" in lines[0]
+    assert "You: Hello Mira, have you got any bread?" in lines and "Mira: Here, love, still warm." in lines
+    assert lines[-1].startswith("scripted ") and lines[-1].endswith(" ms")
