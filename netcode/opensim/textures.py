@@ -256,6 +256,8 @@ class RegionTextures:
 
     def show(self, entity: int, entry: TextureEntry | None) -> None:
         """The entity's default face texture is ``entry.texture`` (None or the zero id: none)."""
+        if not entity:
+            return                                       # the object was not mirrored
         texture_id = entry.texture if entry is not None else None
         old = self.shown.get(entity)
         if old is not None and old[0] == texture_id:
@@ -286,6 +288,7 @@ class RegionTextures:
                 del self.users[old[0]]
         if self.world.exists(entity):
             self.world.node(entity).clearTexture()
+            self.world.node(entity).clearTexTransform()
 
     def update(self) -> None:
         """Turn finished textures into Panda3D textures on the entities that show them."""
