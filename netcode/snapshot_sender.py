@@ -111,13 +111,18 @@ class SnapshotSender:
     def _send(self, gathered: Gathered, sessions: list[Session]) -> None:
         server, world = self.server, self.world
         config = server.config
-        owner_fids = {fid for fid in (server.replicator.schema.id_of(f.type_name, f.name) for f in server.layout.fields)
-                      if fid is not None}
+        owner_fids_of: dict[int, set[int]] = {}   # per input layout: a VR client's carries its poses too
         self.cache.start(world.tick_count)
         webrtc = getattr(server, "webrtc", None)
         for session in sessions:
             self.update_known(session, gathered)
             ids = session.known[member(session.known, gathered.view.ids)]
+            layout = session.layout if session.layout is not None else server.layout
+            owner_fids = owner_fids_of.get(id(layout))
+            if owner_fids is None:
+                schema = server.replicator.schema
+                owner_fids = owner_fids_of[id(layout)] = {
+                    fid for fid in (schema.id_of(f.type_name, f.name) for f in layout.fields) if fid is not None}
             view = own_view(self._cut(gathered, ids), session.entity, owner_fids)
             base_tick, previous_tick = session.baselines(world.tick_count)
             priority = None
