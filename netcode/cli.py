@@ -142,7 +142,7 @@ def play_connected(url: str, token: str | None, player: str, mode: str = "auto",
         app = App(mode, size=size, title=f"Storm - {url}")
         app.load(world)
         try:
-            report = app.run(frames=frames)
+            report = app.run(frames=frames, paced=True)  # the server runs in real time
             if screenshot:
                 print(f"screenshot: {app.screenshot(Path(screenshot))}")
             state = client.state

@@ -241,13 +241,14 @@ class App:
         return ticks
 
     def run(self, frames: int | None = None, fps: float = 60.0, *, progress_seconds: float = PROGRESS_SECONDS,
-            say: Say | None = say_to_stdout) -> RunReport:
+            say: Say | None = say_to_stdout, paced: bool = False) -> RunReport:
         """Run until the window is closed, Ctrl+C, or ``frames`` frames of ``1/fps`` simulated seconds
-        each (reproducible: simulated time does not depend on how fast this machine draws). Says what
-        it runs and, every ``progress_seconds``, how far it got (``say=None``: quiet)."""
+        each (reproducible: simulated time does not depend on how fast this machine draws; ``paced``
+        holds them to real time too, as a client of a server must). Says what it runs and, every
+        ``progress_seconds``, how far it got (``say=None``: quiet)."""
         if self.world is None:
             raise StormError("nothing to run: load a world first (App.load)")
-        return run_frames(self, frames, fps, progress_seconds, say)
+        return run_frames(self, frames, fps, progress_seconds, say, paced)
 
     def window_closed(self) -> bool:
         """The window was asked to close (or is gone); never true offscreen or headless."""

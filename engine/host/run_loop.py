@@ -3,7 +3,8 @@
 A window runs until it is closed; offscreen and headless run until Ctrl+C (SIGINT) or a frame
 limit. Without vsync (offscreen, headless) frames are paced to ``fps`` with sleeps, so a run
 neither spins a core nor runs the world faster than real time. With a frame limit each frame is
-exactly ``1 / fps`` simulated seconds and nothing is paced: the run is the same on any machine.
+exactly ``1 / fps`` simulated seconds and nothing is paced: the run is the same on any machine,
+unless ``paced`` asks for real time anyway (a client of a server, which runs in real time).
 """
 from __future__ import annotations
 
@@ -76,14 +77,14 @@ def describe(app: "App") -> str:
 
 
 def run_frames(app: "App", frames: int | None, fps: float, progress_seconds: float = PROGRESS_SECONDS,
-               say: Say | None = say_to_stdout) -> RunReport:
+               say: Say | None = say_to_stdout, paced: bool = False) -> RunReport:
     """Step ``app`` until it is told to stop (see the module doc); returns what was run."""
     assert app.world is not None
     if fps <= 0:
         raise ValueError("fps must be positive")
     world = app.world
     period = 1.0 / fps
-    pace = frames is None and app.mode != "window"
+    pace = (frames is None or paced) and app.mode != "window"
     flag = _StopFlag()
     if say is not None:
         how = (f"for {frames} frames" if frames is not None else
