@@ -235,14 +235,21 @@ class NpcPanel:
             reason = "talking happens in Play: press Play (F5); Stop forgets what was said"
         elif not line:
             reason = "say something (control characters alone are nothing)"
+        elif problem := self._problem(service, world):
+            reason = f"{self._name(self.npc)} cannot answer: {problem}"
         elif not service.talk(world, self.npc, line, local_player(world)):
-            reason = f"{self._name(self.npc)} cannot hear now (it has no mind: see its persona)"
+            reason = f"{self._name(self.npc)} cannot hear now"
         if reason:
             self.session.say(f"NPCs: {reason}")
         else:
             self._log(self.npc).append(f"You: {line}")
         self._changed = True
         return reason
+
+    def _problem(self, service: "AiService", world: "World") -> str:
+        """Why the chosen NPC has no mind that can answer ('' when it can), as the service says."""
+        row = next((r for r in service.npcs(world) if r["entity"] == self.npc), None)
+        return "it has no NpcBrain (yet)" if row is None else row["problem"]
 
     # -- refreshing -------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -253,15 +260,21 @@ class NpcPanel:
         session, document = self.session, self.session.document
         rows_key = (id(document), document.version, session.play.playing)
         if rows_key != self._rows_key:
+            if not self._rows_key or rows_key[0] != self._rows_key[0]:  # another world: its own conversations
+                self.logs.clear()
+                self.streaming.clear()
+                self.npc = 0
             self._rows_key, self.rows = rows_key, npc_rows(world)
             dpg.configure_item("storm_npcs_list", items=[self._label(e, n) for e, n, _p in self.rows])
             self._changed = True
-        ids = [e for e, _n, _p in self.rows]
+        personas = {e: p for e, _n, p in self.rows}
         primary = session.selection.primary
-        if primary in ids and primary != self.npc:
+        if primary in personas and primary != self.npc:
             self.choose(primary)
-        elif self.npc not in ids:
-            self.choose(ids[0] if ids else 0)
+        elif self.npc not in personas:
+            self.choose(next(iter(personas), 0))
+        elif personas[self.npc] != self.form.asset_id:   # its persona field was edited (or undone)
+            self.choose(self.npc)
         service = self.service()
         records = service.last_prompts(self.npc, PROMPTS_SHOWN) if service is not None and self.npc else []
         brain = self._brain(world)

@@ -84,6 +84,7 @@ class PersonaForm:
         self._boxes: dict[str, int] = {}
         self._verbs: list[str] = []
         self._checks: dict[str, int] = {}
+        self._drafts: dict[str, tuple[dict[str, str], list[str]]] = {}   # asset id -> unsaved boxes
         self._group = self._status = self._file = self._about = self._actions = self._fields = 0
 
     def build(self, parent: int | str) -> None:
@@ -104,14 +105,21 @@ class PersonaForm:
         self._about = dpg.add_text("", parent=self._fields, wrap=0, color=DIM)
         with dpg.group(horizontal=True, parent=self._group):
             dpg.add_button(label="Save persona", tag="storm_persona_save", callback=lambda: self.save())
-            dpg.add_button(label="Reload from file", tag="storm_persona_reload", callback=lambda: self.show(self.asset_id))
+            dpg.add_button(label="Reload from file", tag="storm_persona_reload",
+                           callback=lambda: self.show(self.asset_id, drafts=False))
 
     def text_fields(self) -> list[int]:
         return list(self._boxes.values())
 
     # -- showing ----------------------------------------------------------------------------------
-    def show(self, asset_id: str, verbs: list[str] | None = None) -> None:
-        """Read ``asset_id``'s file into the boxes (or show why it cannot be played)."""
+    def show(self, asset_id: str, verbs: list[str] | None = None, drafts: bool = True) -> None:
+        """Read ``asset_id``'s file into the boxes (or show why it cannot be played). Unsaved edits
+        of the persona shown before are kept as a draft, shown again when it comes back
+        (``drafts`` False: the file as it is, the draft dropped)."""
+        if drafts:
+            self._keep_draft()
+        else:
+            self._drafts.pop(asset_id, None)
         self.asset_id, self.persona, self.problem, self.encrypted, self.message = asset_id, None, "", False, ""
         if verbs is not None:
             self._verbs = verbs
@@ -127,6 +135,21 @@ class PersonaForm:
             except StormError as exc:
                 self.problem = str(exc)
         self._fill()
+        draft = self._drafts.pop(asset_id, None) if self.persona is not None else None
+        if draft is not None:
+            for name, value in draft[0].items():
+                dpg.set_value(self._boxes[name], value)
+            for verb, box in self._checks.items():
+                dpg.set_value(box, verb in draft[1])
+            self.message = "Unsaved edits, kept from before (Reload from file drops them)"
+            self._say(self.message, False)
+
+    def _keep_draft(self) -> None:
+        if self.persona is None or not self._group:
+            return
+        values, allowed = self.values(), self.allowed()
+        if values != form_values(self.persona) or set(allowed) != set(self.persona.allowed_actions):
+            self._drafts[self.asset_id] = (values, allowed)
 
     def _fill(self) -> None:
         if not self._group:
@@ -204,7 +227,7 @@ class PersonaForm:
             return reason
         log.info("saved the persona %s (%s)", self.asset_id, self.content.display(self.asset_id))
         self.after_save(self.asset_id)
-        self.show(self.asset_id)
+        self.show(self.asset_id, drafts=False)
         self.message = f"Saved {self.content.display(self.asset_id)}" + (" (encrypted)" if self.encrypted else "")
         self._say(self.message, False)
         return ""

@@ -170,6 +170,11 @@ def flows(folder: Path) -> dict[str, Any]:
             out["memory_note"] = dpg.get_value("storm_npcs_memory_note")
             out["shot_talk"] = str(ed.screenshot(folder / "npcs-talk.png"))
 
+            # an NPC whose persona is refused cannot be talked to: the reason is the loader's
+            ed.select([900])
+            out["nobody_talk"] = panel.say("Hello?")
+            ed.select([MIRA])
+
             # a 100 KB line with control characters reaches her bounded and clean
             out["blob_refusal"] = panel.say("\x1b[31m" + "A" * 100_000 + "\x07\n\x00")
             heard = [m["text"] for m in ed.world.get(MIRA, NpcBrain).memories if m["kind"] == "heard"]
@@ -222,6 +227,14 @@ def flows(folder: Path) -> dict[str, Any]:
             talk_until(lambda: len(service.last_prompts(MIRA)) >= 4)
             out["prompt_uses_style"] = "brisk; she calls everyone 'dear'" in service.last_prompts(MIRA)[-1].messages[0]["content"]
             ed.stop()
+
+            # unsaved edits survive choosing another NPC and coming back; Reload drops them
+            dpg.set_value("storm_persona_style", "a draft")
+            ed.select([901])
+            ed.select([MIRA])
+            out["draft_kept"] = [dpg.get_value("storm_persona_style"), panel.form.message]
+            press("storm_persona_reload")
+            out["draft_dropped"] = dpg.get_value("storm_persona_style")
 
             # a bad value is refused by the persona loader, naming the field; the file stays
             before = mira_file.read_bytes()

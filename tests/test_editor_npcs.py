@@ -92,6 +92,11 @@ def test_an_edited_speaking_style_is_saved_into_the_pack_copy(report: dict[str, 
     assert report["prompt_uses_style"]
 
 
+def test_unsaved_persona_edits_are_kept_until_reloaded(report: dict[str, Any]) -> None:
+    assert report["draft_kept"][0] == "a draft" and report["draft_kept"][1].startswith("Unsaved edits")
+    assert report["draft_dropped"] == "brisk; she calls everyone 'dear'"
+
+
 def test_a_bad_value_is_refused_naming_the_field(report: dict[str, Any]) -> None:
     assert "traits[0]" in report["bad_trait"] and "80" in report["bad_trait"] and report["bad_trait_file_same"]
 
@@ -100,6 +105,7 @@ def test_a_persona_without_consent_shows_the_loaders_refusal(report: dict[str, A
     status = report["nobody_status"]
     assert status.startswith("Refused: ") and "nobody.persona.json: consent.given: expected true" in status
     assert not report["nobody_fields_shown"] and "consent.given" in report["nobody_save"]
+    assert report["nobody_talk"].startswith("Nobody cannot answer: ") and "consent.given" in report["nobody_talk"]
     assert report["alive"]
 
 
