@@ -9,14 +9,15 @@ in turn:
 * ``raw``: Panda3D draws the same view with the same shading into its own offscreen buffer,
   nothing read back: the floor;
 * ``raw_finished``: the same, then ``glFinish``: the floor including the GPU's own time;
-* ``view``: the editor's path without the UI: the same draw and the frame brought into the
-  float32 RGBA array Dear PyGui reads, by the read back path (``pbo``: pixel buffers read a frame
-  late; ``sync``: Panda3D's own copy to RAM) and copy mode (``byte``: 8-bit channels converted by
-  threads; ``float``: a GPU pass writes float32);
+* ``view``: the editor's path without the UI: the same draw and the frame brought to RAM as the
+  editor shows it, by the read back path (``pbo``: pixel buffers read a frame late; ``sync``:
+  Panda3D's own copy to RAM) and copy mode (``byte``: 8-bit RGBA, which the view panel writes
+  into an 8-bit texture; ``float``: a GPU pass writes the float32 a raw texture reads);
 * ``naive``: the same draw, the 8-bit buffer read back (``getScreenshot``), then numpy flips rows,
   swaps red and blue and converts to float32 on the CPU (what the obvious code does);
-* ``editor`` (with UI): one whole editor frame: the view's draw and read back, the raw texture
-  handed to Dear PyGui (a pointer, no copy) and the UI frame that uploads and shows it.
+* ``editor`` (with UI): one whole editor frame: the view's draw and read back, the frame handed
+  to Dear PyGui (written into the 8-bit texture, or the raw texture's pointer) and the UI frame
+  that shows it.
 
 Each record says which read back path ran (``readback``: ``sync`` where pixel buffers were asked
 for but are not usable, with ``readback_note`` saying why). The summary's headline keys
@@ -162,14 +163,22 @@ class Bench:
         """The floor including the GPU's own time: draw, then wait until the GPU has finished."""
         self._turn()
         self.renderer.draw(read=False)
-        self.renderer.contexts.to_panda(current=True)
-        self._finish()
-        self.renderer.contexts.to_ui()
+        self.finish()
+
+    def finish(self) -> None:
+        """Wait until the GPU has done everything asked of it (``glFinish`` on Panda3D's context)."""
+        if self._finish is not None:
+            self.renderer.contexts.to_panda(current=True)
+            self._finish()
+            self.renderer.contexts.to_ui()
 
     def view(self) -> Any:
+        """The frame as the editor shows it: 8-bit (copy mode byte, written into an 8-bit texture)
+        or the float32 array (copy mode float, a raw texture)."""
         self._turn()
         self.renderer.draw()
-        return self.renderer.image()
+        frame = self.renderer.image_bytes()
+        return frame if frame is not None else self.renderer.image()
 
     def naive(self) -> Any:
         self._turn()
@@ -199,11 +208,14 @@ class Bench:
 
 
 def time_kinds(bench: Bench, frames: int, warmup: int) -> dict[str, dict[str, float]]:
-    """Each kind once per round, in turn, so all of them see the same moments of a noisy machine."""
+    """Each kind once per round, in turn, so all of them see the same moments of a noisy machine;
+    between two kinds (untimed) the GPU finishes, so no kind pays for the one before (``raw``
+    returns before the GPU, or llvmpipe's threads, have drawn)."""
     kinds = bench.kinds
     for _ in range(warmup):
         for fn in kinds.values():
             fn()
+            bench.finish()
     wall: dict[str, list[float]] = {k: [] for k in kinds}
     cpu: dict[str, list[float]] = {k: [] for k in kinds}
     for _ in range(frames):
@@ -212,6 +224,7 @@ def time_kinds(bench: Bench, frames: int, warmup: int) -> dict[str, dict[str, fl
             fn()
             wall[name].append((time.perf_counter() - w) * 1000.0)
             cpu[name].append((time.process_time() - c) * 1000.0)
+            bench.finish()
     return {name: {"wall_ms": round(statistics.median(wall[name]), 3), "cpu_ms": round(statistics.median(cpu[name]), 3)}
             for name in kinds}
 
