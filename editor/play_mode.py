@@ -102,8 +102,7 @@ class PlayMode:
             system.set_source(self._input_before)
             self._input_before = None
         world.restore(snapshot)
-        self.renderer.playing = False
-        self.renderer.request()
+        self.renderer.playing = False   # the listeners' set_camera asks for the next frame
         self.renderer.app.interpolator.reset()
         log.info("stopped (%s): the edited world is back", why)
         for listener in list(self.on_stop):

@@ -217,14 +217,20 @@ def coarse_flow(ed: Any) -> dict[str, Any]:
     return out
 
 
+def wait_for_size(ed: Any) -> None:
+    """Until the renderer has the panel's size (it follows once the size settles; bounded)."""
+    deadline = time.monotonic() + 20
+    while ed.app.renderer.size != ed.app.view.size and time.monotonic() < deadline:
+        ed.step()
+        time.sleep(0.02)
+    ed.settle()
+
+
 def low_res_flow(ed: Any) -> dict[str, Any]:
     from editor.view_input import MIDDLE
 
     renderer, controller = ed.app.renderer, ed.app.controller
-    deadline = time.monotonic() + 20   # the renderer follows the panel's size once it settles
-    while renderer.size != ed.app.view.size and time.monotonic() < deadline:
-        ed.step()
-        time.sleep(0.02)
+    wait_for_size(ed)
     out: dict[str, Any] = {"panel": list(ed.app.view.size), "before": list(renderer.size)}
     ed.app.actions["low_res"]()
     centre = (ed.app.view.size[0] / 2, ed.app.view.size[1] / 2)
@@ -256,7 +262,7 @@ def fallback(folder: Path) -> int:
     path = folder / "terrain.world.json"
     path.write_text(json.dumps(TERRAIN_WORLD), encoding="utf-8")
     with EditorDriver(path, size=(1280, 800)) as ed:
-        ed.settle()
+        wait_for_size(ed)
         print(json.dumps({"picture": picture_flow(ed, folder)}))
     return 0
 
@@ -332,6 +338,7 @@ def main() -> int:
         terrain_path = folder / "terrain.world.json"
         terrain_path.write_text(json.dumps(TERRAIN_WORLD), encoding="utf-8")
         out["opened_terrain"] = ed.open(terrain_path)
+        wait_for_size(ed)
         out["picture"] = picture_flow(ed, folder)
         out["coarse"] = coarse_flow(ed)
     print(json.dumps(out))
