@@ -24,7 +24,9 @@ def crash(world: Path) -> int:
     reason = driver.set_field([6], "MeshRenderer", "color", [0.0, 1.0, 0.0, 1.0])
     recovery_file, _note = driver.session.recovery.paths(driver.session.document.path)
     deadline = time.monotonic() + 60
-    while not recovery_file.is_file() and time.monotonic() < deadline:
+    # until the recovery file holds both changes (an autosave may have run between the two)
+    while (not recovery_file.is_file() or driver.session.autosave.pending(driver.session.document)) \
+            and time.monotonic() < deadline:
         driver.step()
     print(json.dumps({"ready": recovery_file.is_file(), "recovery_file": str(recovery_file), "reason": reason}),
           flush=True)
