@@ -1,6 +1,7 @@
 """Terrain: the drawn mesh is the collision surface, a character walks the generated ramp up to the
-plateau, bad heightmaps give clear messages and a world that keeps running, and the heightmap
-generator writes the same bytes every run."""
+plateau and stands where its whole capsule would rest, the surface has a collision group of its
+own that collides as its layer does, bad heightmaps give clear messages and a world that keeps
+running, and the heightmap generator writes the same bytes every run."""
 from __future__ import annotations
 
 import logging
@@ -17,7 +18,9 @@ from PIL import Image
 from engine.core.world import World
 from engine.data.world_file import load_world_data, world_to_data
 from engine.host.runtime import Runtime, create_runtime
-from engine.physics import CharacterController, PhysicsSystem
+from engine.physics import CharacterController, Collider, PhysicsSystem, RigidBody
+from engine.physics.character import SKIN
+from engine.physics.shapes import ShapeSpec
 from engine.terrain import Terrain, TerrainSystem
 from tests.conftest import REPO_ROOT, TmpPack
 from tools.assets import terrain_heightmap as generator
@@ -172,6 +175,59 @@ def test_a_character_walks_up_the_ramp_and_stands_on_the_plateau() -> None:
     assert len(climbed) > 100 and max(abs(c) for c in climbed) < 0.1  # on the slope all the way up
     assert x < generator.PLATEAU_END_X - 3.0 and abs(y) < 0.01
     assert controller.grounded and abs(z - generator.PLATEAU_HEIGHT) < 0.05
+
+
+def test_characters_stand_on_the_terrain_where_their_whole_capsule_would_rest() -> None:
+    """Straight down, the motor sweeps a terrain with the capsule's end sphere only (see
+    engine/physics/character.py): the character must end where the capsule itself comes to rest."""
+    world, _ = terrain_world()
+    world.tick(DT)
+    physics = world.system(PhysicsSystem)
+    capsule = ShapeSpec("capsule", radius=0.4, height=1.8)
+    rests = []
+    for x, y in PROBES:
+        ground = ray_down(world, x, y).point[2]
+        hit = physics.sweep(capsule, (x, y, ground + 3.0), (x, y, ground - 3.0))
+        assert hit is not None
+        rests.append(ground + 3.0 - hit.fraction * 6.0 - 0.9)         # the capsule's feet at rest
+    walkers = []
+    for (x, y), rest in zip(PROBES, rests):
+        eid = world.create_entity(f"walker {x:g}")
+        world.node(eid).setPos(x, y, rest + 0.3)
+        walkers.append((eid, world.add(eid, CharacterController(radius=0.4, height=1.8))))
+    run(world, 60)
+    for (eid, controller), (x, y), rest in zip(walkers, PROBES, rests):
+        feet = world.node(eid).getPos()
+        assert controller.grounded
+        assert abs(feet.x - x) < 1e-4 and abs(feet.y - y) < 1e-4
+        assert abs(feet.z - (rest + SKIN)) < 0.002, (x, y, feet.z - rest)
+
+
+def test_the_surface_has_a_collision_group_of_its_own_that_collides_as_its_layer_does() -> None:
+    world, eid = terrain_world()
+    block = world.create_entity("block")
+    world.node(block).setPos(-20.1, 0.17, 30.0)
+    world.add(block, Collider(shape="box"))
+    crate = world.create_entity("crate")
+    ground = ray_down(world, 0.3, 0.2).point[2]
+    world.node(crate).setPos(0.3, 0.2, ground + 2.0)
+    world.add(crate, RigidBody(mass=2.0))
+    world.add(crate, Collider(shape="box"))
+    world.tick(DT)
+    physics = world.system(PhysicsSystem)
+    surfaces = physics.groups.surfaces()
+    surface_mask = world.node(eid).find("**/terrain-collision").node().getIntoCollideMask()
+    assert not (surface_mask & surfaces).isZero()
+    assert (world.node(block).node().getIntoCollideMask() & surfaces).isZero()
+    assert (world.node(crate).node().getIntoCollideMask() & surfaces).isZero()
+    surface_group = surface_mask.getLowestOnBit()
+    plain_group = world.node(block).node().getIntoCollideMask().getLowestOnBit()
+    for other in range(physics.groups.count()):
+        assert (physics.bullet.getGroupCollisionFlag(surface_group, other)
+                == physics.bullet.getGroupCollisionFlag(plain_group, other))
+    run(world, 120)
+    assert abs(world.node(crate).getZ() - (ground + 0.5)) < 0.05   # it fell onto the terrain and rests
+    assert ray_down(world, 0.3, 5.0).entity == eid                  # queries still see the terrain
 
 
 def test_a_terrain_in_a_world_file_saves_back_as_written(runtime: Runtime) -> None:

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from panda3d.bullet import BulletCapsuleShape, BulletGhostNode, BulletRigidBodyNode, BulletWorld, ZUp
+from panda3d.bullet import BulletCapsuleShape, BulletGhostNode, BulletRigidBodyNode, BulletSphereShape, BulletWorld, ZUp
 from panda3d.core import NodePath, PandaNode, TransformState, Vec3
 
 from engine.core.world import ENTITY_TAG
@@ -60,6 +60,7 @@ class Body:
     inside: set[int] = field(default_factory=set)
     exact: bool = True
     sweep_shape: BulletCapsuleShape | None = None
+    sweep_ball: BulletSphereShape | None = None      # a sphere of the capsule's radius: its end caps
     attached: bool = False
 
 
@@ -253,6 +254,7 @@ class BodyFactory:
         body.node.addShape(BulletCapsuleShape(radius, height - 2 * radius, ZUp),
                            TransformState.makePos(Vec3(0, 0, height / 2)))
         body.sweep_shape = BulletCapsuleShape(radius, height - 2 * radius, ZUp)
+        body.sweep_ball = BulletSphereShape(radius)
         body.group = self._layer(body.entity, controller.layer, controller.mask, False)
         body.node.setIntoCollideMask(self.groups.into_mask(body.group))
         for member in self.members(body.entity):

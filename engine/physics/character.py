@@ -5,6 +5,13 @@ Each tick: lift by ``step_height`` (when grounded), slide horizontally along wha
 then sweep down to find ground. If the lifted move ends higher up on ground that is too steep,
 the move is redone without the lift. Dynamic bodies in the way get pushed. Results are fully
 deterministic: only sweeps, rays and float maths.
+
+Against terrain surfaces (their own collision groups, see ``layers.py``) the straight up and down
+sweeps move only the capsule's leading end sphere: a capsule moving along its axis first touches
+a height surface with that end, so the contact is the same (within Bullet's 1 mm convex cast
+tolerance), and a sphere costs Bullet about a quarter of a capsule per terrain triangle (measured:
+a step-down probe onto the demo terrain 22 us against 84 us). Everything else is swept with the
+whole capsule, as is every sideways move.
 """
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from panda3d.bullet import BulletWorld
+from panda3d.bullet import BulletShape, BulletWorld
 from panda3d.core import BitMask32, PandaNode, Point3, TransformState, Vec3
 
 from engine.physics.bodies import DYNAMIC, Body
@@ -54,6 +61,10 @@ class CharacterMotor:
         self.by_node = by_node
         self._body: Body | None = None
         self._mask = BitMask32.allOn()
+        self._masks: dict[int, tuple[BitMask32, BitMask32, BitMask32]] = {}   # id(query) -> query, ends, rest
+        self._ends = NO_MASK          # terrain groups, swept with the end spheres
+        self._rest = self._mask       # every other group, swept with the capsule
+        self._cap = 0.0               # from the capsule's centre to its end spheres' centres
 
     def step(self, body: Body, controller: CharacterController, dt: float, gravity: Vec3) -> None:
         root = self.world.root
@@ -61,7 +72,13 @@ class CharacterMotor:
         half = max(controller.height, 2 * controller.radius) / 2
         center = path.getPos(root) + Vec3(0, 0, half)
         self._body = body
-        self._mask = self.groups.query_mask(controller.mask)
+        self._mask = query = self.groups.query_mask(controller.mask)
+        masks = self._masks.get(id(query))
+        if masks is None or masks[0] is not query:      # a new group makes new query masks
+            surfaces = self.groups.surfaces()
+            masks = self._masks[id(query)] = (query, query & surfaces, query & ~surfaces)
+        _query, self._ends, self._rest = masks
+        self._cap = half - controller.radius
         own_mask = body.node.getIntoCollideMask()
         body.node.setIntoCollideMask(NO_MASK)
         try:
@@ -133,18 +150,31 @@ class CharacterMotor:
 
     # -- sweeping -------------------------------------------------------------------------------
     def _sweep(self, start: Point3, delta: Vec3) -> _Hit | None:
-        """The first surface the capsule runs into along ``delta``.
+        """The first surface the capsule runs into along ``delta`` (terrain met by an end sphere
+        when ``delta`` is straight up or down: see the module doc)."""
+        body = self._body
+        assert body is not None and body.sweep_shape is not None
+        if delta.x != 0.0 or delta.y != 0.0 or body.sweep_ball is None or self._ends.isZero():
+            return self._cast(body.sweep_shape, start, delta, self._mask)
+        end = self._cast(body.sweep_ball, start + Vec3(0, 0, self._cap if delta.z > 0 else -self._cap), delta,
+                         self._ends)
+        rest = self._cast(body.sweep_shape, start, delta, self._rest)
+        if end is None or (rest is not None and rest.fraction <= end.fraction):
+            return rest
+        return end
+
+    def _cast(self, shape: BulletShape, start: Point3, delta: Vec3, mask: BitMask32) -> _Hit | None:
+        """The first hit of ``shape`` moved from ``start`` by ``delta`` among groups ``mask``.
 
         Surfaces met side-on (their normal nearly perpendicular to the motion) are contacts the
         capsule already touches, not obstacles: they are left out and the sweep is repeated.
         """
-        assert self._body is not None and self._body.sweep_shape is not None
         direction = delta / delta.length()
         excluded: list[tuple[PandaNode, BitMask32]] = []
         try:
             for _ in range(MAX_GRAZES):
-                result = self.bullet.sweepTestClosest(self._body.sweep_shape, TransformState.makePos(start),
-                                                      TransformState.makePos(start + delta), self._mask, 0.0)
+                result = self.bullet.sweepTestClosest(shape, TransformState.makePos(start),
+                                                      TransformState.makePos(start + delta), mask, 0.0)
                 if not result.hasHit():
                     return None
                 normal = Vec3(result.getHitNormal())
@@ -155,8 +185,8 @@ class CharacterMotor:
                 node.setIntoCollideMask(NO_MASK)
             return None
         finally:
-            for node, mask in reversed(excluded):
-                node.setIntoCollideMask(mask)
+            for node, mask_of in reversed(excluded):
+                node.setIntoCollideMask(mask_of)
 
     def _travel(self, start: Point3, delta: Vec3) -> float:
         """How far the capsule can go along ``delta`` (keeping the skin gap)."""

@@ -329,15 +329,18 @@ class PhysicsSystem(System):
     def body_count(self) -> int:
         return len(self._bodies)
 
-    def attach_static(self, eid: int, node: BulletRigidBodyNode, layer: int = 0, mask: int = ALL_LAYERS) -> None:
+    def attach_static(self, eid: int, node: BulletRigidBodyNode, layer: int = 0, mask: int = ALL_LAYERS,
+                      surface: bool = False) -> None:
         """Simulate a static body another system built for entity ``eid`` (a terrain's surface, say;
         the node sits where it belongs in the scene graph): it collides by ``layer``/``mask`` and
-        queries report it as ``eid``. ``detach_static`` takes it out again."""
+        queries report it as ``eid``. ``surface``: a height surface (a terrain), which characters
+        sweep with their capsule's end spheres when moving straight up or down (``character.py``).
+        ``detach_static`` takes it out again."""
         from engine.physics.bodies import STATIC
 
         assert self._world is not None
-        group = self.groups.group_for(layer, mask)
-        group = self.groups.nearest_group(layer) if group is None else group
+        group = self.groups.group_for(layer, mask, surface=surface)
+        group = self.groups.nearest_group(layer, surface) if group is None else group
         node.setIntoCollideMask(self.groups.into_mask(group))
         self._by_node[node] = Body(eid, STATIC, node, self._world.node(eid), group, attached=True)
         self.bullet.attach(node)

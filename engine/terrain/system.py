@@ -209,7 +209,7 @@ class TerrainSystem(System):
         built.body_path = world.node(eid).attachNewNode(node)
         built.body = node
         built.placed = built.body_path.getNetTransform()
-        physics.attach_static(eid, node, terrain.layer, ALL_LAYERS)
+        physics.attach_static(eid, node, terrain.layer, ALL_LAYERS, surface=True)
 
     def _drop(self, eid: int) -> None:
         built = self._built.pop(eid, None)

@@ -8,19 +8,21 @@ each client per second. Goal (issue 12): 64 clients at 30 Hz with p99 tick under
 
 Usage::
 
-    .venv/bin/python -m tools.bench.server_load [--clients 16,64,128] [--tick 30] [--seconds 8]
+    .venv/bin/python -m tools.bench.server_load [--clients 16,64,128] [--tick 30] [--seconds 8] [--profile F]
 
 stdout: one JSON line per client count, the last line the summary (keys ``clients``,
 ``tick_p99_ms``, ``bytes_per_client_s`` for the largest count, and ``runs`` with all of them).
 Each run also has ``tick_cpu_p50_ms`` / ``tick_cpu_p99_ms`` (the tick thread's CPU time: on a
 shared machine wall times include other processes), ``snapshot_ms_per_client_p50`` (CPU time of
 the snapshot step per client due) and ``transform_sections_shared`` (how many clients' transform
-sections were reused from another client's with the same baseline).
+sections were reused from another client's with the same baseline) and ``systems_ms_p50`` (the
+world's systems that take 0.05 ms or more, wall time each).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import math
 import multiprocessing
 import random
@@ -41,8 +43,9 @@ CRATES = [(5.5, -3.0), (6.6, -3.0), (6.05, -3.0), (5.5, -1.9), (6.6, -1.9), (4.4
 
 
 def serve(port_out: "multiprocessing.Queue", stats_out: "multiprocessing.Queue", tick: float, seconds: float,
-          warmup: float, snapshot_rate: float) -> None:
-    """The server process: serve for warmup + seconds, then report tick times and bytes sent."""
+          warmup: float, snapshot_rate: float, profile: str = "") -> None:
+    """The server process: serve for warmup + seconds, then report tick times and bytes sent
+    (``profile``: a file for cProfile's statistics of the measured seconds; times are then slower)."""
     import logging
 
     from engine.host.runtime import create_runtime
@@ -59,7 +62,11 @@ def serve(port_out: "multiprocessing.Queue", stats_out: "multiprocessing.Queue",
                                                                        snapshot_rate=min(snapshot_rate, tick),
                                                                        max_players=512))
         port_out.put(await server.start())
+        systems: dict[str, list[float]] = {}
+        server.on_tick.append(lambda _tick: [systems.setdefault(name, []).append(ms)
+                                             for name, ms in world.system_ms.items()])
         await asyncio.sleep(warmup)
+        systems.clear()
         server.ticker.tick_ms.clear()
         server.ticker.tick_cpu_ms.clear()
         cpu_ms = server.ticker.tick_cpu_ms          # CPU time of the tick: what other processes take is left out
@@ -67,9 +74,15 @@ def serve(port_out: "multiprocessing.Queue", stats_out: "multiprocessing.Queue",
         snapshots.per_client_ms.clear()
         hits0, misses0 = snapshots.cache.hits, snapshots.cache.misses
         sent = {player: s.bytes_out for player, s in server.sessions.items()}
+        profiler = cProfile.Profile() if profile else None
+        if profiler is not None:
+            profiler.enable()
         start = time.perf_counter()
         await asyncio.sleep(seconds)
         elapsed = time.perf_counter() - start
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
         ticks = sorted(server.ticker.tick_ms)
         per_client = sorted(snapshots.per_client_ms)
         hits, misses = snapshots.cache.hits - hits0, snapshots.cache.misses - misses0
@@ -83,7 +96,9 @@ def serve(port_out: "multiprocessing.Queue", stats_out: "multiprocessing.Queue",
                        "connected_at_end": connected, "bytes_per_client_s": round(statistics.mean(rates), 1) if rates else 0,
                        "ticks_per_s": round(len(ticks) / elapsed, 2),
                        "snapshot_ms_per_client_p50": round(per_client[len(per_client) // 2], 3) if per_client else None,
-                       "transform_sections_shared": round(hits / max(1, hits + misses), 3)})
+                       "transform_sections_shared": round(hits / max(1, hits + misses), 3),
+                       "systems_ms_p50": {name: round(statistics.median(ms), 3) for name, ms in systems.items()
+                                          if statistics.median(ms) >= 0.05}})
         await server.stop()
 
     asyncio.run(main())
@@ -152,11 +167,12 @@ def _world_for_layout(make_runtime):
     return _WORLD[0]
 
 
-def run(clients: int, tick: float, seconds: float, snapshot_rate: float) -> dict[str, object]:
+def run(clients: int, tick: float, seconds: float, snapshot_rate: float, profile: str = "") -> dict[str, object]:
     ctx = multiprocessing.get_context("spawn")
     port_q, stats_q = ctx.Queue(), ctx.Queue()
     warmup = 3.0 + clients * 0.02
-    proc = ctx.Process(target=serve, args=(port_q, stats_q, tick, seconds, warmup, snapshot_rate))
+    proc = ctx.Process(target=serve, args=(port_q, stats_q, tick, seconds, warmup, snapshot_rate,
+                                                       f"{profile}.{clients}" if profile else ""))
     proc.start()
     port = port_q.get(timeout=120)
     url = f"ws://127.0.0.1:{port}"
@@ -184,11 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tick", type=float, default=30.0)
     parser.add_argument("--snapshot-rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--profile", default="", help="write the server's cProfile statistics to PROFILE.<clients>")
     args = parser.parse_args(argv)
     runs = []
     for count in (int(c) for c in args.clients.split(",")):
         progress(f"{count} bots at {args.tick:g} Hz for {args.seconds:g} s")
-        record = run(count, args.tick, args.seconds, args.snapshot_rate)
+        record = run(count, args.tick, args.seconds, args.snapshot_rate, args.profile)
         emit(record)
         runs.append(record)
     last = runs[-1]
