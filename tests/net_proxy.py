@@ -3,8 +3,9 @@ give the path latency, jitter and loss.
 
 Each message is delivered ``latency`` +- ``jitter`` seconds after it arrived (seeded random).
 Messages the protocol sends unreliably (snapshots and inputs, kinds 0x82 and 0x02) may be lost
-(``loss``) and may overtake each other; everything else (handshake, events, pongs) arrives, in
-order, as over TCP.
+(``loss``) and may overtake each other and later reliable ones, never the handshake (a connection's
+first message: on WebRTC they only flow once it is done); everything else (handshake, events,
+pongs) arrives, in order, as over TCP.
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class LossyProxy:
         heap: list[tuple[float, int, Any]] = []
         wake = asyncio.Event()
         loop = asyncio.get_running_loop()
-        last_reliable = 0.0
+        last_reliable = first_at = 0.0
         done = False
 
         async def sender() -> None:
@@ -92,6 +93,10 @@ class LossyProxy:
                 at = loop.time() + max(0.0, self.latency + self.random.uniform(-self.jitter, self.jitter))
                 if not unreliable:
                     at = last_reliable = max(at, last_reliable + 1e-6)
+                elif count:
+                    at = max(at, first_at + 1e-6)   # nothing overtakes the handshake (the first message)
+                if not count:
+                    first_at = at
                 count += 1
                 self.relayed += 1
                 heapq.heappush(heap, (at, count, data))
