@@ -192,6 +192,30 @@ def test_layers_and_masks_decide_who_collides() -> None:
     assert physics.raycast((3, 0, 5), (3, 0, -5), layers=0b01).entity == solid  # type: ignore[union-attr]
 
 
+def test_bodies_bullet_does_not_move_get_no_contacts_among_themselves() -> None:
+    """Static, kinematic and character bodies never collide with one another in Bullet's step (no
+    response could come of it; see engine/physics/layers.py); each still meets dynamic bodies."""
+    from engine.physics import CharacterController
+
+    world, physics = physics_world()
+    add_ground(world)
+    add_box(world, (0, 0, 0.5), name="crate")
+    add_box(world, (3, 0, 0.49), name="lift", kinematic=True)
+    walker = world.create_entity("walker")
+    world.node(walker).setPos(6, 0, 0.5)
+    world.add(walker, CharacterController())
+    run(world, 30)
+    assert world.get(walker, CharacterController).grounded  # type: ignore[union-attr]
+    pairs = {frozenset((m.getNode0().getName(), m.getNode1().getName())) for m in physics.bullet.getManifolds()}
+    assert frozenset(("crate", "ground")) in pairs
+    assert frozenset(("lift", "ground")) not in pairs and frozenset(("walker", "ground")) not in pairs
+    world.node(walker).setPos(0.85, 0, 0)                  # into the crate's side: Bullet pushes the crate
+    run(world, 1)
+    pairs = {frozenset((m.getNode0().getName(), m.getNode1().getName())) for m in physics.bullet.getManifolds()
+             if m.getNumManifoldPoints()}
+    assert frozenset(("crate", "walker")) in pairs
+
+
 def test_body_settings_change_how_bodies_move() -> None:
     world, physics = physics_world()
     add_ground(world)

@@ -178,11 +178,13 @@ class BodyFactory:
             self.bullet.remove(body.node)
             body.attached = False
 
-    def _layer(self, eid: int, layer: int, mask: int, trigger: bool) -> int:
-        group = self.groups.group_for(layer, mask, trigger)
+    def _layer(self, eid: int, layer: int, mask: int, kind: str) -> int:
+        fixed = kind in (STATIC, KINEMATIC, CHARACTER)
+        group = self.groups.group_for(layer, mask, kind == TRIGGER, fixed)
         if group is None:
-            group = self.groups.nearest_group(layer)
-            report(self.world, eid, "Collider", f"the world already uses 32 different layer/mask combinations; "
+            group = self.groups.nearest_group(layer, fixed)
+            report(self.world, eid, "Collider", f"the world already uses 32 different layer/mask combinations "
+                                                f"(moving and fixed bodies count apart); "
                                                 f"this body uses another body's mask on layer {layer}")
         return group
 
@@ -214,7 +216,7 @@ class BodyFactory:
                 report(world, body.entity, "RigidBody", "has no Collider on the entity or a child entity; it "
                                                         "moves as a point and touches nothing", logging.WARNING)
         layer, mask = (first.layer, first.mask) if first is not None else (0, 0xFFFFFFFF)
-        body.group = self._layer(body.entity, layer, mask, body.kind == TRIGGER)
+        body.group = self._layer(body.entity, layer, mask, body.kind)
         body.node.setIntoCollideMask(self.groups.into_mask(body.group))
         if body.kind == TRIGGER:
             trigger = world.get(body.entity, Trigger)
@@ -255,7 +257,7 @@ class BodyFactory:
                            TransformState.makePos(Vec3(0, 0, height / 2)))
         body.sweep_shape = BulletCapsuleShape(radius, height - 2 * radius, ZUp)
         body.sweep_ball = BulletSphereShape(radius)
-        body.group = self._layer(body.entity, controller.layer, controller.mask, False)
+        body.group = self._layer(body.entity, controller.layer, controller.mask, CHARACTER)
         body.node.setIntoCollideMask(self.groups.into_mask(body.group))
         for member in self.members(body.entity):
             if member != body.entity:

@@ -339,8 +339,8 @@ class PhysicsSystem(System):
         from engine.physics.bodies import STATIC
 
         assert self._world is not None
-        group = self.groups.group_for(layer, mask, surface=surface)
-        group = self.groups.nearest_group(layer, surface) if group is None else group
+        group = self.groups.group_for(layer, mask, fixed=True, surface=surface)
+        group = self.groups.nearest_group(layer, True, surface) if group is None else group
         node.setIntoCollideMask(self.groups.into_mask(group))
         self._by_node[node] = Body(eid, STATIC, node, self._world.node(eid), group, attached=True)
         self.bullet.attach(node)
