@@ -101,6 +101,7 @@ class ServerTick:
         self.snapshot_every = max(1, round(server.config.tick_rate / server.config.snapshot_rate))
         self.tick_ms: list[float] = []
         self.tick_cpu_ms: list[float] = []
+        self.section_cpu_ms: dict[str, float] = {}   # the last tick's CPU ms by part (see ``tick``)
         self.snapshots = SnapshotSender(self)
 
     # -- joining and leaving ----------------------------------------------------------------------
@@ -305,7 +306,9 @@ class ServerTick:
                 session.source.set_frame(frame.actions())
                 if recorder is not None and frame is not previous:
                     recorder.input(world.tick_count, session.player, frame)
+        inputs_done = time.thread_time()
         world.tick()
+        world_done = time.thread_time()
         server.lag.record(world.tick_count)
         self._housekeeping()
         self._spawns()
@@ -315,12 +318,21 @@ class ServerTick:
             server.replicator.new_schema_entries = []
         every = self.snapshot_every
         due = [s for s in server.sessions.values() if s.connected and (world.tick_count + s.entity) % every == 0]
+        gather_start = gather_done = time.thread_time()
         if due:                                    # clients take turns: the work spreads over the ticks
-            self.snapshots.send(server.replicator.gather(world.tick_count), due)
+            gathered = server.replicator.gather(world.tick_count)
+            gather_done = time.thread_time()
+            self.snapshots.send(gathered, due)
+        snapshots_done = time.thread_time()
         if recorder is not None:
             recorder.tick(world)
+        end = time.thread_time()
         self.tick_ms.append((time.perf_counter() - start) * 1000.0)
-        self.tick_cpu_ms.append((time.thread_time() - cpu) * 1000.0)   # without time lost to other processes
+        self.tick_cpu_ms.append((end - cpu) * 1000.0)   # without time lost to other processes
+        self.section_cpu_ms = {"inputs": (inputs_done - cpu) * 1000.0, "world": (world_done - inputs_done) * 1000.0,
+                               "gather": (gather_done - gather_start) * 1000.0,
+                               "snapshots": (snapshots_done - gather_done) * 1000.0,
+                               "other": (end - snapshots_done + gather_start - world_done) * 1000.0}
         del self.tick_ms[:-10000], self.tick_cpu_ms[:-10000]
 
     def _housekeeping(self) -> None:

@@ -130,7 +130,7 @@ class CharacterMotor:
             return _Move(pos, False, vertical if up >= rise - 1e-6 else 0.0)
         drop = lifted - vertical * dt
         probe = drop + (controller.step_height if snap else 0.0)
-        hit = self._sweep(pos, Vec3(0, 0, -probe)) if probe > 1e-9 else None
+        hit = self._sweep(pos, Vec3(0, 0, -probe), drop + 2 * SKIN) if probe > 1e-9 else None
         if hit is not None:
             distance = hit.fraction * probe
             walkable = hit.normal.z >= cos_limit or self._ground_below(
@@ -149,15 +149,28 @@ class CharacterMotor:
         return _Move(pos, False, vertical)
 
     # -- sweeping -------------------------------------------------------------------------------
-    def _sweep(self, start: Point3, delta: Vec3) -> _Hit | None:
+    def _sweep(self, start: Point3, delta: Vec3, near: float = 0.0) -> _Hit | None:
         """The first surface the capsule runs into along ``delta`` (terrain met by an end sphere
-        when ``delta`` is straight up or down: see the module doc)."""
+        when ``delta`` is straight up or down: see the module doc). ``near``: where a hit is
+        likely, closer than ``delta``'s end: terrain is swept that far first, then the rest (a
+        short sweep costs Bullet less per triangle)."""
         body = self._body
         assert body is not None and body.sweep_shape is not None
         if delta.x != 0.0 or delta.y != 0.0 or body.sweep_ball is None or self._ends.isZero():
             return self._cast(body.sweep_shape, start, delta, self._mask)
-        end = self._cast(body.sweep_ball, start + Vec3(0, 0, self._cap if delta.z > 0 else -self._cap), delta,
-                         self._ends)
+        ball = start + Vec3(0, 0, self._cap if delta.z > 0 else -self._cap)
+        length = delta.length()
+        if 0.0 < near < length:
+            first = delta * (near / length)
+            end = self._cast(body.sweep_ball, ball, first, self._ends)
+            if end is not None:
+                end.fraction *= near / length
+            else:
+                end = self._cast(body.sweep_ball, ball + first, delta - first, self._ends)
+                if end is not None:
+                    end.fraction = (near + end.fraction * (length - near)) / length
+        else:
+            end = self._cast(body.sweep_ball, ball, delta, self._ends)
         rest = self._cast(body.sweep_shape, start, delta, self._rest)
         if end is None or (rest is not None and rest.fraction <= end.fraction):
             return rest

@@ -15,8 +15,9 @@ stdout: one JSON line per client count, the last line the summary (keys ``client
 Each run also has ``tick_cpu_p50_ms`` / ``tick_cpu_p99_ms`` (the tick thread's CPU time: on a
 shared machine wall times include other processes), ``snapshot_ms_per_client_p50`` (CPU time of
 the snapshot step per client due) and ``transform_sections_shared`` (how many clients' transform
-sections were reused from another client's with the same baseline) and ``systems_ms_p50`` (the
-world's systems that take 0.05 ms or more, wall time each).
+sections were reused from another client's with the same baseline), ``tick_cpu_sections_ms_p50``
+(the tick's CPU time by part: inputs, world, gather, snapshots, other; ``ServerTick.section_cpu_ms``)
+and ``systems_ms_p50`` (the world's systems that take 0.05 ms or more, wall time each).
 """
 from __future__ import annotations
 
@@ -63,10 +64,14 @@ def serve(port_out: "multiprocessing.Queue", stats_out: "multiprocessing.Queue",
                                                                        max_players=512))
         port_out.put(await server.start())
         systems: dict[str, list[float]] = {}
-        server.on_tick.append(lambda _tick: [systems.setdefault(name, []).append(ms)
-                                             for name, ms in world.system_ms.items()])
+        sections: dict[str, list[float]] = {}
+        server.on_tick.append(lambda _tick: ([systems.setdefault(name, []).append(ms)
+                                              for name, ms in world.system_ms.items()],
+                                             [sections.setdefault(name, []).append(ms)
+                                              for name, ms in server.ticker.section_cpu_ms.items()]))
         await asyncio.sleep(warmup)
         systems.clear()
+        sections.clear()
         server.ticker.tick_ms.clear()
         server.ticker.tick_cpu_ms.clear()
         cpu_ms = server.ticker.tick_cpu_ms          # CPU time of the tick: what other processes take is left out
@@ -97,6 +102,7 @@ def serve(port_out: "multiprocessing.Queue", stats_out: "multiprocessing.Queue",
                        "ticks_per_s": round(len(ticks) / elapsed, 2),
                        "snapshot_ms_per_client_p50": round(per_client[len(per_client) // 2], 3) if per_client else None,
                        "transform_sections_shared": round(hits / max(1, hits + misses), 3),
+                       "tick_cpu_sections_ms_p50": {name: round(statistics.median(ms), 3) for name, ms in sections.items()},
                        "systems_ms_p50": {name: round(statistics.median(ms), 3) for name, ms in systems.items()
                                           if statistics.median(ms) >= 0.05}})
         await server.stop()
