@@ -135,7 +135,10 @@ class NetClient:
             raise NetError(f"{self.url}: refused: {msg.reason}")
         if not isinstance(msg, m.Welcome) or msg.version != m.PROTOCOL_VERSION:
             await self.ws.close()
-            raise NetError(f"{self.url}: expected a welcome of protocol {m.PROTOCOL_VERSION}")
+            got = (f"a welcome of protocol {msg.version}" if isinstance(msg, m.Welcome)
+                   else f"{type(msg).__name__} (kind 0x{first[0]:02x})" if isinstance(first, bytes) and first
+                   else type(msg).__name__)
+            raise NetError(f"{self.url}: expected a welcome of protocol {m.PROTOCOL_VERSION} first, got {got}")
         self.welcome = msg
         world = self.runtime.new_world(seed=int(msg.setup.get("seed", 0)) if isinstance(msg.setup.get("seed"), int) else 0,
                                        tick_rate=msg.tick_rate, name=str(msg.setup.get("world", "world"))[:200],
