@@ -59,6 +59,7 @@ class Replicator:
         self.version = 0              # grows whenever the set of networked entities changes
         self._ids = np.zeros(0, np.int64)
         self._stale = True
+        self._fields: dict[int, dict[int, Any]] = {}   # the last gather's, per entity (see gather)
         self._unsubscribe = [world.events.subscribe(kind, self._touch) for kind in
                              (ComponentAdded, ComponentRemoved, EntityCreated)]
         self._unsubscribe.append(world.events.subscribe(EntityDestroyed, self._gone))
@@ -102,7 +103,10 @@ class Replicator:
         self._ids = ids
 
     def gather(self, tick: int) -> Gathered:
-        """The networked entities' quantised local transforms and field values, and world positions."""
+        """The networked entities' quantised local transforms and field values, and world positions.
+        An entity whose values are those of the last gather keeps that gather's dict: the encoder
+        then sees by identity that a client holding it needs nothing (one comparison per entity
+        here instead of one per entity and client there)."""
         self.refresh()
         world, schema = self.world, self.schema
         ids = self._ids
@@ -112,6 +116,7 @@ class Replicator:
         quats = np.empty((n, 4))
         world_pos = np.empty((n, 3))
         fields: dict[int, dict[int, Any]] = {}
+        last = self._fields
         quantise = schema.quantise
         for row, eid in enumerate(ids.tolist()):
             node = world.node(eid)
@@ -125,7 +130,9 @@ class Replicator:
             for component in world.components(eid):
                 for fid, name, _entry in schema.fields_of(type(component)):
                     values[fid] = quantise(fid, component.__dict__[name])
-            fields[eid] = values
+            kept = last.get(eid)
+            fields[eid] = kept if kept == values else values
+        self._fields = fields
         largest, parts = quantise_quats(quats, self.spec) if n else (np.zeros(0, np.int64), np.zeros((0, 3), np.int64))
         view = View(ids, quantise_positions(local, self.spec) if n else np.zeros((0, 3), np.int64), largest, parts, fields)
         return Gathered(tick, view, world_pos)

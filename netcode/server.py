@@ -33,6 +33,7 @@ from netcode.replication import InterestGrid, Replicator
 from netcode.server_tick import ServerTick
 from netcode.session import Limits, Session
 from netcode.spawning import PlayerFactory, find_player_template
+from netcode.tick_gc import TickCollector
 from netcode.tracked_pose import TrackedPose
 from netcode.wire import ProtocolError
 
@@ -91,6 +92,7 @@ class NetServer:
         self._tick_task: asyncio.Task | None = None
         self.port = 0
         self.on_tick: list[Callable[[int], None]] = []
+        self.collector = TickCollector()      # garbage collection between ticks while serving
 
     def _template_owner_fields(self) -> list:
         root = self.players.specs[0] if self.players.specs else None
@@ -104,12 +106,14 @@ class NetServer:
                                    max_queue=64, compression=None, ping_interval=None,
                                    close_timeout=2.0)
         self.port = self._server.sockets[0].getsockname()[1]
+        self.collector.start()
         self._tick_task = asyncio.get_running_loop().create_task(self._tick_loop())
         log.info("serving %r on ws://%s:%d (%g ticks/s, %g snapshots/s)", self.world.name, self.config.host,
                  self.port, self.config.tick_rate, self.config.snapshot_rate)
         return self.port
 
     async def stop(self) -> None:
+        self.collector.stop()
         if self._tick_task is not None:
             self._tick_task.cancel()
             try:
@@ -139,6 +143,7 @@ class NetServer:
                     hook(self.world.tick_count)
             except Exception:  # noqa: BLE001 - one bad tick is logged; the server ticks on
                 log.exception("net: tick %d failed; the server goes on", self.world.tick_count)
+            self.collector.collect()
             next_tick += period
             delay = next_tick - time.perf_counter()
             if delay < -0.25:                      # far behind (a stall): do not race to catch up
