@@ -112,19 +112,18 @@ class Replicator:
         ids = self._ids
         root = world.root
         n = len(ids)
-        local = np.empty((n, 3))
-        quats = np.empty((n, 4))
-        world_pos = np.empty((n, 3))
+        local_rows: list[tuple[float, float, float]] = []
+        quat_rows: list[tuple[float, float, float, float]] = []
+        world_rows: list[tuple[float, float, float]] = []
         fields: dict[int, dict[int, Any]] = {}
         last = self._fields
         quantise = schema.quantise
-        for row, eid in enumerate(ids.tolist()):
+        for eid in ids.tolist():
             node = world.node(eid)
-            p, q = node.getPos(), node.getQuat()
-            local[row] = (p.x, p.y, p.z)
-            quats[row] = (q.getR(), q.getI(), q.getJ(), q.getK())
-            w = node.getPos(root)
-            world_pos[row] = (w.x, w.y, w.z)
+            p, q, w = node.getPos(), node.getQuat(), node.getPos(root)
+            local_rows.append((p.x, p.y, p.z))
+            quat_rows.append((q.getR(), q.getI(), q.getJ(), q.getK()))
+            world_rows.append((w.x, w.y, w.z))
             s = node.getScale()
             values = {SCALE_FIELD: (float(s.x), float(s.y), float(s.z))}
             for component in world.components(eid):
@@ -133,6 +132,9 @@ class Replicator:
             kept = last.get(eid)
             fields[eid] = kept if kept == values else values
         self._fields = fields
+        local = np.array(local_rows, np.float64).reshape(n, 3)
+        quats = np.array(quat_rows, np.float64).reshape(n, 4)
+        world_pos = np.array(world_rows, np.float64).reshape(n, 3)
         largest, parts = quantise_quats(quats, self.spec) if n else (np.zeros(0, np.int64), np.zeros((0, 3), np.int64))
         view = View(ids, quantise_positions(local, self.spec) if n else np.zeros((0, 3), np.int64), largest, parts, fields)
         return Gathered(tick, view, world_pos)

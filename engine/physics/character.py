@@ -64,7 +64,7 @@ class CharacterMotor:
         self._masks: dict[int, tuple[BitMask32, BitMask32, BitMask32]] = {}   # id(query) -> query, ends, rest
         self._ends = NO_MASK          # terrain groups, swept with the end spheres
         self._rest = self._mask       # every other group, swept with the capsule
-        self._cap = 0.0               # from the capsule's centre to its end spheres' centres
+        self._ends_up = self._ends_down = Vec3(0, 0, 0)   # from the capsule's centre to its end spheres'
 
     def step(self, body: Body, controller: CharacterController, dt: float, gravity: Vec3) -> None:
         root = self.world.root
@@ -78,7 +78,8 @@ class CharacterMotor:
             surfaces = self.groups.surfaces()
             masks = self._masks[id(query)] = (query, query & surfaces, query & ~surfaces)
         _query, self._ends, self._rest = masks
-        self._cap = half - controller.radius
+        cap = half - controller.radius
+        self._ends_up, self._ends_down = Vec3(0, 0, cap), Vec3(0, 0, -cap)
         own_mask = body.node.getIntoCollideMask()
         body.node.setIntoCollideMask(NO_MASK)
         try:
@@ -158,7 +159,7 @@ class CharacterMotor:
         assert body is not None and body.sweep_shape is not None
         if delta.x != 0.0 or delta.y != 0.0 or body.sweep_ball is None or self._ends.isZero():
             return self._cast(body.sweep_shape, start, delta, self._mask)
-        ball = start + Vec3(0, 0, self._cap if delta.z > 0 else -self._cap)
+        ball = start + (self._ends_up if delta.z > 0 else self._ends_down)
         length = delta.length()
         if 0.0 < near < length:
             first = delta * (near / length)
@@ -182,7 +183,6 @@ class CharacterMotor:
         Surfaces met side-on (their normal nearly perpendicular to the motion) are contacts the
         capsule already touches, not obstacles: they are left out and the sweep is repeated.
         """
-        direction = delta / delta.length()
         excluded: list[tuple[PandaNode, BitMask32]] = []
         try:
             for _ in range(MAX_GRAZES):
@@ -192,7 +192,7 @@ class CharacterMotor:
                     return None
                 normal = Vec3(result.getHitNormal())
                 node = result.getNode()
-                if normal.dot(direction) <= -GRAZE:
+                if normal.dot(delta / delta.length()) <= -GRAZE:
                     return _Hit(result.getHitFraction(), normal, node)
                 excluded.append((node, node.getIntoCollideMask()))
                 node.setIntoCollideMask(NO_MASK)
