@@ -154,6 +154,19 @@ def test_collision_follows_the_entity_and_the_fields() -> None:
     assert world.node(eid).find("terrain").isEmpty()
 
 
+def test_the_ground_casts_sun_shadows_and_point_shadows_only_when_asked() -> None:
+    from engine.render.point_shadows import LIGHT_SHADOW_CAMERAS, POINT_SHADOW_CAMERAS
+
+    world, eid = terrain_world()
+    world.tick(DT)
+    mesh = world.node(eid).find("terrain")
+    assert mesh.isHidden(POINT_SHADOW_CAMERAS) and not mesh.isHidden(LIGHT_SHADOW_CAMERAS)
+    world.set_field(eid, world.get(eid, Terrain), "point_shadows", True)
+    world.tick(DT)
+    mesh = world.node(eid).find("terrain")
+    assert not mesh.isHidden(POINT_SHADOW_CAMERAS) and not mesh.isHidden(LIGHT_SHADOW_CAMERAS)
+
+
 def test_a_character_walks_up_the_ramp_and_stands_on_the_plateau() -> None:
     world, _ = terrain_world()
     walker = world.create_entity("walker")

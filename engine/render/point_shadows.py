@@ -27,7 +27,9 @@ from panda3d.core import (
 
 MAX_POINT_SHADOWS = 2
 POINT_SHADOW_PRIORITY = 1000  # above any light a world sets: shadowed point lights come first
-SHADOW_CAMERAS = BitMask32.bit(1)  # the camera bit of every shadow camera (meshes that cast no shadow hide from it)
+LIGHT_SHADOW_CAMERAS = BitMask32.bit(1)  # the shadow cameras of directional and spot lights
+POINT_SHADOW_CAMERAS = BitMask32.bit(2)  # the cube map cameras of point lights (a terrain hides from these alone)
+SHADOW_CAMERAS = LIGHT_SHADOW_CAMERAS | POINT_SHADOW_CAMERAS  # every shadow camera: a mesh casting no shadow hides from it
 
 _VERTEX = """#version 120
 uniform mat4 p3d_ModelViewProjectionMatrix;
@@ -147,7 +149,7 @@ class PointShadows:
                     self.maps.pop(eid).destroy()
             for eid, (node, size, reach) in wanted.items():
                 if eid not in self.maps:
-                    self.maps[eid] = PointShadowMap(self.window, node, size, reach, SHADOW_CAMERAS)
+                    self.maps[eid] = PointShadowMap(self.window, node, size, reach, POINT_SHADOW_CAMERAS)
         ordered = [self.maps[eid] for eid, *_rest in lights if eid in self.maps]
         for shadow in ordered:
             shadow.update()

@@ -31,7 +31,12 @@ if TYPE_CHECKING:
     from engine.core.world import World
 
 log = logging.getLogger("storm.render")
-from engine.render.point_shadows import MAX_POINT_SHADOWS, POINT_SHADOW_PRIORITY, SHADOW_CAMERAS  # noqa: E402
+from engine.render.point_shadows import (  # noqa: E402
+    LIGHT_SHADOW_CAMERAS,
+    MAX_POINT_SHADOWS,
+    POINT_SHADOW_PRIORITY,
+    SHADOW_CAMERAS,
+)
 
 ORDER_RENDER_SYNC = 900  # after the whole simulation: the nodes drawn this frame follow the tick
 
@@ -208,7 +213,7 @@ class RenderSystem(System):
                 panda_light.setShadowCaster(True, light.shadow_size, light.shadow_size)
         panda_light.setColor(_light_color(light))
         if light.kind in ("directional", "spot") and light.shadows:
-            panda_light.setCameraMask(SHADOW_CAMERAS)
+            panda_light.setCameraMask(LIGHT_SHADOW_CAMERAS)
         node = self._world.node(eid).attachNewNode(panda_light)
         self._world.root.setLight(node)
         self._lights[eid] = node

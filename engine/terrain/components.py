@@ -28,5 +28,8 @@ class Terrain(Component):
                   doc="none: color only; slope: blend_color on steep ground; height: blend_color on high ground")
     blend_range = Field(Vector(2, 0.0, 1e5), (20.0, 35.0),
                         doc="where the blend goes from color to blend_color: degrees of slope, or metres of height")
+    point_shadows = Field(Bool(), False,
+                          doc="cast point lights' shadows too (off: a lantern's six-face shadow map skips the ground; "
+                              "the sun's shadow always has it)", group="rendering")
     collide = Field(Bool(), True, doc="a static physics surface matching the drawn one")
     layer = Field(Int(0, 31), 0, doc="collision layer of the surface (it collides with every layer)", group="collision")

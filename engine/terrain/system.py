@@ -156,6 +156,10 @@ class TerrainSystem(System):
                                   terrain.blend, terrain.blend_range)
         mesh = build_mesh(heights, terrain.size, normals, colors)
         mesh.reparentTo(world.node(eid))
+        if not terrain.point_shadows:
+            from engine.render.point_shadows import POINT_SHADOW_CAMERAS
+
+            mesh.hide(POINT_SHADOW_CAMERAS)   # the sun's shadow camera (LIGHT_SHADOW_CAMERAS) still draws it
         built = _Built(terrain, heights, mesh, placeholder=placeholder)
         self._built[eid] = built
         if terrain.collide:
