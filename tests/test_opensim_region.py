@@ -4,6 +4,7 @@ refused updates that leave the World as it was, and a bounded inbox."""
 from __future__ import annotations
 
 import uuid
+from typing import Iterator
 
 import pytest
 
@@ -22,18 +23,28 @@ AGENT = uuid.UUID("00000000-0000-0000-0000-0000000000aa")
 CODEC = MessageCodec()
 
 
-@pytest.fixture
-def region() -> tuple[World, RegionSession, list[tuple[str, dict, bool]]]:
+Region = tuple[World, RegionSession, list[tuple[str, dict, bool]]]
+
+
+def open_region(handshake: bool = False) -> Iterator[Region]:
+    """A server-profile World with a RegionSession that records what it sends (no network);
+    ``handshake``: as if RegionHandshake had been answered."""
     runtime = create_runtime()
     runtime.add_component_type(RegionObject)
     world = runtime.new_world(profile="server")
     reply = LoginReply(AGENT, uuid.uuid4(), uuid.uuid4(), 1, "127.0.0.1", 9000, "", 256000, 256000, "Test", "User", "")
     sent: list[tuple[str, dict, bool]] = []
     session = RegionSession(world, reply, lambda name, blocks, reliable: sent.append((name, blocks, reliable)))
+    session.handshake = handshake
     world.add_system(RegionSystem(session))
     yield world, session, sent
     session.close()
     world.close()
+
+
+@pytest.fixture
+def region() -> Iterator[Region]:
+    yield from open_region()
 
 
 def feed(world: World, session: RegionSession, messages: list[Message]) -> None:

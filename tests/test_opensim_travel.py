@@ -8,20 +8,18 @@ import logging
 import math
 import struct
 import uuid
+from typing import Iterator
 
 import pytest
 
-from engine.host.runtime import create_runtime
 from netcode.opensim.agent import STAND_UP
-from netcode.opensim.login import LoginReply
-from netcode.opensim.messages import Message, MessageCodec
+from netcode.opensim.messages import Message
 from netcode.opensim.messaging import MAX_TEXT, escaped, im_blocks, session_of
-from netcode.opensim.region import RegionSession, RegionSystem
+from netcode.opensim.region import RegionSession
 from netcode.opensim.region_world import RegionObject
 from netcode.opensim.travel import Landmark, TravelError, parse_landmark, region_handle
+from tests.test_opensim_region import AGENT, CODEC, Region, open_region
 
-CODEC = MessageCodec()
-AGENT = uuid.UUID("00000000-0000-0000-0000-0000000000aa")
 FRIEND = uuid.UUID("00000000-0000-0000-0000-0000000000bb")
 
 
@@ -31,18 +29,8 @@ def wire(name: str, blocks: dict) -> Message:
 
 
 @pytest.fixture
-def region():
-    runtime = create_runtime()
-    runtime.add_component_type(RegionObject)
-    world = runtime.new_world(profile="server")
-    reply = LoginReply(AGENT, uuid.uuid4(), uuid.uuid4(), 1, "127.0.0.1", 9000, "", 256000, 256000, "Test", "User", "")
-    sent: list[tuple[str, dict, bool]] = []
-    session = RegionSession(world, reply, lambda name, blocks, reliable: sent.append((name, blocks, reliable)))
-    session.handshake = True
-    world.add_system(RegionSystem(session))
-    yield world, session, sent
-    session.close()
-    world.close()
+def region() -> Iterator[Region]:
+    yield from open_region(handshake=True)
 
 
 def feed(world, session: RegionSession, *messages: Message) -> None:
