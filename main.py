@@ -110,7 +110,7 @@ def _visit(args: argparse.Namespace) -> int:
 
         password = getpass.getpass(f"password for {args.first} {args.last}: ")
     return visit(args.login_uri, args.first, args.last, password, args.mode, args.size, args.frames,
-                 args.screenshot, args.profile)
+                 args.screenshot, args.profile, args.chat)
 
 
 def _edit(args: argparse.Namespace) -> int:
@@ -333,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     trip.add_argument("--screenshot", metavar="OUT.png", help="write a screenshot after the last frame")
     trip.add_argument("--size", type=_size, default=(1280, 720), help="window or buffer size, WIDTHxHEIGHT")
     trip.add_argument("--profile", help="the packs to use: a profile file (default: your profile)")
+    trip.add_argument("--chat", action="append", metavar="LINE",
+                      help="a line typed into the chat panel once in the region, chat or a command: "
+                           "'/tp 60 70', '/im First Last: hi', '/sit', '/stand', '/help' (repeatable)")
     trip.set_defaults(mode="auto", func=_visit)
 
     editor = sub.add_parser("edit", help="open the world editor (a new world, or the file given)",

@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "animation": {"core", "packs", "render", "physics"},
     "audio": {"core", "packs", "physics"},
     "camera": {"core", "packs", "input", "physics"},
+    "ui": {"core", "input"},
     "api": {"core", "scripting", "render", "input", "physics", "terrain", "animation", "audio", "camera"},
     "host": {"core", "packs", "data", "scripting", "render", "input", "physics", "terrain", "animation", "audio",
              "camera"},

@@ -13,14 +13,15 @@ import threading
 import urllib.error
 import urllib.request
 from collections import Counter, deque
-from typing import Any
+from typing import Any, Callable
 
 import llsd
 
 log = logging.getLogger("storm.opensim")
 MAX_REPLY = 1024 * 1024
 MAX_FAILURES = 10
-WANTED = ("EventQueueGet", "GetTexture", "ViewerAsset", "GetMesh", "SimulatorFeatures", "UpdateScriptAgent")
+WANTED = ("EventQueueGet", "GetTexture", "ViewerAsset", "GetMesh", "SimulatorFeatures", "UpdateScriptAgent",
+          "EnvironmentSettings")
 
 
 class CapsError(Exception):
@@ -29,8 +30,16 @@ class CapsError(Exception):
 
 def post_llsd(url: str, body: Any, timeout: float = 30.0) -> Any:
     """POST an LLSD XML body and parse the LLSD reply (bounded); raises CapsError."""
-    request = urllib.request.Request(url, data=llsd.format_xml(body),
-                                     headers={"Content-Type": "application/llsd+xml"})
+    return _ask(urllib.request.Request(url, data=llsd.format_xml(body), headers={"Content-Type": "application/llsd+xml"}),
+                url, timeout)
+
+
+def get_llsd(url: str, timeout: float = 30.0) -> Any:
+    """GET a capability and parse its LLSD reply (bounded); raises CapsError."""
+    return _ask(urllib.request.Request(url, headers={"Accept": "application/llsd+xml"}), url, timeout)
+
+
+def _ask(request: urllib.request.Request, url: str, timeout: float) -> Any:
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (the grid's own URL)
             raw = response.read(MAX_REPLY + 1)
@@ -63,6 +72,7 @@ class EventQueue:
         self.names: Counter[str] = Counter()
         self.events: deque[tuple[str, Any]] = deque(maxlen=100)
         self.error = ""
+        self.on_capabilities: list[Callable[[dict[str, str]], None]] = []   # told (on this thread) once granted
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="storm-opensim-events", daemon=True)
 
@@ -79,6 +89,8 @@ class EventQueue:
             self.error = str(exc)
             log.warning("opensim: no capabilities: %s", exc)
             return
+        for hook in self.on_capabilities:
+            hook(self.capabilities)
         url = self.capabilities.get("EventQueueGet")
         if not url:
             self.error = "the seed capability granted no EventQueueGet"

@@ -22,8 +22,9 @@ from engine.core.system import ORDER_INPUT, System
 from netcode.opensim.agent import RESEND_EVERY, STAND_UP, AgentControls, agent_update, controls_from_actions
 from netcode.opensim.login import LoginReply
 from netcode.opensim.messages import Message
-from netcode.opensim.messaging import SHOWN, InstantMessage, im_blocks, log_im, read_im
+from netcode.opensim.messaging import SHOWN, InstantMessage, escaped, im_blocks, log_im, read_im
 from netcode.opensim.objects import ObjectError, from_compressed, from_full, from_terse
+from netcode.opensim.region_sky import RegionSky
 from netcode.opensim.region_terrain import HEIGHTMAP, PACK, RegionTerrain
 from netcode.opensim.region_world import ObjectMirror
 from netcode.opensim.terrain_patch import LAND, LAND_EXTENDED, PatchError, RegionHeights, decode_layer
@@ -34,10 +35,11 @@ if TYPE_CHECKING:
     from engine.core.world import World
 
 log = logging.getLogger("storm.opensim")
-__all__ = ["HEIGHTMAP", "PACK", "ChatLine", "RegionSession", "RegionSystem", "RegionTerrain"]
+__all__ = ["HEIGHTMAP", "PACK", "ChatLine", "Heard", "RegionSession", "RegionSystem", "RegionTerrain"]
 MAX_INBOX = 20000
 MAX_PER_TICK = 4000
 MAX_CHAT = 200
+WHISPER, SAY, SHOUT = 0, 1, 2      # ChatFromViewer's Type
 TERRAIN_EVERY = 1.0          # seconds between terrain rebuilds while patches keep coming
 REZ_SHAPES = {"box": (0x10, 0x01), "cylinder": (0x10, 0x00), "sphere": (0x20, 0x05)}   # path, profile curves
 Send = Callable[[str, dict[str, list[dict[str, Any]]], bool], None]
@@ -52,6 +54,16 @@ class ChatLine:
     chat_type: int
     source_type: int
     source_id: str
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One line of what the visit heard, in arrival order: local chat (``chat``), an instant
+    message received (``im``) or sent (``im_sent``: ``name`` is the receiver)."""
+
+    kind: str
+    name: str
+    text: str
 
 
 class RegionSession:
@@ -78,8 +90,13 @@ class RegionSession:
         self._sent_flags = -1
         self.handshake = False
         self.sun = 0
+        self.sky_entity = 0                # the "region sky" entity (an Environment), made at the handshake
+        self.sky: RegionSky | None = None  # the region's Windlight sky once read (region_sky)
+        self._sky_pending: RegionSky | None = None
         self.sun_direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
         self.ims: deque[InstantMessage] = deque(maxlen=MAX_CHAT)
+        self.heard: deque[Heard] = deque(maxlen=MAX_CHAT)   # chat and IMs together, for a chat panel
+        self.heard_count = 0                                  # lines ever added to ``heard``
         self.textures = textures
         if textures is not None:
             self.mirror.on_removed = textures.forget
@@ -121,12 +138,36 @@ class RegionSession:
             self.terrain.rebuild()
         if self.textures is not None:
             self.textures.update()
+        if self._sky_pending is not None:
+            self._apply_sky(self._sky_pending)
+
+    def set_sky(self, sky: "RegionSky") -> None:
+        """The region's sky was read (any thread): it is drawn from the next tick."""
+        self._sky_pending = sky
+
+    def _apply_sky(self, sky: "RegionSky") -> None:
+        self._sky_pending, self.sky = None, sky
+        if not self.sky_entity:
+            self._make_sky()
+        self.world.apply(SetFields(self.sky_entity, "Environment", {
+            "sky_top": [*sky.sky_top, 1.0], "sky_horizon": [*sky.sky_horizon, 1.0],
+            "fog_color": [*sky.sky_horizon, 1.0]}))
+        if self.sun:
+            self.world.apply(SetFields(self.sun, "Light", {"color": [*sky.sun_color, 1.0]}))
+        log.info("opensim: the region's sky %r: top %s, horizon %s", sky.name, sky.sky_top, sky.sky_horizon)
+
+    def _make_sky(self) -> None:
+        inverse = self.world.apply(CreateEntity.new("region sky", 0, {"Environment": {}}))
+        assert isinstance(inverse, DestroyEntity)
+        self.sky_entity = inverse.entity
 
     def _region_handshake(self, message: Message) -> None:
         info = message.block("RegionInfo")
         self.region_name = bytes(info["SimName"]).rstrip(b"\0").decode("utf-8", "replace")[:100]
         self.water_height = float(info["WaterHeight"])
         self.terrain.set_water(self.water_height)
+        if not self.sky_entity:
+            self._make_sky()               # Storm's default sky until the region's is read
         self.send("RegionHandshakeReply", {"AgentData": [self.agent_block()], "RegionInfo": [{"Flags": 0}]}, True)
         self.handshake = True
 
@@ -145,8 +186,9 @@ class RegionSession:
         hpr = [round(math.degrees(math.atan2(x, -y)), 2), round(math.degrees(math.atan2(-z, math.hypot(x, y))), 2), 0.0]
         intensity = 2.5 if z > 0 else 0.3
         if not self.sun:
+            colour = [*self.sky.sun_color, 1.0] if self.sky is not None else [1.0, 1.0, 1.0, 1.0]
             inverse = self.world.apply(CreateEntity.new("region sun", 0, {"Light": {
-                "kind": "directional", "intensity": intensity}}, {"hpr": hpr}))
+                "kind": "directional", "intensity": intensity, "color": colour}}, {"hpr": hpr}))
             assert isinstance(inverse, DestroyEntity)
             self.sun = inverse.entity
             self.sun_direction = (x, y, z)
@@ -218,7 +260,12 @@ class RegionSession:
             self.counts["im_not_shown"] += 1          # typing notices, group and inventory offers, strays
             return
         self.ims.append(im)
+        self._hear("im", im.from_name, im.text)
         log_im(im)
+
+    def _hear(self, kind: str, name: str, text: str) -> None:
+        self.heard.append(Heard(kind, name, text))
+        self.heard_count += 1
 
     def _chat(self, message: Message) -> None:
         data = message.block("ChatData")
@@ -226,8 +273,9 @@ class RegionSession:
                         bytes(data["Message"]).rstrip(b"\0").decode("utf-8", "replace")[:1024],
                         data["ChatType"], data["SourceType"], str(data["SourceID"]))
         self.chat.append(line)
-        if line.message and line.chat_type in (0, 1, 2):           # whisper, say, shout (not typing starts)
-            log.info("[chat] %s: %s", line.from_name, line.message)
+        if line.message and line.chat_type in (WHISPER, SAY, SHOUT):     # not typing starts and stops
+            log.info("[chat] %s: %s", escaped(line.from_name, 100), escaped(line.message))
+            self._hear("chat", line.from_name, line.message)
 
     _handlers: dict[str, Callable[["RegionSession", Message], None]] = {
         "RegionHandshake": _region_handshake, "AgentMovementComplete": _movement_complete,
@@ -263,12 +311,15 @@ class RegionSession:
         sent = InstantMessage(self.reply.agent_id, name, to_id, text[:1000], 0, uuid.UUID(int=0), False, False,
                               to_name)
         self.ims.append(sent)
+        self._hear("im_sent", to_name or str(to_id), sent.text)
         log_im(sent)
 
-    def say(self, text: str, channel: int = 0) -> None:
-        """Say a line in local chat (type 1: normal, heard within 20 m)."""
+    def say(self, text: str, channel: int = 0, chat_type: int = SAY) -> None:
+        """Say a line in local chat: ``SAY`` is heard within 20 m, ``WHISPER`` 10 m, ``SHOUT`` 100 m."""
+        if chat_type not in (WHISPER, SAY, SHOUT):
+            raise ValueError(f"chat type {chat_type}: expected {WHISPER} (whisper), {SAY} (say) or {SHOUT} (shout)")
         self.send("ChatFromViewer", {"AgentData": [self.agent_block()], "ChatData": [
-            {"Message": text[:1000], "Type": 1, "Channel": channel}]}, True)
+            {"Message": text[:1000], "Type": chat_type, "Channel": channel}]}, True)
 
     def rez(self, shape: str, position: tuple[float, float, float], scale: tuple[float, float, float]) -> None:
         """Ask the simulator to make a prim (``box``, ``cylinder`` or ``sphere``) at a region position."""

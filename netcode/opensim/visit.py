@@ -16,12 +16,13 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from netcode.opensim.caps import EventQueue
+from netcode.opensim.caps import CapsError, EventQueue
 from netcode.opensim.circuit import Circuit
 from netcode.opensim.login import LoginReply, login
 from netcode.opensim.messages import Message
 from netcode.opensim.messaging import escaped
 from netcode.opensim.region import RegionSession, RegionSystem
+from netcode.opensim.region_sky import SkyError, fetch_region_sky
 from netcode.opensim.textures import DiskCache, RegionTextures, TextureFetcher, texture_cache_folder
 
 if TYPE_CHECKING:
@@ -49,6 +50,25 @@ class _LoopThread:
             self.loop.close()
 
 
+def _read_sky(capabilities: dict[str, str], session: RegionSession) -> None:
+    """Read the region's Windlight sky on a thread of its own (the region may make us wait)."""
+    url = capabilities.get("EnvironmentSettings")
+    if not url:
+        log.info("opensim: the region grants no EnvironmentSettings; Storm's own sky is drawn")
+        return
+
+    def read() -> None:
+        try:
+            sky = fetch_region_sky(url)
+        except (CapsError, SkyError) as exc:
+            log.warning("opensim: the region's sky was not read (Storm's own is drawn): %s", exc)
+            return
+        if sky is not None:
+            session.set_sky(sky)
+
+    threading.Thread(target=read, name="storm-opensim-sky", daemon=True).start()
+
+
 class Visit:
     """One avatar in one region: ``world`` mirrors the region, ``session`` holds what is known of it."""
 
@@ -65,14 +85,16 @@ class Visit:
     @classmethod
     def start(cls, uri: str, first: str, last: str, password: str, runtime: "Runtime", profile: str = "game",
               recorder: Callable[[bytes], None] | None = None, event_queue: bool = True,
-              textures: bool | None = None, texture_cache: Path | None | str = "default") -> "Visit":
+              textures: bool | None = None, texture_cache: Path | None | str = "default",
+              reply: LoginReply | None = None) -> "Visit":
         """Log in and enter the region. ``textures``: fetch and show prim textures (by default when the
         World is drawn, i.e. not the ``server`` profile), cached on disk in ``texture_cache`` (by
-        default the XDG cache's folder for this grid; None: no disk cache)."""
+        default the XDG cache's folder for this grid; None: no disk cache). ``reply``: a login already
+        made (``login``, e.g. on a worker thread by the editor), so ``password`` is not used."""
         from netcode.opensim.region_world import RegionObject
 
         runtime.add_component_type(RegionObject)
-        reply = login(uri, first, last, password)
+        reply = login(uri, first, last, password) if reply is None else reply
         world = runtime.new_world(name=f"OpenSimulator {reply.sim_ip}:{reply.sim_port}", profile=profile)
         net = _LoopThread()
         circuit_box: list[Circuit] = []
@@ -90,8 +112,14 @@ class Visit:
         session = RegionSession(world, reply, send, region_textures)
 
         def on_message(message: Message) -> None:
+            if message.name in ("KickUser", "DisableSimulator"):
+                ending = cls._ending(message, reply)
+                if ending:                          # the region ends the visit: the circuit closes, saying why
+                    circuit_box[0].close(ending)
             session.receive(message)
 
+        if events is not None:
+            events.on_capabilities.append(lambda granted: _read_sky(granted, session))
         circuit = Circuit((reply.sim_ip, reply.sim_port), on_message, recorder=recorder)
         circuit_box.append(circuit)
         try:
@@ -102,6 +130,20 @@ class Visit:
             raise
         world.add_system(RegionSystem(session))
         return cls(reply, world, net, circuit, session, events)
+
+    @staticmethod
+    def _ending(message: Message, reply: LoginReply) -> str:
+        """Why the region ends the visit ('' for a KickUser addressed to another agent)."""
+        if message.name == "DisableSimulator":
+            return "the region disabled the simulator (DisableSimulator)"
+        try:
+            info = message.block("UserInfo")
+            if info["AgentID"] != reply.agent_id:
+                return ""
+            reason = bytes(info["Reason"]).rstrip(b"\0").decode("utf-8", "replace").strip()
+        except (KeyError, IndexError, TypeError, ValueError):
+            return ""
+        return f"kicked by the region: {escaped(reason, 200) or 'no reason given'}"
 
     @staticmethod
     async def _open(circuit: Circuit, reply: LoginReply, events: EventQueue | None) -> None:
@@ -156,12 +198,15 @@ class Visit:
 
 
 def visit(uri: str, first: str, last: str, password: str, mode: str = "auto", size: tuple[int, int] = (1280, 720),
-          frames: int | None = None, screenshot: str | None = None, profile: str | None = None) -> int:
-    """``storm visit``: show the region in a window (or offscreen/headless) until closed, ``frames`` or Ctrl+C."""
+          frames: int | None = None, screenshot: str | None = None, profile: str | None = None,
+          typed: list[str] | None = None) -> int:
+    """``storm visit``: show the region in a window (or offscreen/headless) until closed, ``frames`` or
+    Ctrl+C, with the chat panel over it; ``typed``: lines typed into the panel once in the region."""
     from engine.core.edit_commands import CreateEntity
     from engine.host.app import App, pick_mode
     from engine.host.runtime import create_runtime
     from engine.packs.loading import open_content
+    from netcode.opensim.chat_commands import run_line
 
     audio = "openal" if pick_mode(mode) == "window" else "null"
     runtime = create_runtime(open_content(profile), audio=audio)
@@ -174,24 +219,31 @@ def visit(uri: str, first: str, last: str, password: str, mode: str = "auto", si
         if not trip.session.sun:                 # the region's sun comes with its time messages
             world.apply(CreateEntity.new("sun", 0, {"Light": {"kind": "directional", "intensity": 2.5}},
                                          {"hpr": [30.0, -50.0, 0.0]}))
-        world.apply(CreateEntity.new("sky", 0, {"Environment": {}}))
         world.apply(CreateEntity.new("camera", 0, {"Camera": {
             "mode": "third_person", "target": trip.session.mirror.local_avatar, "distance": 6.0, "far": 2000.0}},
             {"pos": [128.0, 100.0, 40.0]}))
         app = App(mode, size=size, title=f"Storm - {trip.session.region_name or uri}")
         app.load(world)
-        heard = 0
+        panel = None
+        if app.mode != "headless":
+            from netcode.opensim.chat_panel import RegionChatPanel
+
+            panel = RegionChatPanel(app.base, trip.session)     # Enter or T: talk; /help
+        for line in typed or ():
+            notice = panel.send(line) if panel is not None else run_line(trip.session, line)
+            if notice:
+                print(f"[storm] {notice}", flush=True)
         try:
             report = app.run(frames=frames)
             if screenshot:
                 print(f"screenshot: {app.screenshot(Path(screenshot))}")
-            for line in list(trip.session.chat)[heard:]:
-                print(f"[chat] {escaped(line.from_name, 100)}: {escaped(line.message)}")
-            for im in trip.session.ims:
-                print(f"[im] {escaped(im.from_name if im.incoming else 'to ' + im.to_name, 100)}: {escaped(im.text)}")
+            for line in trip.session.heard:
+                print(f"[{line.kind}] {escaped(line.name, 100)}: {escaped(line.text)}")
             print(f"visited {trip.session.region_name!r} for {report.ticks} ticks: "
                   f"{len(trip.session.mirror.entities)} objects, {dict(trip.circuit.stats)}")
         finally:
+            if panel is not None:
+                panel.destroy()
             app.close()
     except KeyboardInterrupt:
         print("interrupted; logging out", flush=True)
