@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-DOCS = ["world-state.md", "snapshots.md", "modding.md", "modding-files.md"]
+DOCS = ["world-state.md", "snapshots.md", "modding.md", "modding-files.md", "ui.md"]
 
 
 def python_blocks(name: str) -> str:

@@ -17,7 +17,8 @@ from engine.render.components import Environment, Light
 from netcode.opensim.chat_commands import HELP, run_line
 from netcode.opensim.chat_panel import shown
 from netcode.opensim.packet import decode_packet
-from netcode.opensim.region_sky import RegionSky, SkyError, read_windlight
+from netcode.opensim.region_sky import SkyError, day_fraction, read_windlight
+from tests.conftest import REPO_ROOT as ROOT
 from tests.test_opensim_region import CODEC, Region, open_region, recorded
 from tests.test_opensim_travel import FRIEND, avatar_update, feed, im_from, prim_update, wire
 
@@ -133,37 +134,74 @@ def test_the_log_line_of_chat_escapes_what_the_sender_sent(region: Region, caplo
     assert lines == ["[chat] Evil\\nName: hi\\n[chat] Test User: forged"]
 
 
-# -- the region's sky -----------------------------------------------------------------------------
+# -- the region's sky ---------------------------------------------------------------------------
+ENVIRONMENT = ROOT / "tests" / "data" / "opensim" / "environment.xml"   # what OpenSimulator 0.9.2.2 sent
+
+
 def windlight(**sky: object) -> list:
     frame = {"blue_density": [0.2447, 0.4487, 0.76, 1.0], "blue_horizon": [0.4954, 0.4954, 0.64, 1.0],
-             "haze_horizon": [0.19, 0.0, 0.0, 1.0], "sunlight_color": [0.7342, 0.7815, 0.9, 0.3], "name": "Default"}
+             "haze_horizon": [0.19, 0.0, 0.0, 1.0], "sunlight_color": [0.7342, 0.7815, 0.9, 0.3],
+             "sun_angle": 1.0, "east_angle": 0.0}
     frame.update(sky)
     return [{"messageID": uuid.UUID(int=0), "regionID": uuid.uuid4()}, [[-1.0, "Default"]], {"Default": frame}, {}]
 
 
-def test_windlight_settings_become_the_sky_colours() -> None:
-    raw = llsd.format_xml(windlight())                # as the capability sends it: LLSD XML
-    sky = read_windlight(llsd.parse(raw))
-    assert sky is not None and sky.name == "Default"
-    assert sky.sky_top == (0.2447, 0.4487, 0.76)
-    top_bright, horizon_bright = sum(sky.sky_top), sum(sky.sky_horizon)
-    assert sky.sky_horizon[2] > sky.sky_horizon[0] and horizon_bright > top_bright    # paler than the zenith
-    assert sky.sky_horizon == pytest.approx((0.5912, 0.5912, 0.7084), abs=1e-3)
-    assert max(sky.sun_color) == 1.0 and sky.sun_color[0] < sky.sun_color[2]           # the default sun is bluish
-    assert read_windlight([{"messageID": uuid.UUID(int=0)}]) is None                 # no settings: Storm's sky
+def legacy_phase(fraction: float) -> float:
+    """OpenSimulator's EnvironmentModule: the day fraction as SunPhase for legacy viewers."""
+    if fraction <= 0.25:
+        fraction += 1.5
+    elif fraction > 0.75:
+        fraction += 0.5
+    elif fraction >= 0.333333:
+        fraction = 3 * fraction - 1
+    else:
+        fraction = 3 * fraction + 1
+    return min(2.0, max(0.0, fraction)) * math.pi
+
+
+def test_the_regions_day_cycle_as_opensimulator_sends_it() -> None:
+    cycle = read_windlight(llsd.parse(ENVIRONMENT.read_bytes()))
+    assert cycle is not None
+    assert [round(t, 3) for t, _ in cycle.keys] == [0.0, 0.05, 0.125, 0.3, 0.5, 0.7, 0.875, 0.95]
+    noon, midnight, morning = cycle.at(0.5), cycle.at(0.0), cycle.at(0.125)
+    assert noon.sky_top == pytest.approx((0.2447, 0.4487, 0.76), abs=1e-3) and noon.sun_direction == pytest.approx((0.0, 0.0, 1.0), abs=1e-3)
+    assert noon.sky_horizon == pytest.approx((0.5912, 0.5912, 0.7084), abs=1e-3)    # paler than straight up
+    assert midnight.sun_direction[2] < -0.99 and sum(midnight.sky_top) < sum(noon.sky_top)
+    assert morning.sun_direction[0] > 0.99 > morning.sun_direction[2] > 0.0   # low in the east at dawn
+    assert cycle.at(0.875).sun_direction[0] < -0.99                            # and in the west at dusk
+    between = cycle.at(0.4)                                                    # halfway from 0.3 to 0.5
+    assert between.sky_top[0] == pytest.approx((cycle.at(0.3).sky_top[0] + noon.sky_top[0]) / 2, abs=1e-3)
+    assert cycle.at(1.5) == noon                                                # the day wraps
+    assert max(noon.sun_color) == 1.0 and noon.sun_color[0] < noon.sun_color[2]   # the default sun is bluish
+
+
+def test_the_day_fraction_comes_back_out_of_sun_phase() -> None:
+    for step in range(200):
+        fraction = step / 200
+        assert day_fraction(legacy_phase(fraction)) == pytest.approx(fraction, abs=1e-6) or fraction == 0.0
+    assert day_fraction(legacy_phase(0.0)) in (pytest.approx(0.0), pytest.approx(1.0))
+    assert day_fraction(float("nan")) is None and day_fraction(-1.0) is None and day_fraction(100.0) is None
+
+
+def test_no_settings_keeps_storms_sky() -> None:
+    assert read_windlight([{"messageID": uuid.UUID(int=0)}]) is None
+    cycle = read_windlight(windlight())                 # a fixed sky (time -1)
+    assert cycle is not None and len(cycle.keys) == 1 and cycle.at(0.9) == cycle.at(0.1)
 
 
 @pytest.mark.parametrize("reply, expected", [
     ("not a list", "expected an array"),
     ([{}, {"no": "track"}, {}], "expected [header, day cycle track, sky frames, water]"),
-    ([{}, [[0.0, "Missing"]], {}], "names sky frame 'Missing'"),
+    ([{}, [[0.0, "Missing"]], {}], "names sky frame 'Missing', which is not there"),
     ([{}, [["bad"]], {}], "day cycle entry 0: expected [time, frame name]"),
     ([{}, [[0.0, "A"]], {f"f{i}": {} for i in range(65)}], "65 sky frames"),
+    ([{}, [[0.0, "A"]], {"A": "sunny"}], "sky frame 'A' is not a map of settings"),
     (windlight(blue_density=[float("nan"), 0.0, 0.0, 1.0]), "blue_density[0]: expected a number 0-10"),
     (windlight(blue_horizon=[1e9, 0.0, 0.0, 1.0]), "blue_horizon[0]: expected a number 0-10"),
     (windlight(blue_horizon=["red", 0.0, 0.0]), "blue_horizon[0]: expected a number"),
     (windlight(sunlight_color=[1.0]), "sunlight_color: expected a list of 3 or 4 numbers"),
     (windlight(haze_horizon="thick"), "haze_horizon[0]: expected a number"),
+    (windlight(sun_angle=float("inf")), "sun_angle: expected an angle in radians"),
     (windlight(blue_density=None), "blue_density: expected a list of 3 or 4 numbers, got NoneType"),
 ])
 def test_hostile_windlight_settings_are_refused_saying_where(reply: object, expected: str) -> None:
@@ -172,20 +210,32 @@ def test_hostile_windlight_settings_are_refused_saying_where(reply: object, expe
     assert expected in str(error.value)
 
 
-def test_the_session_draws_the_region_sky_and_tints_its_sun(region: Region) -> None:
+def time_message(phase: float, direction: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> object:
+    return wire("SimulatorViewerTimeMessage", {"TimeInfo": [{
+        "UsecSinceStart": 0, "SecPerDay": 14400, "SecPerYear": 0, "SunDirection": direction, "SunPhase": phase,
+        "SunAngVelocity": (0.0, 0.0, 0.0)}]})
+
+
+def test_the_session_draws_the_day_cycle_at_the_regions_time_of_day(region: Region) -> None:
     world, session, _ = region
     messages = [CODEC.decode(decode_packet(raw).body) for raw in recorded()]
     feed(world, session, next(m for m in messages if m.name == "RegionHandshake"))
-    assert session.sky_entity and world.name_of(session.sky_entity) == "region sky"
-    before = world.get(session.sky_entity, Environment).sky_top
-    sky = RegionSky("Dusk", (0.5, 0.2, 0.3), (0.9, 0.6, 0.4), (1.0, 0.5, 0.25))
-    session.set_sky(sky)
-    world.tick(1 / 60)
-    environment = world.get(session.sky_entity, Environment)
-    assert tuple(environment.sky_top[:3]) == pytest.approx((0.5, 0.2, 0.3)) and environment.sky_top != before
-    assert tuple(environment.sky_horizon[:3]) == pytest.approx((0.9, 0.6, 0.4))
-    feed(world, session, wire("SimulatorViewerTimeMessage", {"TimeInfo": [{
-        "UsecSinceStart": 0, "SecPerDay": 14400, "SecPerYear": 0, "SunDirection": (0.0, 0.6, 0.8), "SunPhase": 1.0,
-        "SunAngVelocity": (0.0, 0.0, 0.0)}]}))
-    assert session.sun and tuple(world.get(session.sun, Light).color[:3]) == pytest.approx((1.0, 0.5, 0.25))
-    assert math.isclose(world.get(session.sun, Light).intensity, 2.5)
+    sky = session.sky
+    assert sky.sky_entity and world.name_of(sky.sky_entity) == "region sky" and sky.sun    # Storm's until told
+    default_top = world.get(sky.sky_entity, Environment).sky_top
+    cycle = read_windlight(llsd.parse(ENVIRONMENT.read_bytes()))
+    sky.set_cycle(cycle)
+    feed(world, session, time_message(legacy_phase(0.5)))                     # noon
+    environment = world.get(sky.sky_entity, Environment)
+    assert tuple(environment.sky_top[:3]) == pytest.approx((0.2447, 0.4487, 0.76), abs=1e-3) and environment.sky_top != default_top
+    assert tuple(world.node(sky.sun).getQuat().getForward()) == pytest.approx((0.0, 0.0, -1.0), abs=1e-3)
+    assert world.get(sky.sun, Light).intensity == 2.5
+    assert tuple(world.get(sky.sun, Light).color[:3]) == pytest.approx(cycle.at(0.5).sun_color)
+    feed(world, session, time_message(legacy_phase(0.875)))                   # dusk: low in the west
+    forward = world.node(sky.sun).getQuat().getForward()
+    assert forward[0] > 0.99 and forward[2] < 0                               # shining east, a little down
+    feed(world, session, time_message(legacy_phase(0.0)))                     # midnight
+    assert world.get(sky.sun, Light).intensity < 1.0
+    assert sum(world.get(sky.sky_entity, Environment).sky_top[:3]) < sum(cycle.at(0.5).sky_top)
+    suns = [e for e, _ in world.query(Light)]
+    assert suns == [sky.sun], "one sun"

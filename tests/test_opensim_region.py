@@ -126,10 +126,10 @@ def test_the_sun_shines_from_the_regions_sun_direction(region) -> None:
             "SecPerDay": 14400, "SunDirection": direction, "SunAngVelocity": (0.0, 0.0, 0.0)}]})))
 
     feed(world, session, [sun_at((0.0, 0.6, 0.8))])
-    light = world.get(session.sun, Light)
+    light = world.get(session.sky.sun, Light)
     assert light is not None and light.kind == "directional" and light.intensity > 1.0
-    forward = world.node(session.sun).getQuat().getForward()
+    forward = world.node(session.sky.sun).getQuat().getForward()
     assert tuple(forward) == pytest.approx((0.0, -0.6, -0.8), abs=1e-3)   # shining down, away from the sun
     feed(world, session, [sun_at((0.8, 0.0, -0.6))])                       # night: below the horizon
-    assert tuple(world.node(session.sun).getQuat().getForward()) == pytest.approx((-0.8, 0.0, 0.6), abs=1e-3)
-    assert world.get(session.sun, Light).intensity < 1.0
+    assert tuple(world.node(session.sky.sun).getQuat().getForward()) == pytest.approx((-0.8, 0.0, 0.6), abs=1e-3)
+    assert world.get(session.sky.sun, Light).intensity < 1.0

@@ -19,7 +19,7 @@ from netcode.opensim.region import Heard
 if TYPE_CHECKING:
     from netcode.opensim.region import RegionSession
 
-LINES = 8
+LINES = 6
 
 
 def shown(line: Heard) -> str:

@@ -17,14 +17,13 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from engine.core.edit_commands import CreateEntity, DestroyEntity, SetFields, SetTransform
 from engine.core.system import ORDER_INPUT, System
 from netcode.opensim.agent import RESEND_EVERY, STAND_UP, AgentControls, agent_update, controls_from_actions
 from netcode.opensim.login import LoginReply
 from netcode.opensim.messages import Message
 from netcode.opensim.messaging import SHOWN, InstantMessage, escaped, im_blocks, log_im, read_im
 from netcode.opensim.objects import ObjectError, from_compressed, from_full, from_terse
-from netcode.opensim.region_sky import RegionSky
+from netcode.opensim.region_sun import RegionSun
 from netcode.opensim.region_terrain import HEIGHTMAP, PACK, RegionTerrain
 from netcode.opensim.region_world import ObjectMirror
 from netcode.opensim.terrain_patch import LAND, LAND_EXTENDED, PatchError, RegionHeights, decode_layer
@@ -89,11 +88,7 @@ class RegionSession:
         self._sent_at = 0.0
         self._sent_flags = -1
         self.handshake = False
-        self.sun = 0
-        self.sky_entity = 0                # the "region sky" entity (an Environment), made at the handshake
-        self.sky: RegionSky | None = None  # the region's Windlight sky once read (region_sky)
-        self._sky_pending: RegionSky | None = None
-        self.sun_direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
+        self.sky = RegionSun(world)        # the region sky and sun entities, the day cycle
         self.ims: deque[InstantMessage] = deque(maxlen=MAX_CHAT)
         self.heard: deque[Heard] = deque(maxlen=MAX_CHAT)   # chat and IMs together, for a chat panel
         self.heard_count = 0                                  # lines ever added to ``heard``
@@ -138,36 +133,14 @@ class RegionSession:
             self.terrain.rebuild()
         if self.textures is not None:
             self.textures.update()
-        if self._sky_pending is not None:
-            self._apply_sky(self._sky_pending)
-
-    def set_sky(self, sky: "RegionSky") -> None:
-        """The region's sky was read (any thread): it is drawn from the next tick."""
-        self._sky_pending = sky
-
-    def _apply_sky(self, sky: "RegionSky") -> None:
-        self._sky_pending, self.sky = None, sky
-        if not self.sky_entity:
-            self._make_sky()
-        self.world.apply(SetFields(self.sky_entity, "Environment", {
-            "sky_top": [*sky.sky_top, 1.0], "sky_horizon": [*sky.sky_horizon, 1.0],
-            "fog_color": [*sky.sky_horizon, 1.0]}))
-        if self.sun:
-            self.world.apply(SetFields(self.sun, "Light", {"color": [*sky.sun_color, 1.0]}))
-        log.info("opensim: the region's sky %r: top %s, horizon %s", sky.name, sky.sky_top, sky.sky_horizon)
-
-    def _make_sky(self) -> None:
-        inverse = self.world.apply(CreateEntity.new("region sky", 0, {"Environment": {}}))
-        assert isinstance(inverse, DestroyEntity)
-        self.sky_entity = inverse.entity
+        self.sky.update()
 
     def _region_handshake(self, message: Message) -> None:
         info = message.block("RegionInfo")
         self.region_name = bytes(info["SimName"]).rstrip(b"\0").decode("utf-8", "replace")[:100]
         self.water_height = float(info["WaterHeight"])
         self.terrain.set_water(self.water_height)
-        if not self.sky_entity:
-            self._make_sky()               # Storm's default sky until the region's is read
+        self.sky.make_sky()                # Storm's default sky until the region's is read
         self.send("RegionHandshakeReply", {"AgentData": [self.agent_block()], "RegionInfo": [{"Flags": 0}]}, True)
         self.handshake = True
 
@@ -179,25 +152,7 @@ class RegionSession:
             self.controls.yaw = math.atan2(look[1], look[0])
 
     def _sun(self, message: Message) -> None:
-        """The region's sun: a directional light shining from SunDirection (dim below the horizon)."""
-        x, y, z = message.block("TimeInfo")["SunDirection"]
-        if not all(math.isfinite(v) for v in (x, y, z)) or abs(x) + abs(y) + abs(z) < 1e-6:
-            return
-        hpr = [round(math.degrees(math.atan2(x, -y)), 2), round(math.degrees(math.atan2(-z, math.hypot(x, y))), 2), 0.0]
-        intensity = 2.5 if z > 0 else 0.3
-        if not self.sun:
-            colour = [*self.sky.sun_color, 1.0] if self.sky is not None else [1.0, 1.0, 1.0, 1.0]
-            inverse = self.world.apply(CreateEntity.new("region sun", 0, {"Light": {
-                "kind": "directional", "intensity": intensity, "color": colour}}, {"hpr": hpr}))
-            assert isinstance(inverse, DestroyEntity)
-            self.sun = inverse.entity
-            self.sun_direction = (x, y, z)
-            return
-        old = self.sun_direction
-        if abs(old[0] - x) + abs(old[1] - y) + abs(old[2] - z) > 0.01:   # about half a degree
-            self.sun_direction = (x, y, z)
-            self.world.apply(SetTransform(self.sun, None, hpr))
-            self.world.apply(SetFields(self.sun, "Light", {"intensity": intensity}))
+        self.sky.time_message(message)
 
     def _layer_data(self, message: Message) -> None:
         kind = message.block("LayerID")["Type"]

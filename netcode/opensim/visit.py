@@ -22,7 +22,7 @@ from netcode.opensim.login import LoginReply, login
 from netcode.opensim.messages import Message
 from netcode.opensim.messaging import escaped
 from netcode.opensim.region import RegionSession, RegionSystem
-from netcode.opensim.region_sky import SkyError, fetch_region_sky
+from netcode.opensim.region_sky import SkyError, fetch_day_cycle
 from netcode.opensim.textures import DiskCache, RegionTextures, TextureFetcher, texture_cache_folder
 
 if TYPE_CHECKING:
@@ -59,12 +59,12 @@ def _read_sky(capabilities: dict[str, str], session: RegionSession) -> None:
 
     def read() -> None:
         try:
-            sky = fetch_region_sky(url)
+            cycle = fetch_day_cycle(url)
         except (CapsError, SkyError) as exc:
             log.warning("opensim: the region's sky was not read (Storm's own is drawn): %s", exc)
             return
-        if sky is not None:
-            session.set_sky(sky)
+        if cycle is not None:
+            session.sky.set_cycle(cycle)
 
     threading.Thread(target=read, name="storm-opensim-sky", daemon=True).start()
 
@@ -216,9 +216,7 @@ def visit(uri: str, first: str, last: str, password: str, mode: str = "auto", si
           f"{trip.reply.sim_ip}:{trip.reply.sim_port}", flush=True)
     try:
         trip.tick_until(lambda: trip.session.mirror.local_avatar != 0, timeout=10)
-        if not trip.session.sun:                 # the region's sun comes with its time messages
-            world.apply(CreateEntity.new("sun", 0, {"Light": {"kind": "directional", "intensity": 2.5}},
-                                         {"hpr": [30.0, -50.0, 0.0]}))
+        trip.session.sky.make_sky()              # the region's sky and sun (they follow its settings)
         world.apply(CreateEntity.new("camera", 0, {"Camera": {
             "mode": "third_person", "target": trip.session.mirror.local_avatar, "distance": 6.0, "far": 2000.0}},
             {"pos": [128.0, 100.0, 40.0]}))
@@ -239,8 +237,11 @@ def visit(uri: str, first: str, last: str, password: str, mode: str = "auto", si
                 print(f"screenshot: {app.screenshot(Path(screenshot))}")
             for line in trip.session.heard:
                 print(f"[{line.kind}] {escaped(line.name, 100)}: {escaped(line.text)}")
+            sky = trip.session.sky
+            drawn = (f"the region's day cycle at {sky.fraction if sky.fraction is not None else 0.5:.3f} "
+                     f"(sky top {sky.sky.sky_top})" if sky.sky is not None else "Storm's sky")
             print(f"visited {trip.session.region_name!r} for {report.ticks} ticks: "
-                  f"{len(trip.session.mirror.entities)} objects, {dict(trip.circuit.stats)}")
+                  f"{len(trip.session.mirror.entities)} objects, {drawn}, {dict(trip.circuit.stats)}")
         finally:
             if panel is not None:
                 panel.destroy()
