@@ -3,6 +3,12 @@ visible placeholder and one logged error saying what failed, never a crash. Mode
 through the content registry and reach Panda3D as bytes (``gltf_files``); what a model loaded
 without (a texture whose image is missing) is a logged warning, kept in ``warnings_for``.
 
+A feature may add a model source (``add_source``): a pack name whose models it builds in code
+from the asset id's path, as ``primitive:`` models are built (a visited OpenSimulator region's
+prims are ``opensim_prim:<shape>``). Such models are drawn with the primitives' material, and
+``forget`` lets a source that bounds its memory drop a model it built (copies already handed out
+keep their geometry).
+
 The placeholder is a magenta box of ``PLACEHOLDER_SIZE`` metres whatever the entity's scale (a
 CompassEffect keeps its scale that of the scene root), so a model meant to be scaled by 0.001
 from centimetres does not fail into something too small to see."""
@@ -11,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from typing import Protocol
 
 from panda3d.core import CompassEffect, Material, NodePath
 
@@ -42,6 +49,16 @@ def placeholder(asset_id: str) -> NodePath:
     return node
 
 
+class ModelSource(Protocol):
+    """Models of one pack built in code: ``problem`` says why a path names no model (None: it
+    does), ``build`` makes the model of a path ``problem`` accepted (raising ModelError if it
+    cannot)."""
+
+    def problem(self, path: str) -> str | None: ...
+
+    def build(self, path: str) -> NodePath: ...
+
+
 class AssetCache:
     """Loads each asset id once; ``model`` hands out copies that share the loaded geometry."""
 
@@ -55,7 +72,29 @@ class AssetCache:
         self.import_cache = ModelCache(cache_folder(), settings=repr(gltf_settings()))
         self._models: dict[str, NodePath] = {}
         self._failed: dict[str, str] = {}  # asset id -> the message saying why it did not load
-        self._lock = threading.Lock()
+        self._sources: dict[str, ModelSource] = {}
+        self._lock = threading.RLock()  # a model source may forget models while it builds one
+
+    def add_source(self, pack: str, source: ModelSource) -> None:
+        """Models of ``pack`` are built by ``source`` (see ModelSource); raises ValueError when the
+        name is taken by a pack, the primitives or another source."""
+        if pack in self._sources or pack == "primitive" or self.content.has_pack(pack):
+            raise ValueError(f"model source {pack!r}: the name is already used")
+        self._sources[pack] = source
+
+    def source(self, pack: str) -> ModelSource | None:
+        return self._sources.get(pack)
+
+    def built_in_code(self, asset_id: str) -> bool:
+        """Whether a model is a primitive or comes from a model source (drawn with one material)."""
+        pack = asset_id.split(":", 1)[0]
+        return pack == "primitive" or pack in self._sources
+
+    def forget(self, asset_id: str) -> None:
+        """Drop a loaded model: the next ``model`` call loads (or builds) it again."""
+        with self._lock:
+            self._models.pop(asset_id, None)
+            self._failed.pop(asset_id, None)
 
     def problem(self, asset_id: str, kind: str = "model") -> str | None:
         """Why an asset id of ``kind`` (an ``engine.packs.asset_kinds`` name: model, sound, image,
@@ -72,6 +111,9 @@ class AssetCache:
             if not declared.primitives:
                 return f"{asset_id!r} is a built-in primitive, not {declared.what} file"
             return None if path in PRIMITIVES else f"no primitive {path!r} (primitives: {', '.join(PRIMITIVES)})"
+        source = self._sources.get(pack)
+        if source is not None:
+            return source.problem(path) if declared.primitives else f"{asset_id!r} is built in code, not {declared.what} file"
         if not self.content.has_pack(pack):
             return f"no enabled pack named {pack!r} (asset {asset_id!r})"
         if not self.content.has(asset_id):
@@ -98,8 +140,14 @@ class AssetCache:
         node: NodePath | None = None
         if reason is None:
             pack, path = parse_asset_id(asset_id)
+            source = self._sources.get(pack)
             if pack == "primitive":
                 node = make_primitive(path)
+            elif source is not None:
+                try:
+                    node = source.build(path)
+                except ModelError as exc:
+                    reason = str(exc)
             else:
                 try:
                     node = self.import_cache.load(self.content, asset_id, lambda: load_gltf(self.content, asset_id))

@@ -137,7 +137,7 @@ class RenderSystem(System):
         node = self.assets.model(mesh.model, owner, parent=self._world.node(eid))
         node.setName("mesh")
         if not self.assets.failed(mesh.model):
-            if mesh.model.startswith("primitive:"):
+            if self.assets.built_in_code(mesh.model):     # primitives and models built by a source
                 node.setMaterial(self._material(mesh.roughness, mesh.metallic), 1)
             elif mesh.model not in self._plain_models and not apply_material_inputs(node):
                 self._plain_models.add(mesh.model)

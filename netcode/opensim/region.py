@@ -185,7 +185,8 @@ class RegionSession:
             self.position = self.mirror.world_transform(state)[0]    # a seated avatar is placed from its seat
             self.travel.seated(state.parent_id)
         elif self.textures is not None and not state.is_avatar:
-            self.textures.show(self.mirror.entity_of(state.local_id), state.entry)
+            for entity, look in self.mirror.looks_of(state.local_id):     # the prim's and its faces' entities
+                self.textures.show(entity, look)
 
     def _terse(self, message: Message) -> None:
         for block in message.blocks["ObjectData"]:

@@ -1,11 +1,15 @@
 """Region objects as Storm entities: each prim, tree and avatar the simulator describes becomes an
-entity with a ``RegionObject`` (read-only: the simulator owns it) and a ``MeshRenderer`` drawing
-Storm's procedural primitive for its prim shape, edited only through world commands.
+entity with a ``RegionObject`` (read-only: the simulator owns it) and a ``MeshRenderer``, edited
+only through world commands.
 
-Prim shapes map from path and profile curves: a square profile on a line path is a box, a
-circle on a line a cylinder, a half circle on a circle path a sphere; avatars are capsules.
-Child prims are placed in the world frame from their root (Second Life children follow their
-root's position and rotation, not its scale), so each entity is a root of the World.
+A prim draws the mesh of its path and profile parameters (``prim_models``: the
+``opensim_prim`` model source, one shared mesh per shape), tinted by its default face's colour.
+When its faces look different (their own colours, textures or texture mapping), the faces of
+the most common look stay on the prim's entity and each other look is a child entity drawing
+just its faces (``opensim_prim:<shape>/<face mask>``) in its colour. Avatars are capsules,
+trees and grass cylinders. Child prims are placed in the world frame from their root (Second
+Life children follow their root's position and rotation, not its scale), so each prim's entity
+is a root of the World.
 """
 from __future__ import annotations
 
@@ -20,14 +24,15 @@ from engine.core.component import Component
 from engine.core.edit_commands import CreateEntity, DestroyEntity, SetFields, SetTransform
 from engine.core.fields import Enum, Field, Int, Str
 from netcode.opensim.objects import PCODE_AVATAR, PCODE_GRASS, PCODE_NEW_TREE, PCODE_PRIM, PCODE_TREE, ObjectState
+from netcode.opensim.prim_models import PrimModels, faces_of, model_id
+from netcode.opensim.prim_shape import PrimShape
+from netcode.opensim.texture_entry import FaceLook, TextureEntry
 
 if TYPE_CHECKING:
     from engine.core.world import World
 
 log = logging.getLogger("storm.opensim")
 KINDS = ("prim", "avatar", "tree", "grass", "other")
-PATH_LINE, PATH_CIRCLE = 0x10, 0x20
-PROFILE_CIRCLE, PROFILE_SQUARE, PROFILE_HALF_CIRCLE = 0, 1, 5
 
 
 class RegionObject(Component):
@@ -36,8 +41,8 @@ class RegionObject(Component):
     local_id = Field(Int(0, 2**32 - 1), 0, doc="the simulator's local id of the object", editable=False, saved=False)
     full_id = Field(Str(), "", doc="the object's UUID", editable=False, saved=False)
     kind = Field(Enum(KINDS), "prim", doc="prim, avatar, tree, grass or other", editable=False, saved=False)
-    shape = Field(Str(), "box", doc="the prim shape Storm draws (from path and profile curves)", editable=False,
-                  saved=False)
+    shape = Field(Str(), "box", doc="the prim's shape: box, cylinder, prism, sphere, torus, tube or ring, with "
+                  "'hollow' and 'cut' (avatars: capsule; trees and grass: cylinder)", editable=False, saved=False)
     parent_id = Field(Int(0, 2**32 - 1), 0, doc="local id of the root prim or seat (0: a root)", editable=False,
                       saved=False)
     label = Field(Str(), "", doc="an avatar's name or an object's floating text", editable=False, saved=False)
@@ -50,19 +55,41 @@ def kind_of(pcode: int) -> str:
 
 
 def shape_of(state: ObjectState) -> str:
-    """The Storm primitive drawn for an object (see the module's docstring)."""
+    """The shape's short name (see RegionObject.shape)."""
     if state.is_avatar:
         return "capsule"
-    if state.pcode in (PCODE_TREE, PCODE_NEW_TREE, PCODE_GRASS):
+    if state.pcode != PCODE_PRIM:
         return "cylinder"
-    profile = state.profile_curve & 0x0F
-    if state.path_curve == PATH_CIRCLE and profile == PROFILE_HALF_CIRCLE:
-        return "sphere"
-    if state.path_curve == PATH_LINE and profile in (PROFILE_CIRCLE, PROFILE_HALF_CIRCLE):
-        return "cylinder"
-    if state.path_curve == PATH_CIRCLE:
-        return "sphere"      # tori, tubes and rings: drawn as spheres for now
-    return "box"
+    return PrimShape.of(state).name()
+
+
+def face_groups(entry: TextureEntry, faces: int) -> list[tuple[int, FaceLook]]:
+    """The faces of a prim grouped by look: (bit mask of faces, look), the most common look first
+    (a tie: the one with the lowest face); one group of mask 0 when every face looks alike."""
+    if not (entry.face_textures or entry.face_colors or entry.face_repeats or entry.face_offsets
+            or entry.face_rotations):
+        return [(0, entry.look)]
+    masks: dict[FaceLook, int] = {}
+    for face in range(faces):
+        look = entry.face(face)
+        masks[look] = masks.get(look, 0) | 1 << face
+    if len(masks) == 1:
+        return [(0, next(iter(masks)))]
+    ranked = sorted(masks.items(), key=lambda item: (-bin(item[1]).count("1"), item[1] & -item[1]))
+    return [(mask, look) for look, mask in ranked]
+
+
+def _model_of(state: ObjectState, shape: str) -> tuple[str, list[tuple[int, FaceLook]]]:
+    """The model an object's entity draws, and its face groups (prims only; others: one look)."""
+    if state.pcode != PCODE_PRIM:
+        return f"primitive:{shape}", [(0, state.entry.look)]
+    prim = PrimShape.of(state)
+    groups = face_groups(state.entry, faces_of(prim))
+    return model_id(prim, groups[0][0] if len(groups) > 1 else 0), groups
+
+
+def _color(look: FaceLook) -> list[float]:
+    return [min(1.0, max(0.0, c)) for c in look.color]
 
 
 def hpr_of(rotation: tuple[float, float, float, float]) -> list[float]:
@@ -89,6 +116,17 @@ class ObjectMirror:
         self.children: dict[int, set[int]] = {}       # root local id -> child local ids
         self.local_avatar = 0                         # entity of our own avatar, 0 until seen
         self.on_removed: Callable[[int], None] | None = None   # told each entity killed
+        self.face_entities: dict[int, list[tuple[int, FaceLook]]] = {}   # local id -> (entity, look) of other looks
+        self.looks: dict[int, FaceLook] = {}          # local id -> the look its own entity shows
+        runtime = world.services.get("runtime")
+        self.models = PrimModels.installed(runtime.assets) if runtime is not None else None
+
+    def looks_of(self, local_id: int) -> list[tuple[int, FaceLook]]:
+        """(entity, look) of each entity drawing an object: its own, then its other looks' faces."""
+        eid = self.entities.get(local_id)
+        if eid is None:
+            return []
+        return [(eid, self.looks[local_id])] + self.face_entities.get(local_id, [])
 
     def entity_of(self, local_id: int) -> int:
         return self.entities.get(local_id, 0)
@@ -119,8 +157,8 @@ class ObjectMirror:
         shape = shape_of(state)
         pos, rot = self.world_transform(state)
         transform = {"pos": [round(v, 4) for v in pos], "hpr": hpr_of(rot), "scale": _mesh_scale(state, shape)}
-        model = f"primitive:{shape}"
-        color = [min(1.0, max(0.0, c)) for c in state.color]
+        model, groups = _model_of(state, shape)
+        color = _color(groups[0][1])
         label = state.name or state.text
         texture = str(state.texture) if state.texture is not None and not state.is_avatar else ""
         eid = self.entities.get(state.local_id)
@@ -146,8 +184,42 @@ class ObjectMirror:
         except CommandError as exc:
             log.warning("region object %d: not mirrored: %s", state.local_id, exc)
             return
+        self.looks[state.local_id] = groups[0][1]
+        self._face_entities(state, eid, groups[1:])
         for child in list(self.children.get(state.local_id, ())):
             self._place(child)
+
+    def _face_entities(self, state: ObjectState, eid: int, groups: list[tuple[int, FaceLook]]) -> None:
+        """One child entity for each look but the prim entity's own, drawing the faces of that look."""
+        old = self.face_entities.get(state.local_id, [])
+        kept: list[tuple[int, FaceLook]] = []
+        prim = PrimShape.of(state) if groups else None
+        try:
+            for k, (mask, look) in enumerate(groups):
+                assert prim is not None
+                fields = {"model": model_id(prim, mask), "color": _color(look)}
+                if k < len(old):
+                    self.world.apply(SetFields(old[k][0], "MeshRenderer", fields))
+                    kept.append((old[k][0], look))
+                else:
+                    name = f"{(state.name or f'prim {state.local_id}')[:150]} faces {mask:x}"
+                    inverse = self.world.apply(CreateEntity.new(name, eid, {"MeshRenderer": fields}))
+                    assert isinstance(inverse, DestroyEntity)
+                    kept.append((inverse.entity, look))
+        except CommandError as exc:
+            log.warning("region object %d: its faces not mirrored: %s", state.local_id, exc)
+        for child, _look in old[len(kept):]:
+            self._drop(child)
+        if kept:
+            self.face_entities[state.local_id] = kept
+        else:
+            self.face_entities.pop(state.local_id, None)
+
+    def _drop(self, eid: int) -> None:
+        if self.world.exists(eid):
+            if self.on_removed is not None:
+                self.on_removed(eid)
+            self.world.apply(DestroyEntity(eid))
 
     def move(self, local_id: int, position: tuple[float, float, float],
              rotation: tuple[float, float, float, float]) -> None:
@@ -176,6 +248,9 @@ class ObjectMirror:
         """Destroy an object's entity (KillObject); its children go with it."""
         state = self.states.pop(local_id, None)
         eid = self.entities.pop(local_id, None)
+        self.looks.pop(local_id, None)
+        for face_entity, _look in self.face_entities.pop(local_id, []):
+            self._drop(face_entity)
         if state is not None and state.parent_id:
             self.children.get(state.parent_id, set()).discard(local_id)
         for child in list(self.children.pop(local_id, ())):

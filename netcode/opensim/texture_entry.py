@@ -28,6 +28,17 @@ class TextureEntryError(ValueError):
     """A TextureEntry that does not decode: says which section and what was expected."""
 
 
+@dataclass(frozen=True)
+class FaceLook:
+    """How one face looks: its texture (None: none), colour and texture mapping."""
+
+    texture: uuid.UUID | None = None
+    color: tuple[float, float, float, float] = WHITE
+    repeat: tuple[float, float] = (1.0, 1.0)
+    offset: tuple[float, float] = (0.0, 0.0)
+    rotation: float = 0.0                                        # radians
+
+
 @dataclass
 class TextureEntry:
     """The default face and the faces that differ from it (face number -> value)."""
@@ -39,9 +50,23 @@ class TextureEntry:
     rotation: float = 0.0                                        # radians
     face_textures: dict[int, uuid.UUID] = field(default_factory=dict)
     face_colors: dict[int, tuple[float, float, float, float]] = field(default_factory=dict)
+    face_repeats: dict[int, tuple[float, float]] = field(default_factory=dict)
+    face_offsets: dict[int, tuple[float, float]] = field(default_factory=dict)
+    face_rotations: dict[int, float] = field(default_factory=dict)
 
     def texture_of(self, face: int) -> uuid.UUID | None:
         return self.face_textures.get(face, self.texture)
+
+    def face(self, face: int) -> FaceLook:
+        """How face ``face`` looks: its own values where it has them, the default's elsewhere."""
+        return FaceLook(self.face_textures.get(face, self.texture), self.face_colors.get(face, self.color),
+                        self.face_repeats.get(face, self.repeat), self.face_offsets.get(face, self.offset),
+                        self.face_rotations.get(face, self.rotation))
+
+    @property
+    def look(self) -> FaceLook:
+        """The default face's look."""
+        return FaceLook(self.texture, self.color, self.repeat, self.offset, self.rotation)
 
 
 class _Reader:
@@ -137,11 +162,18 @@ def decode_texture_entry(data: bytes) -> TextureEntry:
         (2, _turn, "rotation"))]
     if parts[0] and parts[1]:
         entry.repeat = (parts[0][0], parts[1][0])
+        entry.face_repeats = _pairs(parts[0], parts[1])
     if parts[2] and parts[3]:
         entry.offset = (parts[2][0], parts[3][0])
+        entry.face_offsets = _pairs(parts[2], parts[3])
     if parts[4]:
-        entry.rotation = parts[4][0]
+        entry.rotation, entry.face_rotations = parts[4]
     return entry
+
+
+def _pairs(us: tuple[float, dict[int, float]], vs: tuple[float, dict[int, float]]) -> dict[int, tuple[float, float]]:
+    """Per-face (u, v) from the u and v sections: a face named in either takes the other's default."""
+    return {face: (us[1].get(face, us[0]), vs[1].get(face, vs[0])) for face in sorted(set(us[1]) | set(vs[1]))}
 
 
 def _plain(data: bytes) -> TextureEntry:
@@ -157,18 +189,26 @@ def _plain(data: bytes) -> TextureEntry:
 
 
 def encode_texture_entry(texture: uuid.UUID, color: tuple[float, float, float, float] = WHITE,
-                         faces: dict[int, uuid.UUID] | None = None) -> bytes:
-    """A TextureEntry with a default texture and colour (and per-face textures): what a viewer
-    sends in ObjectImage to retexture its own prim."""
+                         faces: dict[int, uuid.UUID] | None = None,
+                         face_colors: dict[int, tuple[float, float, float, float]] | None = None) -> bytes:
+    """A TextureEntry with a default texture and colour (and per-face textures and colours):
+    what a viewer sends in ObjectImage to retexture its own prim."""
     out = bytearray(texture.bytes)
     for face, face_texture in sorted((faces or {}).items()):
         out += _mask_bytes(1 << face) + face_texture.bytes
     out.append(0)
-    out += bytes(255 - round(min(1.0, max(0.0, c)) * 255) for c in color) + b"\0"
+    out += _color_bytes(color)
+    for face, face_color in sorted((face_colors or {}).items()):
+        out += _mask_bytes(1 << face) + _color_bytes(face_color)
+    out += b"\0"
     for packed in (struct.pack("<f", 1.0), struct.pack("<f", 1.0), bytes(2), bytes(2), bytes(2), b"\0", b"\0",
                    b"\0"):
         out += packed + b"\0"
     return bytes(out)
+
+
+def _color_bytes(color: tuple[float, float, float, float]) -> bytes:
+    return bytes(255 - round(min(1.0, max(0.0, c)) * 255) for c in color)
 
 
 def _mask_bytes(mask: int) -> bytes:

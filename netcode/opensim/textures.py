@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from netcode.opensim.j2k import HEADER_BYTES, TextureError, codestream_size, decode
-from netcode.opensim.texture_entry import TextureEntry
+from netcode.opensim.texture_entry import FaceLook, TextureEntry
 
 if TYPE_CHECKING:
-    from panda3d.core import Texture
+    from panda3d.core import Texture, TransformState
 
     from engine.core.world import World
 
@@ -249,23 +249,26 @@ class RegionTextures:
         self.textures: OrderedDict[uuid.UUID, "Texture"] = OrderedDict()
         self.bytes = 0
         self.users: dict[uuid.UUID, set[int]] = {}
-        self.shown: dict[int, tuple[uuid.UUID, TextureEntry]] = {}
+        self.shown: dict[int, tuple[uuid.UUID, FaceLook]] = {}
         self.requested: set[uuid.UUID] = set()
         self.failed: set[uuid.UUID] = set()
         self.stats: Counter[str] = Counter()
 
-    def show(self, entity: int, entry: TextureEntry | None) -> None:
-        """The entity's default face texture is ``entry.texture`` (None or the zero id: none)."""
+    def show(self, entity: int, look: FaceLook | TextureEntry | None) -> None:
+        """The entity shows ``look.texture`` (None or the zero id: none) with the look's repeats,
+        offsets and rotation: a face's look, or a TextureEntry's default face."""
         if not entity:
             return                                       # the object was not mirrored
-        texture_id = entry.texture if entry is not None else None
+        if isinstance(look, TextureEntry):
+            look = look.look
+        texture_id = look.texture if look is not None else None
         old = self.shown.get(entity)
-        if old is not None and old[0] == texture_id:
+        if old is not None and old[1] == look:
             return
         self.forget(entity)
-        if texture_id is None or texture_id == ZERO or entry is None:
+        if texture_id is None or texture_id == ZERO or look is None:
             return
-        self.shown[entity] = (texture_id, entry)
+        self.shown[entity] = (texture_id, look)
         self.users.setdefault(texture_id, set()).add(entity)
         if texture_id in self.textures:
             self.textures.move_to_end(texture_id)
@@ -311,12 +314,12 @@ class RegionTextures:
             return
         from panda3d.core import TextureStage
 
-        texture_id, entry = shown
+        texture_id, look = shown
         node = self.world.node(entity)
         node.setTexture(self.textures[texture_id], 1)
-        if entry.repeat != (1.0, 1.0) or entry.offset != (0.0, 0.0):
-            node.setTexScale(TextureStage.getDefault(), *entry.repeat)
-            node.setTexOffset(TextureStage.getDefault(), *entry.offset)
+        transform = texture_transform(look.repeat, look.offset, look.rotation)
+        if transform is not None:
+            node.setTexTransform(TextureStage.getDefault(), transform)
         self.stats["applied"] += 1
 
     def _evict(self) -> None:
@@ -339,6 +342,24 @@ class RegionTextures:
 
     def close(self) -> None:
         self.fetcher.close()
+
+
+def texture_transform(repeat: tuple[float, float], offset: tuple[float, float],
+                      rotation: float) -> "TransformState | None":
+    """A face's texture mapping as viewers apply it, about the face's centre: turned by
+    ``rotation``, scaled by the repeats, moved by the offsets (None: the identity)."""
+    if repeat == (1.0, 1.0) and offset == (0.0, 0.0) and rotation == 0.0:
+        return None
+    import math
+
+    from panda3d.core import LMatrix4f, TransformState
+
+    c, s = math.cos(rotation), math.sin(rotation)
+    (ru, rv), (ou, ov) = repeat, offset
+    turn = LMatrix4f(c, -s, 0, 0, s, c, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1)
+    matrix = (LMatrix4f.translateMat(-0.5, -0.5, 0) * turn * LMatrix4f.scaleMat(ru, rv, 1)
+              * LMatrix4f.translateMat(ou + 0.5, ov + 0.5, 0))
+    return TransformState.makeMat(matrix)
 
 
 def _panda_texture(decoded: Decoded) -> "Texture":

@@ -1,0 +1,134 @@
+"""Prim meshes as Storm models: the ``opensim_prim`` model source a visit adds to the runtime's
+assets, so a prim's entity draws its mesh through an ordinary ``MeshRenderer``.
+
+``opensim_prim:<shape key>`` is a prim's whole mesh (one Geom: one draw), and
+``opensim_prim:<shape key>/<face mask>`` the faces in a bit mask of it (a prim whose faces look
+different draws each look as its own entity). Each shape is built once while it is in the
+bounded cache (``max_shapes``, least recently used first out, its models forgotten by the assets
+with it); every model of a shape shares its vertex data, and the assets share each model among
+the entities that show it: 1,000 identical boxes are one mesh.
+"""
+from __future__ import annotations
+
+import functools
+from collections import Counter, OrderedDict
+from typing import TYPE_CHECKING
+
+import numpy as np
+from panda3d.core import Geom, GeomNode, GeomTriangles, GeomVertexData, GeomVertexFormat, NodePath
+
+from engine.packs.gltf_files import ModelError
+from netcode.opensim.prim_mesh import PrimMesh, build_mesh, face_count
+from netcode.opensim.prim_shape import PrimShape
+
+if TYPE_CHECKING:
+    from engine.packs.assets import AssetCache
+
+PACK = "opensim_prim"
+
+
+def model_id(shape: PrimShape, faces: int = 0) -> str:
+    """The asset id of a shape's mesh (``faces``: a bit mask of the faces drawn; 0: all)."""
+    return f"{PACK}:{shape.key()}" + (f"/{faces:x}" if faces else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def faces_of(shape: PrimShape) -> int:
+    """How many texture faces a shape has (counted from its parameters, nothing built)."""
+    return face_count(shape.params())
+
+
+def _parse(path: str) -> tuple[PrimShape, int]:
+    key, _, mask = path.partition("/")
+    shape = PrimShape.from_key(key)
+    if not mask:
+        return shape, 0
+    if len(mask) > 4 or not all(c in "0123456789abcdef" for c in mask):
+        raise ValueError(f"a face mask is at most 4 lower-case hex digits, got {mask[:20]!r}")
+    faces = int(mask, 16)
+    if faces == 0 or faces >> faces_of(shape):
+        raise ValueError(f"face mask {mask}: the shape has faces 0..{faces_of(shape) - 1}")
+    return shape, faces
+
+
+class PrimModels:
+    """The ``opensim_prim`` model source (``AssetCache.add_source``): builds prim meshes from their
+    asset ids and keeps a bounded number of shapes."""
+
+    def __init__(self, assets: "AssetCache | None" = None, max_shapes: int = 2048) -> None:
+        self.assets = assets
+        self.max_shapes = max_shapes
+        self.stats: Counter[str] = Counter()
+        self._shapes: OrderedDict[str, tuple[PrimMesh, GeomVertexData]] = OrderedDict()
+        self._ids: dict[str, set[str]] = {}              # shape key -> model ids built from it
+
+    @classmethod
+    def installed(cls, assets: "AssetCache") -> "PrimModels":
+        """The source of ``assets``, added the first time it is asked for."""
+        source = assets.source(PACK)
+        if isinstance(source, PrimModels):
+            return source
+        models = cls(assets)
+        assets.add_source(PACK, models)
+        return models
+
+    def problem(self, path: str) -> str | None:
+        try:
+            _parse(path)
+        except ValueError as exc:
+            return f"not a prim mesh: {exc}"
+        return None
+
+    def build(self, path: str) -> NodePath:
+        try:
+            shape, faces = _parse(path)
+        except ValueError as exc:
+            raise ModelError(f"not a prim mesh: {exc}") from None
+        mesh, vdata = self._mesh(shape)
+        chosen = [f for f in range(mesh.face_count) if not faces or faces >> f & 1]
+        triangles = np.concatenate([mesh.face_triangles(f) for f in chosen])
+        self._ids.setdefault(shape.key(), set()).add(f"{PACK}:{path}")
+        self.stats["models"] += 1
+        return _node(vdata, triangles, f"prim {shape.name()}")
+
+    def mesh(self, shape: PrimShape) -> PrimMesh:
+        """The mesh of a shape (built once while cached)."""
+        return self._mesh(shape)[0]
+
+    def _mesh(self, shape: PrimShape) -> tuple[PrimMesh, GeomVertexData]:
+        key = shape.key()
+        cached = self._shapes.get(key)
+        if cached is not None:
+            self._shapes.move_to_end(key)
+            return cached
+        mesh = build_mesh(shape.params())
+        cached = self._shapes[key] = (mesh, _vertex_data(mesh))
+        self.stats["built"] += 1
+        while len(self._shapes) > self.max_shapes:
+            old, _ = self._shapes.popitem(last=False)
+            self.stats["evicted"] += 1
+            for asset_id in self._ids.pop(old, ()):
+                if self.assets is not None:
+                    self.assets.forget(asset_id)
+        return cached
+
+
+def _vertex_data(mesh: PrimMesh) -> GeomVertexData:
+    vdata = GeomVertexData("prim", GeomVertexFormat.getV3n3t2(), Geom.UHStatic)
+    vdata.uncleanSetNumRows(len(mesh.positions))
+    interleaved = np.hstack([mesh.positions, mesh.normals, mesh.uvs]).astype(np.float32)
+    memoryview(vdata.modifyArray(0)).cast("B").cast("f")[:] = interleaved.ravel()
+    return vdata
+
+
+def _node(vdata: GeomVertexData, triangles: np.ndarray, name: str) -> NodePath:
+    prim = GeomTriangles(Geom.UHStatic)
+    prim.setIndexType(Geom.NTUint32)
+    handle = prim.modifyVertices()
+    handle.uncleanSetNumRows(triangles.size)
+    memoryview(handle).cast("B").cast("I")[:] = triangles.astype(np.uint32).ravel()
+    geom = Geom(vdata)
+    geom.addPrimitive(prim)
+    node = GeomNode(name)
+    node.addGeom(geom)
+    return NodePath(node)
