@@ -28,6 +28,7 @@ class EditorActions(dict[str, Callable[[], None]]):
         s = app.session
         plain: dict[str, Callable[[], None]] = {
             "new": self.new, "open": self.open, "save": self.save, "save_as": self.save_as, "quit": app.request_quit,
+            "visit": self.visit,
             "undo": s.undo, "redo": s.redo, "duplicate": s.duplicate_selected, "delete": s.delete_selected,
             "rename": lambda: app.tree.start_rename(s.selection.primary), "frame": s.frame_selection,
             "translate": lambda: self.tool("translate"), "rotate": lambda: self.tool("rotate"),
@@ -72,6 +73,10 @@ class EditorActions(dict[str, Callable[[], None]]):
     def open(self) -> None:
         self._unless_unsaved("Open another world", lambda: self.app.dialogs.choose_file(
             "Open a world", self.open_path, self._folder()))
+
+    def visit(self) -> None:
+        """File > Visit a grid...: the login dialog; the region opens read-only (``visit_dialog.py``)."""
+        self._unless_unsaved("Visit a grid instead", self.app.visit_dialog.open)
 
     def open_path(self, path: Path | str) -> bool:
         """Open a world file (or a prefab file of an enabled folder pack, to edit it on its own); a
@@ -124,12 +129,16 @@ class EditorActions(dict[str, Callable[[], None]]):
         session = self.app.session
         if session.document is None:
             return
+        if session.read_only:
+            raise EditRefused(f"{session.read_only}; a visited region is not saved")
         if session.document.path is None:
             self.save_as(after)
             return
         self._write(session.document.path, after)
 
     def save_as(self, after: Callable[[], None] | None = None) -> None:
+        if self.app.session.read_only:
+            raise EditRefused(f"{self.app.session.read_only}; a visited region is not saved")
         document = self.app.session.document
         name = document.path.name if document and document.path else f"{document.world.name if document else 'world'}.world.json"
         self.app.dialogs.choose_file("Save the world as", lambda p: self._write(p, after), self._folder(), name)
@@ -204,7 +213,9 @@ class EditorActions(dict[str, Callable[[], None]]):
             self.app.view.show_frame()
 
     def escape(self) -> None:
-        if self.app.controller.busy:
+        if self.app.visit_dialog.shown:
+            self.app.visit_dialog.cancel()
+        elif self.app.controller.busy:
             self.app.controller.cancel()
         elif self.app.session.play.playing:
             self.app.session.stop_play()

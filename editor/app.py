@@ -6,9 +6,11 @@ The loop: draw the UI frame; run the callbacks it queued (manual callback manage
 callback runs here, on the thread that owns Panda3D and the World); feed the 3D view's mouse and
 keys; run Play or, when something changed, draw the view once (or, once it is still, show the frame
 drawn last: the view's read back runs a frame late); refresh the panels that changed;
-autosave when due. With nothing to do for half a second the loop asks Dear PyGui to wait for the
-next input event (``wait_for_input``) instead of drawing frames nobody looks at, after flushing
-the autosave; when busy it draws at most ``fps`` frames a second.
+autosave when due. A live document (a visited region, ``visit_document.py``) runs its World each
+frame, before the changes are looked at, so what the region sent shows in the same frame. With
+nothing to do for half a second the loop asks Dear PyGui to wait for the next input event
+(``wait_for_input``) instead of drawing frames nobody looks at, after flushing the autosave; when
+busy (Play, a live document, a login running) it draws at most ``fps`` frames a second.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ from editor.shortcuts import build_help, match
 from editor.snap_settings import build_snap_settings
 from editor.view_panel import ViewPanel
 from editor.viewport import ViewRenderer
+from editor.visit_dialog import VisitDialog
 
 if TYPE_CHECKING:
     from engine.host.runtime import Runtime
@@ -90,6 +93,7 @@ class EditorApp:
         self.play_input: EditorPlaySource | None = None
         self.session.play.input_source = self._play_source
         self.dialogs = Dialogs()
+        self.visit_dialog = VisitDialog(self.session)
         self.assets.view, self.assets.controller = self.view, self.controller
         self.inspector.choosers.picker, self.inspector.choosers.controller = PickerPopup(self.session), self.controller
         self.file_watch = FileWatch(self.session, self.dialogs.ask)
@@ -144,6 +148,7 @@ class EditorApp:
         self.plugins.build_menu("storm_menu")
         self.npcs.build(self.windows["npcs"])
         self.dialogs.build()
+        self.visit_dialog.build()
         self.inspector.choosers.picker.build()
         with dpg.handler_registry(tag="storm_keys"):
             dpg.add_key_press_handler(callback=self._key_pressed)
@@ -199,7 +204,7 @@ class EditorApp:
         """Whether a text field has the keyboard (single-key shortcuts then stay out of its way)."""
         fields = ["storm_tree_filter", "storm_console_filter", "storm_assets_filter", "storm_rename_text",
                   "storm_snap_step", "storm_snap_angle", "storm_snap_scale", "storm_prefab_name", "storm_picker_filter"]
-        fields += self.inspector.text_fields() + self.npcs.text_fields()
+        fields += self.inspector.text_fields() + self.npcs.text_fields() + self.visit_dialog.text_fields()
         return any(dpg.does_item_exist(item) and dpg.is_item_active(item) for item in fields)
 
     def _play_source(self, actions: Any) -> EditorPlaySource:
@@ -221,7 +226,8 @@ class EditorApp:
         shortcut = match(key, ctrl, shift, self.typing() or game)   # the game's keys are not shortcuts
         if shortcut is not None and self.controller.looking and not shortcut.ctrl and shortcut.action != "escape":
             return  # W A S D Q E fly while the right button is held: they are not tool keys then
-        if shortcut is not None and (self.dialogs.current is None or shortcut.action == "escape"):
+        if shortcut is not None and ((self.dialogs.current is None and not self.visit_dialog.shown)
+                                     or shortcut.action == "escape"):
             self.actions[shortcut.action]()
 
     def request_quit(self) -> None:
@@ -269,8 +275,9 @@ class EditorApp:
         self.view.poll(seconds, self.typing())
         if self.view.last_input > self._last_activity:
             self._last_activity = self.view.last_input
-        if self.assets.poll() or self.file_watch.check():
+        if self.assets.poll() or self.file_watch.check() or self.visit_dialog.poll():
             self._last_activity = time.monotonic()
+        session.tick_live(seconds)
         self._follow_changes()
         if session.play.playing:
             self._draw_view(lambda: session.play.tick(seconds))
@@ -344,8 +351,9 @@ class EditorApp:
         session = self.session
         document = session.document
         busy = (session.play.playing or self.renderer.wanted or self.renderer.pending or self.controller.busy
+                or self.visit_dialog.busy or (document is not None and document.live)
                 or time.monotonic() - self._last_activity < IDLE_AFTER_S)
-        if document is not None and not session.play.playing:
+        if document is not None and not session.play.playing and not document.read_only:
             session.autosave.tick(document, idle=not busy)
         wait = self.interactive and not busy and self.dialogs.current is None
         if wait != self._waiting:

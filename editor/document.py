@@ -26,7 +26,14 @@ UNTITLED = "untitled"
 
 
 class Document:
-    """One world being edited. ``path`` is None until the world has a file."""
+    """One world being edited. ``path`` is None until the world has a file.
+
+    Another kind of document may be ``read_only`` (the reason every edit is refused, '' when it can
+    be edited) and ``live`` (its World runs by itself each editor frame: ``tick``), as a visited
+    OpenSimulator region is (``visit_document.py``)."""
+
+    read_only = ""
+    live = False
 
     def __init__(self, world: "World", path: Path | None) -> None:
         self.world = world
@@ -73,6 +80,10 @@ class Document:
             self.changed()
         return name
 
+    def tick(self, seconds: float) -> str:
+        """A live document's World runs ``seconds`` (each editor frame); returns news for the status bar."""
+        return ""
+
     def changed(self) -> None:
         """Something about the document changed: panels, title and the view refresh."""
         self.version += 1
@@ -112,6 +123,10 @@ class Document:
     def title(self) -> str:
         """The window title: a ``*`` marks unsaved changes."""
         return f"{'*' if self.dirty else ''}{self.display_name} - Storm editor"
+
+    def release(self) -> None:
+        """The editor quits with this document open: let go of what it holds outside the editor
+        (a visit logs out); the World itself is left to the process's end."""
 
     def close(self) -> None:
         self.listeners.clear()

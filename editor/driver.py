@@ -80,6 +80,24 @@ class EditorDriver:
         self.settle()
         return ok
 
+    def visit(self, uri: str, first: str, last: str, password: str, timeout_s: float = 45.0) -> str:
+        """File > Visit a grid...: type into the dialog's fields, press Visit, run the editor until
+        the login ended; '' when the region opened, else the error the dialog shows."""
+        dialog = self.app.visit_dialog
+        self.action("visit")
+        for key, value in (("uri", uri), ("first", first), ("last", last), ("password", password)):
+            dpg.set_value(f"storm_visit_{key}", value)
+        self.step()
+        if dialog.go():
+            return dialog.error
+        deadline = time.monotonic() + timeout_s
+        while dialog.login is not None and time.monotonic() < deadline:
+            self.app.frame()
+        if dialog.login is not None:
+            raise TimeoutError(f"the login to {uri} did not end within {timeout_s} s")
+        self.settle()
+        return dialog.error
+
     def new(self) -> None:
         self.session.new()
         self.settle()

@@ -13,10 +13,12 @@ in common (values of the first; ``~`` marks a field whose values differ) and an 
 them in one step. While a gizmo drag moves the selection (a preview, no command yet), the primary
 entity's transform fields follow it live: those three fields only, at most once per drawn frame,
 and only when the values changed. A value the field refuses (out of range, text in a number field) changes
-nothing; the reason, in the declaration's words, stays in red at the top.
+nothing; the reason, in the declaration's words, stays in red at the top. A read-only document (a
+visited region) shows every field disabled under a line saying why, and refuses every submit.
 """
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 import dearpygui.dearpygui as dpg
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from editor.session import Session
 
 ERROR_COLOUR = (255, 110, 90, 255)
+READ_ONLY_COLOUR = (240, 190, 90, 255)
 
 
 class Inspector:
@@ -58,11 +61,28 @@ class Inspector:
         self._body = dpg.add_group(parent=window, tag="storm_inspector_body")
         with dpg.item_handler_registry(tag="storm_inspector_handlers"):
             dpg.add_item_deactivated_after_edit_handler(callback=self._released)
+        with dpg.theme() as greyed:   # fields that cannot be edited look it
+            for kind in (dpg.mvInputText, dpg.mvInputFloatMulti, dpg.mvDragFloat, dpg.mvDragInt, dpg.mvCombo,
+                         dpg.mvCheckbox, dpg.mvColorEdit, dpg.mvButton):
+                with dpg.theme_component(kind, enabled_state=False):
+                    dpg.add_theme_color(dpg.mvThemeCol_Text, (135, 135, 135, 255))
+                    dpg.add_theme_color(dpg.mvThemeCol_FrameBg, (32, 32, 34, 255))
+        dpg.bind_item_theme(window, greyed)
 
     # -- edits (widgets and the driver come here) ---------------------------------------------------
+    def _read_only(self) -> str:
+        """The read-only document's reason, said and shown as a refusal ('' when edits may be made)."""
+        reason = self.session.read_only
+        if reason:
+            self.session.say(f"refused: {reason}", logging.WARNING)
+            self._refused(reason)
+        return reason
+
     def submit_field(self, type_name: str, field_name: str, value: Any) -> str:
         """Set a field on every selected entity that has the component: '' on success, else the reason."""
         session = self.session
+        if self._read_only():
+            return session.read_only
         try:
             command = field_command(session.world, session.selection.ids, type_name, field_name, value)
         except Refused as exc:
@@ -72,6 +92,8 @@ class Inspector:
 
     def submit_transform(self, part: str, value: Any) -> str:
         session = self.session
+        if self._read_only():
+            return session.read_only
         try:
             command = transform_command(session.world, session.selection.ids, part, value)
         except Refused as exc:
@@ -80,6 +102,8 @@ class Inspector:
         return self._refused(f"{part}: {reason}") if reason else self._accepted()
 
     def submit_name(self, name: Any) -> str:
+        if self._read_only():
+            return self.session.read_only
         if not isinstance(name, str):
             return self._refused("a name is text")
         from editor.session import EditRefused
@@ -94,6 +118,8 @@ class Inspector:
         return self._accepted()
 
     def add_component(self, type_name: str) -> str:
+        if self._read_only():
+            return self.session.read_only
         ids = self.session.selection.ids
         world = self.session.world
         cls = world.registry.get(type_name)
@@ -106,6 +132,8 @@ class Inspector:
         return self._refused(reason) if reason else self._accepted()
 
     def remove_component(self, type_name: str) -> str:
+        if self._read_only():
+            return self.session.read_only
         world = self.session.world
         cls = world.registry.get(type_name)
         steps = [RemoveComponent(eid, type_name) for eid in self.session.selection.ids
@@ -181,7 +209,7 @@ class Inspector:
         common = self._common_types(ids)
         found = membership(world, ids[0]) if len(ids) == 1 and not session.play.playing else None
         overrides = repr(found.overrides) if found is not None else ""  # an override made or undone: rebuild
-        key = (tuple(ids), tuple(common), session.play.playing, overrides)
+        key = (tuple(ids), tuple(common), session.play.playing, overrides, session.read_only)
         if key != self._key:
             if self._key and key[0] != self._key[0]:
                 self.refusal = ""  # another selection: an old refusal no longer applies
@@ -223,6 +251,9 @@ class Inspector:
         self._transform_items.clear()
         world = self.session.world
         body = self._body
+        read_only = self.session.read_only
+        if read_only:
+            dpg.add_text(read_only[:1].upper() + read_only[1:], parent=body, wrap=0, color=READ_ONLY_COLOUR)
         if not ids:
             dpg.add_text("Nothing selected. Click an entity in the view or the scene tree.", parent=body, wrap=0)
             return
@@ -234,15 +265,15 @@ class Inspector:
             if found is not None and not self.session.play.playing:
                 build_header(self.session, primary, found, body)
             self._track(dpg.add_input_text(label="name", default_value=world.name_of(primary), parent=body,
-                                           on_enter=True, width=-60), "name", "", "")
+                                           on_enter=True, width=-60, enabled=not read_only), "name", "", "")
         else:
             dpg.add_text(f"{len(ids)} entities selected: edits set all of them", parent=body)
         with dpg.collapsing_header(label="Transform", default_open=True, parent=body):
             node = world.node(primary)
             for part, value, speed in (("pos", node.getPos(), 0.05), ("hpr", node.getHpr(), 0.5),
                                        ("scale", node.getScale(), 0.01)):
-                item = dpg.add_drag_floatx(label=part, size=3, default_value=list(value), speed=speed,
-                                           format="%.3f", width=-60)
+                item = _floats(label=part, size=3, default_value=list(value), speed=speed, format="%.3f", width=-60,
+                               enabled=not read_only)
                 self._track(item, "transform", "", part)
                 self._transform_items[part] = item
         for type_name in common:
@@ -250,8 +281,9 @@ class Inspector:
             if component is None:
                 continue
             with dpg.collapsing_header(label=type_name, default_open=True, parent=body):
-                dpg.add_button(label=f"Remove {type_name}", small=True, user_data=type_name,
-                               callback=lambda s, a, t: self.remove_component(t))
+                if not read_only:
+                    dpg.add_button(label=f"Remove {type_name}", small=True, user_data=type_name,
+                                   callback=lambda s, a, t: self.remove_component(t))
                 overridden: set[str] = set()
                 if found is not None and not self.session.play.playing:
                     build_component_row(self.session, primary, found, type_name)
@@ -266,7 +298,8 @@ class Inspector:
                 if self.extra_section is not None and len(ids) == 1:   # plugins' widgets for this component
                     self.extra_section(type_name, primary, component.to_data(only_changed=False),
                                        dpg.top_container_stack())
-        self._add_component_row(body)
+        if not read_only:
+            self._add_component_row(body)
         self._refusal_reset()
 
     def _refusal_reset(self) -> None:
@@ -297,7 +330,7 @@ class Inspector:
                       overridden: bool = False) -> None:
         kind = declared.type
         label = f"{name}{' ~' if mixed else ''}{' *' if overridden else ''}"
-        enabled = declared.editable and not self.session.play.playing
+        enabled = declared.editable and not self.session.play.playing and not self.session.read_only
         common: dict[str, Any] = {"label": label, "enabled": enabled, "width": -110}
         unit = f" {declared.unit}" if declared.unit else ""
         item: int
@@ -320,8 +353,8 @@ class Inspector:
                                       display_type=dpg.mvColorEdit_float, **common)
             self._track(item, "colour", type_name, name)
         elif isinstance(kind, Vector) and 2 <= kind.length <= 4:
-            item = dpg.add_drag_floatx(size=kind.length, default_value=list(value), speed=declared.step or 0.05,
-                                       format=f"%.3f{unit}", **common)
+            item = _floats(size=kind.length, default_value=list(value), speed=declared.step or 0.05,
+                           format=f"%.3f{unit}", **common)
             self._track(item, "field", type_name, name)
         elif isinstance(kind, Float):
             low, high = kind.min, kind.max
@@ -406,6 +439,14 @@ class Inspector:
             dpg.set_value(item, value)
             if item in self._entity_items:
                 dpg.configure_item(item, format=self._entity_format(int(value)))
+
+
+def _floats(*, speed: float, enabled: bool, **options: Any) -> int:
+    """Two to four numbers: drags, or (disabled) a plain field: Dear PyGui 2.3 draws a disabled
+    drag of three or four numbers with zeros after the second."""
+    if enabled:
+        return dpg.add_drag_floatx(speed=speed, **options)
+    return dpg.add_input_floatx(enabled=False, **options)
 
 
 def _to_255(colour: Any) -> list[float]:

@@ -27,6 +27,7 @@ def build_menu_bar(actions: Actions, create: Callable[[str], None]) -> None:
             _item("New", "new", actions)
             _item("Open...", "open", actions)
             dpg.add_menu(label="Open recent", tag="storm_recent")
+            _item("Visit a grid...", "visit", actions)
             _item("Save", "save", actions)
             _item("Save as...", "save_as", actions)
             dpg.add_separator()

@@ -78,6 +78,9 @@ class PluginPanels:
         if self.host is None:
             return False
         session = self.session
+        if session.read_only:   # a plugin's commands would change a World the editor only looks at
+            session.say(f"plugin action {action} refused: {session.read_only}", logging.WARNING)
+            return False
         world = session.world if session.document is not None else None
         applied: list[tuple[Command, Command]] = []
         stop = world.events.subscribe(CommandApplied, lambda e: applied.append((e.command, e.inverse))) \

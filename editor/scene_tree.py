@@ -240,6 +240,9 @@ class SceneTree:
         self.start_rename(self._entity_of.get(app_data[1], 0))
 
     def start_rename(self, eid: int) -> None:
+        if self.session.read_only:
+            self.session.say(f"rename: {self.session.read_only}")
+            return
         if not eid or not self.session.world.exists(eid):
             return
         self._rename_target = eid

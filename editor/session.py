@@ -4,7 +4,8 @@ scripting driver all call these methods, so a test that drives the session does 
 
 Every change to the World is a command through ``Document.do``: create, delete, duplicate,
 rename, move, field edits. While Play runs, edits are refused (the world runs a copy that Stop
-throws away).
+throws away); so are they, and Play, undo, redo and save, for a read-only document (a visited
+region: ``Document.read_only`` says why), whose World ``tick_live`` runs each editor frame.
 """
 from __future__ import annotations
 
@@ -87,6 +88,36 @@ class Session:
         for listener in list(self.on_document):
             listener(document)
 
+    @property
+    def read_only(self) -> str:
+        """Why the open document cannot be edited ('' when it can)."""
+        return self.document.read_only if self.document is not None else ""
+
+    def _editable(self) -> None:
+        if self.read_only:
+            raise EditRefused(self.read_only)
+
+    def tick_live(self, seconds: float) -> bool:
+        """Run a live document's World for ``seconds`` (the editor's frame; not while Play runs);
+        what it has to say goes to the status bar. True when the document is live."""
+        document = self.document
+        if document is None or not document.live or self.play.playing:
+            return False
+        version = document.version
+        news = document.tick(seconds)
+        if document.version != version:
+            self.selection.prune(document.world)   # the region may have taken a selected object away
+        if news:
+            self.say(news, logging.WARNING)
+        return True
+
+    def adopt(self, document: Document, said: str = "") -> Document:
+        """Show a document made elsewhere (a visited region) instead of the open one."""
+        self._adopt(document)
+        if said:
+            self.say(said)
+        return document
+
     def new(self, name: str = "untitled") -> Document:
         self._adopt(Document.new(self.runtime, name))
         self.say(f"new world {name!r}")
@@ -119,6 +150,7 @@ class Session:
     def save(self, path: Path | str | None = None) -> Path:
         if self.play.playing:
             raise EditRefused("stop Play before saving: the running copy is not what you edited")
+        self._editable()
         assert self.document is not None
         old_path = self.document.path
         saved = self.document.save(path)
@@ -142,6 +174,7 @@ class Session:
         """The editor closes: a clean document leaves no recovery file behind."""
         self.play.stop("the editor closes")
         if self.document is not None:
+            self.document.release()
             if not self.document.dirty:
                 self.recovery.discard(self.document.path)
             self.document.listeners.clear()
@@ -151,6 +184,7 @@ class Session:
         """Apply one undoable edit; refused edits raise (CommandError or EditRefused) and change nothing."""
         if self.play.playing:
             raise EditRefused("the world is playing: stop Play to edit (edits to the running copy would be lost)")
+        self._editable()
         assert self.document is not None
         inverse = self.document.do(command, name)
         self.selection.prune(self.world)
@@ -160,6 +194,7 @@ class Session:
     def undo(self) -> str | None:
         if self.play.playing:
             raise EditRefused("stop Play to undo")
+        self._editable()
         assert self.document is not None
         name = self.document.undo()
         self.selection.prune(self.world)
@@ -169,6 +204,7 @@ class Session:
     def redo(self) -> str | None:
         if self.play.playing:
             raise EditRefused("stop Play to redo")
+        self._editable()
         assert self.document is not None
         name = self.document.redo()
         self.selection.prune(self.world)
@@ -202,6 +238,7 @@ class Session:
         return eid
 
     def _targets(self) -> list[int]:
+        self._editable()
         ids = [eid for eid in self.selection.ids if self.world.exists(eid)]
         if not ids:
             raise EditRefused("nothing is selected")
@@ -266,6 +303,7 @@ class Session:
 
     # -- play -----------------------------------------------------------------------------------------
     def start_play(self) -> None:
+        self._editable()
         self.gizmo.cancel(self.world)
         self.play.start(self.world)
         self.say("playing: Stop (Esc) brings the edited world back")

@@ -48,6 +48,9 @@ class Preferences:
     snap_on: bool = False       # snapping without Ctrl (Ctrl turns it the other way)
     low_res_moving: bool = False  # draw the view at half resolution while the camera moves
     layout_key: str = ""  # which panel ids the saved layout.ini was written for
+    visit_uri: str = ""   # File > Visit a grid: the login URI, first and last name last used (never the password)
+    visit_first: str = ""
+    visit_last: str = ""
 
     def remember_file(self, path: Path | str) -> None:
         text = str(Path(path).resolve())
@@ -65,6 +68,9 @@ _CHECKS: dict[str, Any] = {
     "snap_on": lambda v: isinstance(v, bool),
     "low_res_moving": lambda v: isinstance(v, bool),
     "layout_key": lambda v: isinstance(v, str) and len(v) < 1000,
+    "visit_uri": lambda v: isinstance(v, str) and len(v) < 2000,
+    "visit_first": lambda v: isinstance(v, str) and len(v) < 100,
+    "visit_last": lambda v: isinstance(v, str) and len(v) < 100,
 }
 
 

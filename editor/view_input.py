@@ -56,8 +56,9 @@ class ViewController:
     def handles(self) -> list[Handle]:
         session = self.session
         primary = session.selection.primary
-        if session.play.playing or not primary or session.document is None or not session.world.exists(primary):
-            return []
+        if (session.play.playing or not primary or session.document is None or session.read_only
+                or not session.world.exists(primary)):
+            return []   # no gizmo while Play runs or on a read-only document
         if not session.marks.pickable(session.world, primary):
             return []  # locked (or hidden): no gizmo
         return session.gizmo.handles(session.world, primary, session.renderer.lens, session.camera.transform(),

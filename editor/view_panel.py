@@ -270,7 +270,8 @@ class ViewPanel:
             dpg.configure_item(line, p1=origin, p2=end)
             dpg.configure_item(text, pos=(end[0] + 2, end[1] - 7))
         session = self.session
-        mode = "PLAYING" + (" (paused)" if session.play.paused else "") if session.play.playing else "editing"
+        mode = "PLAYING" + (" (paused)" if session.play.paused else "") if session.play.playing else \
+            "READ-ONLY" if session.read_only else "editing"
         gizmo = session.gizmo
         snap = "  |  snap on" if gizmo.snapping(False) else ""
         dpg.configure_item(self._status, text=f"{mode}  |  {session.renderer.shading} shading  |  "
