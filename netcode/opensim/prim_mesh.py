@@ -34,7 +34,7 @@ from netcode.opensim.prim_shape import (
 CIRCLE_SIDES = 24
 STEPS_PER_REVOLUTION = 24
 MAX_PATH_STEPS = 192
-_RADIUS = {3: 0.5, 4: 0.707107}         # a polygon's corners, so that it fills the unit box
+_RADIUS = {3: 0.5, 4: math.sqrt(0.5)}         # a polygon's corners, so that it fills the unit box
 _EPS = 1e-6
 
 
@@ -232,15 +232,18 @@ def _delta(grid: np.ndarray, axis: int, closed: bool) -> np.ndarray:
 
 
 def _normals(grid: np.ndarray, closed_j: bool, closed_i: bool) -> np.ndarray:
-    normals = np.cross(_delta(grid, 1, closed_j), _delta(grid, 0, closed_i))
-    length = np.linalg.norm(normals, axis=-1)
-    for shift in (1, -1, 2, -2):                 # a point that does not move (a sphere's pole): its neighbour's
-        bad = length < 1e-9
+    """Normals of a grid; where a point (nearly) stays put along one direction (a sphere's pole, a
+    side's edge on the path's axis, a top tapered to a line) it takes a neighbour's."""
+    along_j, along_i = _delta(grid, 1, closed_j), _delta(grid, 0, closed_i)
+    normals = np.cross(along_j, along_i)
+    still_j, still_i = np.linalg.norm(along_j, axis=-1), np.linalg.norm(along_i, axis=-1)
+    bad = (still_j <= 1e-4 * still_j.max()) | (still_i <= 1e-4 * still_i.max())
+    for axis, shift in ((1, 1), (1, -1), (0, 1), (0, -1), (1, 2), (1, -2)):
         if not bad.any():
             break
-        normals[bad] = np.roll(normals, shift, axis=1)[bad]
-        length = np.linalg.norm(normals, axis=-1)
-    normals[length < 1e-9] = (0.0, 0.0, 1.0)
+        normals[bad] = np.roll(normals, shift, axis=axis)[bad]
+        bad = bad & np.roll(bad, shift, axis=axis)
+    normals[bad] = (0.0, 0.0, 1.0)
     return normals / np.maximum(np.linalg.norm(normals, axis=-1), 1e-12)[..., None]
 
 

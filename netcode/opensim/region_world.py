@@ -21,7 +21,7 @@ from panda3d.core import LQuaternionf, LVecBase3f
 
 from engine.core.commands import CommandError
 from engine.core.component import Component
-from engine.core.edit_commands import CreateEntity, DestroyEntity, SetFields, SetTransform
+from engine.core.edit_commands import CreateEntity, DestroyEntity, Rename, SetFields, SetTransform
 from engine.core.fields import Enum, Field, Int, Str
 from netcode.opensim.objects import PCODE_AVATAR, PCODE_GRASS, PCODE_NEW_TREE, PCODE_PRIM, PCODE_TREE, ObjectState
 from netcode.opensim.prim_models import PrimModels, faces_of, model_id
@@ -198,11 +198,14 @@ class ObjectMirror:
             for k, (mask, look) in enumerate(groups):
                 assert prim is not None
                 fields = {"model": model_id(prim, mask), "color": _color(look)}
+                numbers = ",".join(str(f) for f in range(32) if mask >> f & 1)
+                name = f"{(state.name or f'prim {state.local_id}')[:150]} faces {numbers}"
                 if k < len(old):
                     self.world.apply(SetFields(old[k][0], "MeshRenderer", fields))
+                    if self.world.name_of(old[k][0]) != name:
+                        self.world.apply(Rename(old[k][0], name))
                     kept.append((old[k][0], look))
                 else:
-                    name = f"{(state.name or f'prim {state.local_id}')[:150]} faces {mask:x}"
                     inverse = self.world.apply(CreateEntity.new(name, eid, {"MeshRenderer": fields}))
                     assert isinstance(inverse, DestroyEntity)
                     kept.append((inverse.entity, look))
