@@ -298,3 +298,80 @@ def test_hostile_model_ids_and_updates_are_refused_cleanly() -> None:
     assert session.counts["refused"] == 1 and session.mirror.entity_of(9) == 0
     session.close()
     world.close()
+
+
+# -- sculpted prims ----------------------------------------------------------------------------------
+def sphere_map(size: int = 64) -> np.ndarray:
+    """A sculpt map of a sphere as tools make them: columns around, rows from the top pole down."""
+    v, u = np.mgrid[0:size, 0:size] / (size - 1)
+    lon, lat = 2 * math.pi * u, math.pi / 2 - math.pi * v
+    xyz = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1) * 0.5 + 0.5
+    return np.rint(xyz * 255).astype(np.uint8)
+
+
+def rgba_rows_bottom_up(rgb: np.ndarray) -> bytes:
+    alpha = np.full(rgb.shape[:2] + (1,), 255, np.uint8)
+    return np.concatenate([rgb, alpha], -1)[::-1].tobytes()
+
+
+def test_a_sculpt_map_of_a_sphere_makes_a_sphere_facing_out() -> None:
+    from netcode.opensim.sculpt_mesh import build_sculpt
+
+    rgba = rgba_rows_bottom_up(sphere_map())
+    for sculpt_type in (1, 1 | 0x40, 1 | 0x80):                # plain, inverted, mirrored: all face out
+        mesh = build_sculpt(64, 64, rgba, sculpt_type)
+        radius = np.linalg.norm(mesh.positions, axis=1)
+        assert mesh.face_count == 1 and np.allclose(radius, 0.5, atol=0.01)
+        assert len(mesh.positions) == 33 * 33                  # 32 x 32 quads from a 64 x 64 map
+        outward = np.einsum("ij,ij->i", mesh.positions / radius[:, None], mesh.normals)
+        assert (outward > 0.8).mean() > 0.97 and winding_agrees(mesh), sculpt_type
+    with pytest.raises(ValueError):
+        build_sculpt(1, 64, rgba, 1)
+
+
+def test_sculpt_blocks_of_extra_params_and_hostile_ones() -> None:
+    from netcode.opensim.objects import sculpt_of
+
+    texture = uuid.uuid4()
+    good = bytes([2]) + struct.pack("<HI", 0x10, 3) + b"abc" + struct.pack("<HI", 0x30, 17) + texture.bytes + b"\x01"
+    assert sculpt_of(good) == (texture, 1)
+    assert sculpt_of(good[:-5]) is None and sculpt_of(b"") is None                      # cut short
+    assert sculpt_of(bytes([255]) + struct.pack("<HI", 0x30, 2 ** 31)) is None          # a lying size
+
+
+def test_a_sculpted_prim_is_a_sphere_until_its_map_arrives() -> None:
+    import io
+
+    from PIL import Image
+
+    from netcode.opensim.prim_models import sculpt_id
+    from netcode.opensim.textures import RegionTextures, TextureFetcher
+    from tests.test_opensim_textures import TextureServer, tick_until
+
+    out = io.BytesIO()
+    Image.fromarray(sphere_map(), "RGB").save(out, format="JPEG2000", no_jp2=True)      # lossless (5/3 wavelet)
+    texture = uuid.uuid4()
+    server = TextureServer({texture: out.getvalue()})
+    runtime = create_runtime()
+    runtime.add_component_type(RegionObject)
+    world = runtime.new_world(profile="game")
+    reply = LoginReply(uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), 1, "127.0.0.1", 9000, "", 256000, 256000, "T", "U", "")
+    textures = RegionTextures(world, TextureFetcher(lambda: server.url, None, max_side=64))
+    session = RegionSession(world, reply, lambda *a: None, textures)
+    world.add_system(RegionSystem(session))
+    try:
+        update = prim_update(3, encode_texture_entry(uuid.UUID(int=0)), profile=1)
+        update.blocks["ObjectData"][0]["ExtraParams"] = bytes([1]) + struct.pack("<HI", 0x30, 17) + texture.bytes + b"\x01"
+        feed(world, session, [CODEC.decode(CODEC.encode(update))])
+        eid = session.mirror.entity_of(3)
+        assert world.get(eid, RegionObject).shape == "sculpt"
+        assert world.get(eid, MeshRenderer).model == "primitive:sphere"
+        assert tick_until(world, lambda: world.get(eid, MeshRenderer).model == sculpt_id(texture, 1))
+        assert session.mirror.models.stats["sculpts"] == 1 and textures.stats["pixels"] == 1
+        assert texture not in textures.textures, "a sculpt map is not kept as a texture"
+        geom = world.node(eid).find("**/+GeomNode").node().getGeom(0)
+        assert geom.getVertexData().getNumRows() == 33 * 33
+    finally:
+        session.close()
+        world.close()
+        server.close()

@@ -45,6 +45,7 @@ class ObjectState:
     entry: TextureEntry = field(default_factory=TextureEntry)
     name: str = ""
     text: str = ""
+    sculpt: tuple[uuid.UUID, int] | None = None        # the sculpt map's texture and the sculpt type byte
 
     @property
     def is_avatar(self) -> bool:
@@ -131,7 +132,28 @@ def from_full(block: dict[str, Any]) -> ObjectState:
     if state.is_avatar:
         state.name = _avatar_name(block["NameValue"])
     state.text = bytes(block["Text"]).rstrip(b"\0").decode("utf-8", "replace")[:255]
+    state.sculpt = sculpt_of(bytes(block["ExtraParams"]))
     return state
+
+
+EXTRA_SCULPT = 0x30
+
+
+def sculpt_of(extra: bytes) -> tuple[uuid.UUID, int] | None:
+    """The sculpt block of an object's ExtraParams (a count, then type, size and data each), or
+    None; a block that runs past the bytes there is ignored, as the rest of the object is kept."""
+    if not extra:
+        return None
+    cursor = _Cursor(extra)
+    try:
+        for _ in range(cursor.take(1, "extra parameter count")[0]):
+            kind = int.from_bytes(cursor.take(2, "extra parameter type"), "little")
+            data = cursor.take(int.from_bytes(cursor.take(4, "extra parameter size"), "little"), "extra parameter")
+            if kind == EXTRA_SCULPT and len(data) >= 17:
+                return fast_uuid(data[:16]), data[16]
+    except ObjectError:
+        return None
+    return None
 
 
 _SHAPE_KEYS = ("PathBegin", "PathEnd", "PathScaleX", "PathScaleY", "PathShearX", "PathShearY", "PathTwist",
@@ -198,9 +220,12 @@ def from_compressed(data: bytes) -> ObjectState:
         cursor.cstring("media URL")
     if flags & HAS_PARTICLES:
         cursor.take(86, "particle system")
+    sculpt = None
     for _ in range(cursor.take(1, "extra parameter count")[0]):
-        cursor.take(2, "extra parameter type")
-        cursor.take(int.from_bytes(cursor.take(4, "extra parameter size"), "little"), "extra parameter")
+        kind = int.from_bytes(cursor.take(2, "extra parameter type"), "little")
+        data = cursor.take(int.from_bytes(cursor.take(4, "extra parameter size"), "little"), "extra parameter")
+        if kind == EXTRA_SCULPT and len(data) >= 17:
+            sculpt = (fast_uuid(data[:16]), data[16])
     if flags & HAS_SOUND:
         cursor.take(25, "sound")
     name_value = cursor.cstring("name values", 4096) if flags & HAS_NAME_VALUES else b""
@@ -212,7 +237,7 @@ def from_compressed(data: bytes) -> ObjectState:
     shape_values.update(ProfileBegin=shape[15], ProfileEnd=shape[16], ProfileHollow=shape[17])
     state = ObjectState(local_id, fast_uuid(full_id), pcode, parent, position, rotation, scale,  # type: ignore[arg-type]
                         shape[0], shape[14], shape_values, texture_entry(entry),
-                        text=text.decode("utf-8", "replace")[:255])
+                        text=text.decode("utf-8", "replace")[:255], sculpt=sculpt)
     if state.is_avatar:
         state.name = _avatar_name(name_value)
     return state

@@ -231,7 +231,7 @@ def _delta(grid: np.ndarray, axis: int, closed: bool) -> np.ndarray:
     return take(ahead) - take(behind)
 
 
-def _normals(grid: np.ndarray, closed_j: bool, closed_i: bool) -> np.ndarray:
+def grid_normals(grid: np.ndarray, closed_j: bool, closed_i: bool) -> np.ndarray:
     """Normals of a grid; where a point (nearly) stays put along one direction (a sphere's pole, a
     side's edge on the path's axis, a top tapered to a line) it takes a neighbour's."""
     along_j, along_i = _delta(grid, 1, closed_j), _delta(grid, 0, closed_i)
@@ -247,7 +247,7 @@ def _normals(grid: np.ndarray, closed_j: bool, closed_i: bool) -> np.ndarray:
     return normals / np.maximum(np.linalg.norm(normals, axis=-1), 1e-12)[..., None]
 
 
-def _grid_triangles(rows: int, cols: int) -> np.ndarray:
+def grid_triangles(rows: int, cols: int) -> np.ndarray:
     index = np.arange(rows * cols).reshape(rows, cols)
     a, b, c, d = index[:-1, :-1], index[:-1, 1:], index[1:, 1:], index[1:, :-1]
     return np.concatenate([np.stack([a, b, c], -1).reshape(-1, 3), np.stack([a, c, d], -1).reshape(-1, 3)])
@@ -258,10 +258,10 @@ Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]       # positions, 
 
 def _side(path: _Path, xy: np.ndarray, u: np.ndarray, closed: bool) -> Part:
     grid = _place(path, slice(None), xy)
-    normals = _normals(grid, closed, path.closed)
+    normals = grid_normals(grid, closed, path.closed)
     rows, cols = grid.shape[:2]
     uv = np.stack(np.broadcast_arrays(u[None, :], path.v[:, None]), -1)
-    return grid.reshape(-1, 3), normals.reshape(-1, 3), uv.reshape(-1, 2), _grid_triangles(rows, cols)
+    return grid.reshape(-1, 3), normals.reshape(-1, 3), uv.reshape(-1, 2), grid_triangles(rows, cols)
 
 
 def _cap(path: _Path, row: int, outer: _Ring, hole: _Ring | None, begin: float, end: float, top: bool) -> Part:
@@ -273,7 +273,7 @@ def _cap(path: _Path, row: int, outer: _Ring, hole: _Ring | None, begin: float, 
     else:
         ts = np.unique(np.concatenate([outer.ts(begin, end), hole.ts(begin, end)]))
         xy = np.concatenate([outer.at(ts), hole.at(ts)])
-        triangles = _grid_triangles(2, len(ts))
+        triangles = grid_triangles(2, len(ts))
     if not top:
         triangles = triangles[:, ::-1]
     positions = _place(path, slice(row, row + 1), xy)[0]

@@ -95,6 +95,8 @@ class RegionSession:
         self.textures = textures
         if textures is not None:
             self.mirror.on_removed = textures.forget
+            self.mirror.want_map = textures.want_pixels          # sculpt maps, fetched as textures are
+            textures.on_pixels = lambda texture_id, d: self.mirror.map_arrived(texture_id, d.width, d.height, d.rgba)
         self.travel = Travel(self)
         self.stand_up = 0                  # AgentUpdates still to carry AGENT_CONTROL_STAND_UP
         self.avatar_local_id = 0

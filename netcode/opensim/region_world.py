@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import uuid
 from typing import TYPE_CHECKING, Callable
 
 from panda3d.core import LQuaternionf, LVecBase3f
@@ -24,8 +25,9 @@ from engine.core.component import Component
 from engine.core.edit_commands import CreateEntity, DestroyEntity, Rename, SetFields, SetTransform
 from engine.core.fields import Enum, Field, Int, Str
 from netcode.opensim.objects import PCODE_AVATAR, PCODE_GRASS, PCODE_NEW_TREE, PCODE_PRIM, PCODE_TREE, ObjectState
-from netcode.opensim.prim_models import PrimModels, faces_of, model_id
+from netcode.opensim.prim_models import PrimModels, faces_of, model_id, sculpt_id
 from netcode.opensim.prim_shape import PrimShape
+from netcode.opensim.sculpt_mesh import MESH, sculpt_kind
 from netcode.opensim.texture_entry import FaceLook, TextureEntry
 
 if TYPE_CHECKING:
@@ -60,6 +62,8 @@ def shape_of(state: ObjectState) -> str:
         return "capsule"
     if state.pcode != PCODE_PRIM:
         return "cylinder"
+    if state.sculpt is not None:
+        return "mesh" if sculpt_kind(state.sculpt[1]) == MESH else "sculpt"
     return PrimShape.of(state).name()
 
 
@@ -79,10 +83,14 @@ def face_groups(entry: TextureEntry, faces: int) -> list[tuple[int, FaceLook]]:
     return [(mask, look) for look, mask in ranked]
 
 
-def _model_of(state: ObjectState, shape: str) -> tuple[str, list[tuple[int, FaceLook]]]:
-    """The model an object's entity draws, and its face groups (prims only; others: one look)."""
+def _model_of(state: ObjectState, shape: str, maps: "PrimModels | None") -> tuple[str, list[tuple[int, FaceLook]]]:
+    """The model an object's entity draws, and its face groups (prims only; others: one look).
+    A sculpted prim whose map has not arrived is a sphere; a mesh object (not drawn yet) its prim."""
     if state.pcode != PCODE_PRIM:
         return f"primitive:{shape}", [(0, state.entry.look)]
+    if shape == "sculpt" and state.sculpt is not None:
+        arrived = maps is not None and state.sculpt[0] in maps.maps
+        return sculpt_id(*state.sculpt) if arrived else "primitive:sphere", [(0, state.entry.face(0))]
     prim = PrimShape.of(state)
     groups = face_groups(state.entry, faces_of(prim))
     return model_id(prim, groups[0][0] if len(groups) > 1 else 0), groups
@@ -120,6 +128,18 @@ class ObjectMirror:
         self.looks: dict[int, FaceLook] = {}          # local id -> the look its own entity shows
         runtime = world.services.get("runtime")
         self.models = PrimModels.installed(runtime.assets) if runtime is not None else None
+        self.sculpt_waiting: dict[uuid.UUID, set[int]] = {}           # sculpt map -> local ids drawn as spheres
+        self.want_map: Callable[[uuid.UUID], None] | None = None      # asked for each sculpt map missing
+
+    def map_arrived(self, texture_id: uuid.UUID, width: int, height: int, rgba: bytes) -> None:
+        """A sculpt map's pixels: the prims waiting for it draw their sculpted mesh."""
+        if self.models is None:
+            return
+        self.models.add_map(texture_id, width, height, rgba)
+        for local_id in self.sculpt_waiting.pop(texture_id, ()):
+            state = self.states.get(local_id)
+            if state is not None and state.sculpt is not None and state.sculpt[0] == texture_id:
+                self.upsert(state)
 
     def looks_of(self, local_id: int) -> list[tuple[int, FaceLook]]:
         """(entity, look) of each entity drawing an object: its own, then its other looks' faces."""
@@ -157,7 +177,11 @@ class ObjectMirror:
         shape = shape_of(state)
         pos, rot = self.world_transform(state)
         transform = {"pos": [round(v, 4) for v in pos], "hpr": hpr_of(rot), "scale": _mesh_scale(state, shape)}
-        model, groups = _model_of(state, shape)
+        model, groups = _model_of(state, shape, self.models)
+        if shape == "sculpt" and state.sculpt is not None and model == "primitive:sphere":
+            self.sculpt_waiting.setdefault(state.sculpt[0], set()).add(state.local_id)
+            if self.want_map is not None:
+                self.want_map(state.sculpt[0])
         color = _color(groups[0][1])
         label = state.name or state.text
         texture = str(state.texture) if state.texture is not None and not state.is_avatar else ""
@@ -252,6 +276,8 @@ class ObjectMirror:
         state = self.states.pop(local_id, None)
         eid = self.entities.pop(local_id, None)
         self.looks.pop(local_id, None)
+        if state is not None and state.sculpt is not None:
+            self.sculpt_waiting.get(state.sculpt[0], set()).discard(local_id)
         for face_entity, _look in self.face_entities.pop(local_id, []):
             self._drop(face_entity)
         if state is not None and state.parent_id:

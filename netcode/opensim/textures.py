@@ -253,6 +253,24 @@ class RegionTextures:
         self.requested: set[uuid.UUID] = set()
         self.failed: set[uuid.UUID] = set()
         self.stats: Counter[str] = Counter()
+        self.pixels_wanted: set[uuid.UUID] = set()
+        self.on_pixels: Callable[[uuid.UUID, Decoded], None] | None = None    # told each wanted texture's pixels
+
+    def want_pixels(self, texture_id: uuid.UUID) -> None:
+        """Ask for a texture's decoded pixels (a sculpt map), handed to ``on_pixels`` at a tick; one
+        that fails is logged once like any texture."""
+        if texture_id in self.pixels_wanted or texture_id in self.failed or texture_id == ZERO:
+            return
+        if len(self.pixels_wanted) >= MAX_WANTED:
+            self._fail(texture_id, f"more than {MAX_WANTED} sculpt maps are waiting to be fetched")
+            return
+        self.pixels_wanted.add(texture_id)
+        if texture_id not in self.requested:
+            if self.fetcher.want(texture_id):
+                self.requested.add(texture_id)
+            else:
+                self.pixels_wanted.discard(texture_id)
+                self._fail(texture_id, f"more than {MAX_WANTED} textures are waiting to be fetched")
 
     def show(self, entity: int, look: FaceLook | TextureEntry | None) -> None:
         """The entity shows ``look.texture`` (None or the zero id: none) with the look's repeats,
@@ -298,8 +316,18 @@ class RegionTextures:
         for texture_id, decoded, reason in self.fetcher.results():
             self.requested.discard(texture_id)
             if decoded is None:
+                self.pixels_wanted.discard(texture_id)
                 self._fail(texture_id, reason)
                 continue
+            if texture_id in self.pixels_wanted:
+                self.pixels_wanted.discard(texture_id)
+                self.stats["pixels"] += 1
+                if self.on_pixels is not None:
+                    self.on_pixels(texture_id, decoded)
+                if texture_id not in self.users:
+                    continue                             # only a sculpt map: no Panda texture of it
+            if texture_id in self.textures:
+                continue                                 # fetched again for its pixels: shown already
             self.textures[texture_id] = _panda_texture(decoded)
             self.bytes += len(decoded.rgba)
             self.stats["loaded"] += 1
