@@ -361,7 +361,8 @@ def test_a_sculpted_prim_is_a_sphere_until_its_map_arrives() -> None:
     world.add_system(RegionSystem(session))
     try:
         update = prim_update(3, encode_texture_entry(uuid.UUID(int=0)), profile=1)
-        update.blocks["ObjectData"][0]["ExtraParams"] = bytes([1]) + struct.pack("<HI", 0x30, 17) + texture.bytes + b"\x01"
+        extra = bytes([1]) + struct.pack("<HI", 0x30, 17) + texture.bytes + b"\x01"       # a sculpted sphere
+        update.blocks["ObjectData"][0]["ExtraParams"] = extra
         feed(world, session, [CODEC.decode(CODEC.encode(update))])
         eid = session.mirror.entity_of(3)
         assert world.get(eid, RegionObject).shape == "sculpt"

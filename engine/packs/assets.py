@@ -113,7 +113,9 @@ class AssetCache:
             return None if path in PRIMITIVES else f"no primitive {path!r} (primitives: {', '.join(PRIMITIVES)})"
         source = self._sources.get(pack)
         if source is not None:
-            return source.problem(path) if declared.primitives else f"{asset_id!r} is built in code, not {declared.what} file"
+            if not declared.primitives:
+                return f"{asset_id!r} is built in code, not {declared.what} file"
+            return source.problem(path)
         if not self.content.has_pack(pack):
             return f"no enabled pack named {pack!r} (asset {asset_id!r})"
         if not self.content.has(asset_id):

@@ -183,9 +183,9 @@ def _circle_path(p: ShapeParams) -> _Path:
     along = angles / (2 * math.pi * p.revolutions)
     through = (angles - start) / (stop - start)
     hole_x, hole_y = p.hole_size
-    scales = np.stack([(1.0 - abs(p.skew)) * hole_x * _taper(p.taper[0], along) if abs(p.taper[0]) > 0.01
-                       else np.full(len(along), (1.0 - abs(p.skew)) * hole_x),
-                       hole_y * _taper(p.taper[1], along) if abs(p.taper[1]) > 0.01 else np.full(len(along), hole_y)], -1)
+    taper_x = _taper(p.taper[0], along) if abs(p.taper[0]) > 0.01 else np.ones(len(along))
+    taper_y = _taper(p.taper[1], along) if abs(p.taper[1]) > 0.01 else np.ones(len(along))
+    scales = np.stack([(1.0 - abs(p.skew)) * hole_x * taper_x, hole_y * taper_y], -1)
     radius = 1.0 - p.radius_offset * along if p.radius_offset > 0.001 else 1.0 + p.radius_offset * (1.0 - along)
     skew_start = p.path_begin * 2.0 * p.skew - p.skew
     total_skew = p.skew * 2.0 * (p.path_end - p.path_begin)

@@ -189,7 +189,8 @@ class ShapeParams:
         if twist != [shape.path_twist_begin, shape.path_twist]:
             _warn_once("twist", f"a twist of {shape.path_twist_begin}..{shape.path_twist} steps (at most 100 each way)")
         if circular:
-            taper = (_clamp(shape.path_taper_x / 100.0, -0.999, 0.999), _clamp(shape.path_taper_y / 100.0, -0.999, 0.999))
+            taper = (_clamp(shape.path_taper_x / 100.0, -0.999, 0.999),
+                     _clamp(shape.path_taper_y / 100.0, -0.999, 0.999))
             hole_size = (_clamp((200 - shape.path_scale_x) / 100.0, 0.05, 1.0),
                          _clamp((200 - shape.path_scale_y) / 100.0, 0.05, 1.0))
         else:
