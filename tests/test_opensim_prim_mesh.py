@@ -376,3 +376,36 @@ def test_a_sculpted_prim_is_a_sphere_until_its_map_arrives() -> None:
         session.close()
         world.close()
         server.close()
+
+
+def test_the_compressed_update_carries_the_whole_shape_and_the_sculpt() -> None:
+    from netcode.opensim.objects import from_compressed
+
+    texture = uuid.uuid4()
+    head = struct.pack("<16sIBBIBB3f3f3fI16s", uuid.uuid4().bytes, 8, 9, 0, 1, 3, 0, 1.0, 1.0, 1.0,
+                       10.0, 20.0, 30.0, 0.0, 0.0, 0.0, 0, bytes(16))
+    extra = bytes([1]) + struct.pack("<HI", 0x30, 17) + texture.bytes + b"\x02"
+    # a hollow cut torus: path cut, hole size, twist, radius offset, revolutions, skew; a square hole
+    values = (0x20, 5000, 2500, 100, 175, 10, 0, 20, -10, 30, 0, 0, 50, 15, 0x20, 1000, 2000, 30000)
+    block = head + extra + struct.pack("<BHHBBBBbbbbbBbBHHH", *values) + struct.pack("<I", 0)
+    state = from_compressed(block)
+    prim = PrimShape.of(state)
+    assert (prim.path_begin, prim.path_end, prim.path_scale_y, prim.path_shear_x, prim.path_twist,
+            prim.path_twist_begin, prim.path_radius_offset, prim.path_revolutions, prim.path_skew) == \
+        (5000, 2500, 175, 10, 20, -10, 30, 50, 15)
+    assert (prim.hole, prim.profile_begin, prim.profile_end, prim.profile_hollow) == (0x20, 1000, 2000, 30000)
+    assert prim.name() == "torus hollow cut" and state.sculpt == (texture, 2)
+
+
+def test_a_face_with_alpha_is_drawn_transparent() -> None:
+    from panda3d.core import TransparencyAttrib
+
+    _runtime, world, session = _region("game")
+    half = (0.2, 0.4, 1.0, 0.5)
+    feed(world, session, [prim_update(4, encode_texture_entry(uuid.UUID(int=0), face_colors={0: half}))])
+    main, (child, look) = session.mirror.entity_of(4), session.mirror.looks_of(4)[1]
+    assert look.color == pytest.approx(half, abs=1e-2) and world.get(child, MeshRenderer).color[3] < 0.51
+    assert world.node(child).find("mesh").getTransparency() == TransparencyAttrib.M_alpha
+    assert world.node(main).find("mesh").getTransparency() == TransparencyAttrib.M_none
+    session.close()
+    world.close()
