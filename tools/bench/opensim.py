@@ -8,7 +8,8 @@ Three figures, each printed as a JSON line; the last line is the summary:
   are timed the same way (``terse_updates_per_s``). No other Python client of the protocol
   exists to put beside it.
 - ``prims_1k_frame_ms``: the wall time of one Storm frame (tick + draw, offscreen) of a region
-  with 1,000 prims mirrored as entities, beside Panda3D drawing the very same scene alone
+  with 1,000 prims mirrored as entities (each drawing the mesh of its prim shape, one mesh a
+  shape: boxes, cylinders and spheres), beside Panda3D drawing the very same scene alone
   (``raw_panda3d_draw_ms``), as tools/bench/demo.py does.
 - ``login_to_first_frame_s``: from the XML-RPC login to the first frame drawn with the avatar
   and the whole terrain in it, against the vendored OpenSimulator (built and started as the
