@@ -216,6 +216,7 @@ def server(folder: Path, password: str, uri: str, workdir: str, port: str, scrip
             out["history"] = [document.history.undo_names(), document.history.can_redo(), document.dirty]
             out["title"] = document.title()
             dpg.focus_item(ed.app.windows["inspector"])              # the inspector's tab, not the NPCs'
+            out["box_screen"] = ed.screen_point(tuple(ed.world.node(box).getPos()))
             out["shot"] = str(ed.screenshot(folder / "visit.png"))
         finally:
             other_start = region.log_size()

@@ -104,13 +104,18 @@ def test_every_edit_is_refused_and_nothing_changes(visited: dict[str, Any]) -> N
 def test_the_screenshot_shows_the_region(visited: dict[str, Any]) -> None:
     shot = image(visited["shot"])
     assert (shot.getXSize(), shot.getYSize()) == (1280, 800)
-    # the view's middle is the region (terrain, water or prims), not the empty grey of no world
-    greys = 0
+    # the view's middle shows the region's ground (green) and water (blue), no grey of an empty view
+    greens = blues = greys = 0
     for x in range(420, 860, 20):
         for y in range(250, 520, 20):
             r, g, b = shot.getXel(x, y)
+            greens += g > r + 0.05 and g > b + 0.05
+            blues += b > r + 0.1 and b > g
             greys += abs(r - g) < 0.02 and abs(g - b) < 0.02
-    assert greys < 200, greys
+    assert greens > 100 and blues > 10 and greys < 50, (greens, blues, greys)
+    x, y = visited["box_screen"]
+    r, g, b = shot.getXel(x, y)      # the rezzed box: plywood under the selection's orange, warm
+    assert r > b + 0.2 and g > b, (r, g, b)
 
 
 def test_a_new_world_logs_out_and_the_server_releases_the_agent(visited: dict[str, Any]) -> None:
