@@ -61,9 +61,6 @@ class GridLogin:
     def done(self) -> bool:
         return self._done.is_set()
 
-    def wait(self, timeout: float) -> bool:
-        return self._done.wait(timeout)
-
     @property
     def seconds(self) -> float:
         return time.monotonic() - self.started
