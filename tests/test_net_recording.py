@@ -43,6 +43,8 @@ def record_session(path) -> None:
             await tick_until([ann, bob], lambda: False, 120)
             await bob.close()
             await tick_until([ann], lambda: "bob" not in server.sessions, 300)
+            # at least 330 server ticks (five digests): a loaded machine's server runs behind real time
+            await tick_until([ann], lambda: server.world.tick_count >= 330, 1200)
             await tick_until([ann], lambda: False, 30)
             await ann.close()
         finally:
