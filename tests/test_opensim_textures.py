@@ -354,3 +354,46 @@ def test_the_memory_cache_drops_the_oldest_texture_past_its_count(textured_regio
     session.receive(Message("KillObject", {"ObjectData": [{"ID": 13}]}))
     world.tick(1 / 60)
     assert not session.textures.users.get(ids[3])
+
+
+def test_a_face_entity_shows_its_own_look_not_its_prims(served) -> None:
+    """Panda3D passes a node's texture down to its children and composes texture matrices, so a
+    face's child entity must neither show its prim's texture nor multiply its prim's repeats."""
+    from panda3d.core import TexMatrixAttrib, TextureAttrib, TextureStage
+
+    from netcode.opensim.texture_entry import FaceLook
+
+    server, assets = served
+    ids = list(assets)
+    world = create_runtime().new_world(profile="server")
+    textures = RegionTextures(world, TextureFetcher(lambda: server.url, None, max_side=64))
+    prim = world.create_entity("prim")
+    plain, untextured, repeated = (world.create_entity(name, prim) for name in ("plain", "untextured", "repeated"))
+    try:
+        textures.show(prim, FaceLook(ids[0], repeat=(2.0, 2.0)))
+        textures.show(plain, FaceLook(ids[0]))
+        textures.show(untextured, FaceLook(None))
+        textures.show(repeated, FaceLook(ids[1], repeat=(3.0, 3.0)))
+        deadline = time.monotonic() + 20.0
+        while textures.stats["applied"] < 3 and time.monotonic() < deadline:
+            textures.update()                                  # what the region's tick does
+            time.sleep(0.01)
+        assert textures.stats["applied"] == 3
+
+        def drawn(eid: int) -> tuple:
+            state = world.node(eid).getNetState()
+            texture = state.getAttrib(TextureAttrib)
+            matrix = state.getAttrib(TexMatrixAttrib)
+            on = texture.getOnTexture(TextureStage.getDefault()) if texture is not None else None
+            scale = matrix.getTransform(TextureStage.getDefault()).getMat().getRow3(0)[0] if matrix else 1.0
+            return (on.getName() if on is not None else None), round(scale, 3)
+
+        assert drawn(prim) == (str(ids[0]), 2.0)
+        assert drawn(plain) == (str(ids[0]), 1.0), "a face of repeat 1 is not drawn with its prim's repeats"
+        assert drawn(untextured)[0] is None, "a face without a texture does not show its prim's"
+        assert drawn(repeated) == (str(ids[1]), 3.0), "a face's repeats are its own, not times its prim's"
+        textures.show(repeated, FaceLook(None))                # its texture taken away: not its prim's either
+        assert drawn(repeated)[0] is None
+    finally:
+        textures.close()
+        world.close()

@@ -284,6 +284,8 @@ class RegionTextures:
         if old is not None and old[1] == look:
             return
         self.forget(entity)
+        if self.world.exists(entity):
+            self._bare(entity)                           # until its own texture arrives
         if texture_id is None or texture_id == ZERO or look is None:
             return
         self.shown[entity] = (texture_id, look)
@@ -308,8 +310,16 @@ class RegionTextures:
             if not users:
                 del self.users[old[0]]
         if self.world.exists(entity):
-            self.world.node(entity).clearTexture()
+            self._bare(entity)
             self.world.node(entity).clearTexTransform()
+
+    def _bare(self, entity: int) -> None:
+        """The entity draws no texture; a prim's face entity not its prim's either (Panda3D hands a
+        node's texture down to its children)."""
+        if self.world.parent_of(entity):
+            self.world.node(entity).setTextureOff(1)
+        else:
+            self.world.node(entity).clearTexture()
 
     def update(self) -> None:
         """Turn finished textures into Panda3D textures on the entities that show them."""
@@ -340,14 +350,16 @@ class RegionTextures:
         shown = self.shown.get(entity)
         if shown is None or shown[0] not in self.textures or not self.world.exists(entity):
             return
-        from panda3d.core import TextureStage
+        from panda3d.core import TexMatrixAttrib, TextureStage, TransformState
 
         texture_id, look = shown
         node = self.world.node(entity)
         node.setTexture(self.textures[texture_id], 1)
         transform = texture_transform(look.repeat, look.offset, look.rotation)
-        if transform is not None:
-            node.setTexTransform(TextureStage.getDefault(), transform)
+        face = 1 if self.world.parent_of(entity) else 0  # a face's mapping replaces its prim's (Panda3D composes them)
+        if transform is not None or face:
+            node.setAttrib(TexMatrixAttrib.make().addStage(TextureStage.getDefault(),
+                                                           transform or TransformState.makeIdentity(), face))
         self.stats["applied"] += 1
 
     def _evict(self) -> None:
@@ -357,7 +369,7 @@ class RegionTextures:
         self.stats["evicted"] += 1
         for entity in list(self.users.get(texture_id, ())):
             if self.world.exists(entity):
-                self.world.node(entity).clearTexture()
+                self._bare(entity)
 
     def _fail(self, texture_id: uuid.UUID, reason: str) -> None:
         if len(self.failed) < 65536:
