@@ -98,6 +98,27 @@ def test_updates_move_children_with_their_root_and_kills_remove_them(region) -> 
     assert not world.exists(root) and not world.exists(child) and prims(world) == {}
 
 
+def test_killing_the_root_of_a_hostile_chain_of_5000_parents_removes_them_all(region) -> None:
+    world, session, _ = region                 # each prim the child of the one before: no recursion limit hit
+    for first in range(1, 5001, 1000):
+        feed(world, session, [full_update(k, (1.0, 0.0, 0.0), parent=k - 1 if k > 1 else 0)
+                              for k in range(first, first + 1000)])
+    assert len(prims(world)) == 5000
+    feed(world, session, [CODEC.decode(CODEC.encode(Message("KillObject", {"ObjectData": [{"ID": 1}]})))])
+    assert prims(world) == {} and session.mirror.states == {} and session.mirror.entities == {}
+    assert session.mirror.children == {}, "no empty sets left behind for the parents"
+    import struct
+
+    for k in range(10, 20):                                 # sculpted prims killed before their maps came
+        update = full_update(k, (1.0, 0.0, 0.0))
+        update.blocks["ObjectData"][0]["ExtraParams"] = bytes([1]) + struct.pack("<HI", 0x30, 17) + \
+            uuid.uuid4().bytes + b"\x01"
+        feed(world, session, [CODEC.decode(CODEC.encode(update))])
+        assert len(session.mirror.sculpt_waiting) == 1
+        feed(world, session, [CODEC.decode(CODEC.encode(Message("KillObject", {"ObjectData": [{"ID": k}]})))])
+    assert session.mirror.sculpt_waiting == {}
+
+
 def test_a_refused_update_leaves_the_world_as_it_was(region) -> None:
     world, session, _ = region
     feed(world, session, [full_update(5, (1.0, 1.0, 1.0))])

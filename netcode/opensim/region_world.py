@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from panda3d.core import LQuaternionf, LVecBase3f
 
@@ -170,7 +170,9 @@ class ObjectMirror:
         """Create or update the entity of an object from a full (or compressed) update."""
         old = self.states.get(state.local_id)
         if old is not None and old.parent_id != state.parent_id:
-            self.children.get(old.parent_id, set()).discard(state.local_id)
+            _unlink(self.children, old.parent_id, state.local_id)
+        if old is not None and old.sculpt is not None and old.sculpt != state.sculpt:
+            _unlink(self.sculpt_waiting, old.sculpt[0], state.local_id)
         self.states[state.local_id] = state
         if state.parent_id:
             self.children.setdefault(state.parent_id, set()).add(state.local_id)
@@ -272,21 +274,33 @@ class ObjectMirror:
             log.warning("region object %d: not moved: %s", local_id, exc)
 
     def kill(self, local_id: int) -> None:
-        """Destroy an object's entity (KillObject); its children go with it."""
-        state = self.states.pop(local_id, None)
-        eid = self.entities.pop(local_id, None)
-        self.looks.pop(local_id, None)
-        if state is not None and state.sculpt is not None:
-            self.sculpt_waiting.get(state.sculpt[0], set()).discard(local_id)
-        for face_entity, _look in self.face_entities.pop(local_id, []):
-            self._drop(face_entity)
-        if state is not None and state.parent_id:
-            self.children.get(state.parent_id, set()).discard(local_id)
-        for child in list(self.children.pop(local_id, ())):
-            self.kill(child)
-        if eid is not None and self.world.exists(eid):
-            if eid == self.local_avatar:
-                self.local_avatar = 0
-            if self.on_removed is not None:
-                self.on_removed(eid)
-            self.world.apply(DestroyEntity(eid))
+        """Destroy an object's entity (KillObject); its children go with it (a chain of any depth:
+        no recursion)."""
+        doomed = [local_id]
+        while doomed:
+            local_id = doomed.pop()
+            state = self.states.pop(local_id, None)
+            eid = self.entities.pop(local_id, None)
+            self.looks.pop(local_id, None)
+            if state is not None and state.sculpt is not None:
+                _unlink(self.sculpt_waiting, state.sculpt[0], local_id)
+            for face_entity, _look in self.face_entities.pop(local_id, []):
+                self._drop(face_entity)
+            if state is not None and state.parent_id:
+                _unlink(self.children, state.parent_id, local_id)
+            doomed.extend(self.children.pop(local_id, ()))
+            if eid is not None and self.world.exists(eid):
+                if eid == self.local_avatar:
+                    self.local_avatar = 0
+                if self.on_removed is not None:
+                    self.on_removed(eid)
+                self.world.apply(DestroyEntity(eid))
+
+
+def _unlink(sets: "dict[Any, set[int]]", key: Any, local_id: int) -> None:
+    """Take ``local_id`` out of ``sets[key]``, and the set out once empty (no empty sets pile up)."""
+    members = sets.get(key)
+    if members is not None:
+        members.discard(local_id)
+        if not members:
+            del sets[key]
