@@ -329,6 +329,27 @@ def test_a_sculpt_map_of_a_sphere_makes_a_sphere_facing_out() -> None:
         build_sculpt(1, 64, rgba, 1)
 
 
+def test_sculpt_meshes_are_held_to_the_shape_cache_bound_too() -> None:
+    from netcode.opensim.prim_models import sculpt_id
+
+    runtime = create_runtime()
+    models = PrimModels(runtime.assets, max_shapes=3)
+    runtime.assets.add_source(PACK, models)
+    texture = uuid.uuid4()
+    models.add_map(texture, 8, 8, rgba_rows_bottom_up(sphere_map(8)))
+    ids = [sculpt_id(texture, kind) for kind in range(1, 8)]   # one map, seven sculpt types: seven meshes
+    for asset_id in ids:
+        runtime.assets.model(asset_id)
+    assert len(models._shapes) == 3 and models.stats["sculpts"] == 7
+    runtime.assets.model(ids[0])                                       # forgotten with its mesh: built again
+    assert models.stats["sculpts"] == 8 and runtime.assets.load_count[ids[0]] == 2
+    for k in range(3):                                                 # prim shapes push the sculpts out
+        runtime.assets.model(model_id(shape(profile_hollow=1000 * (k + 1))))
+    assert not any(key.startswith("sculpt-") for key in models._shapes)
+    runtime.assets.model(ids[6])
+    assert runtime.assets.load_count[ids[6]] == 2, "a sculpt mesh pushed out is forgotten by the assets"
+
+
 def test_sculpt_blocks_of_extra_params_and_hostile_ones() -> None:
     from netcode.opensim.objects import sculpt_of
 

@@ -135,8 +135,10 @@ class PrimModels:
             cached = self._shapes.get(path)
             if cached is None:
                 mesh = build_sculpt(width, height, rgba, sculpt_type)
-                cached = self._shapes[path] = (mesh, _vertex_data(mesh))
+                cached = self._keep(path, (mesh, _vertex_data(mesh)))
                 self.stats["sculpts"] += 1
+            else:
+                self._shapes.move_to_end(path)
         except (ValueError, KeyError) as exc:
             raise ModelError(f"not a sculpt mesh: {exc}") from None
         self._ids.setdefault(f"sculpt-{texture_id.hex}", set()).add(f"{PACK}:{path}")
@@ -153,12 +155,22 @@ class PrimModels:
             self._shapes.move_to_end(key)
             return cached
         mesh = build_mesh(shape.params())
-        cached = self._shapes[key] = (mesh, _vertex_data(mesh))
+        cached = self._keep(key, (mesh, _vertex_data(mesh)))
         self.stats["built"] += 1
+        return cached
+
+    def _keep(self, key: str, cached: tuple[PrimMesh, GeomVertexData]) -> tuple[PrimMesh, GeomVertexData]:
+        """Cache a shape's or a sculpt's mesh; past ``max_shapes`` the oldest go, their models forgotten."""
+        self._shapes[key] = cached
         while len(self._shapes) > self.max_shapes:
             old, _ = self._shapes.popitem(last=False)
             self.stats["evicted"] += 1
-            for asset_id in self._ids.pop(old, ()):
+            if old.startswith("sculpt-"):                # one sculpt type of a map: its model only
+                ids = {f"{PACK}:{old}"}
+                self._ids.get(old.rsplit("-", 1)[0], set()).discard(f"{PACK}:{old}")
+            else:
+                ids = self._ids.pop(old, set())
+            for asset_id in ids:
                 if self.assets is not None:
                     self.assets.forget(asset_id)
         return cached
