@@ -159,6 +159,27 @@ def legacy_phase(fraction: float) -> float:
     return min(2.0, max(0.0, fraction)) * math.pi
 
 
+def test_a_line_of_glyphs_the_font_lacks_is_drawn_without_a_warning_for_each() -> None:
+    from panda3d.core import LineStream, Notify, TextNode
+
+    from engine.input.typing import clean_line
+    from engine.ui.chat_window import SHOWN_LINE, drawable
+
+    node, known = TextNode("chat-log"), {}
+    hostile = clean_line("Hi \U0001F600" * 200 + "e" + "\u0301" * 500 + "\u4e2d\u6587", SHOWN_LINE)
+    text = drawable(node, f"Ann: {hostile}\nBob: café", known)
+    assert text.startswith("Ann: Hi ?Hi ?") and text.endswith("\nBob: café") and len(text) == len(f"Ann: {hostile}") + 10
+    assert len(known) < 20, "each character is asked about once"
+    before, stream = Notify.ptr().getOstreamPtr(), LineStream()
+    Notify.ptr().setOstreamPtr(stream, False)
+    try:
+        node.setText(text)
+        node.getWidth()
+    finally:
+        Notify.ptr().setOstreamPtr(before, False)
+    assert not stream.isTextAvailable(), stream.getLine()
+
+
 def test_the_regions_day_cycle_as_opensimulator_sends_it() -> None:
     cycle = read_windlight(llsd.parse(ENVIRONMENT.read_bytes()))
     assert cycle is not None

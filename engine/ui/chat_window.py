@@ -30,6 +30,21 @@ WRAP = 31.0                # characters per line in the log
 SHOWN_LINE = 300           # characters of one received line drawn at most
 
 
+def drawable(node: TextNode, text: str, known: dict[str, bool]) -> str:
+    """``text`` with each character ``node``'s font cannot draw as ``?``: Panda3D writes a warning
+    for every such character each time the text is set, so a sender's line of emoji or of a
+    script the font lacks would flood stderr at every refresh. ``known`` caches the answers."""
+    out = []
+    for ch in text:
+        drawn = known.get(ch)
+        if drawn is None:
+            if len(known) >= 4096:
+                known.clear()
+            drawn = known[ch] = ch == "\n" or node.hasCharacter(ch)
+        out.append(ch if drawn else "?")
+    return "".join(out)
+
+
 class ChatKeys(System):
     """Right after input each tick: the ``chat`` action opens the window (the tick sees presses
     that a frame between two ticks would miss); then the window's ``on_tick`` runs."""
@@ -62,6 +77,7 @@ class ChatWindow:
         if self._input is not None:
             self._input.set_source(self.gate)
         self._keys = world.add_system(ChatKeys(self))
+        self._glyphs: dict[str, bool] = {}                 # characters seen: whether the font draws them
         self._build()
         self._typing = False
         self._closed_look()
@@ -101,10 +117,11 @@ class ChatWindow:
         return self._typing
 
     def show(self, title: str, lines: Iterable[str]) -> None:
-        """Set the title and the conversation (the last ``lines`` of them are drawn, printable only)."""
-        self.title.setText(clean_line(title, SHOWN_LINE))
+        """Set the title and the conversation (the last ``lines`` of them are drawn, printable only,
+        a character the font has no glyph for as ``?``)."""
+        self.title.setText(drawable(self.title, clean_line(title, SHOWN_LINE), self._glyphs))
         kept = [clean_line(str(line), SHOWN_LINE) for line in lines]
-        self.text.setText("\n".join(kept[-self.lines:]))
+        self.text.setText(drawable(self.text, "\n".join(kept[-self.lines:]), self._glyphs))
 
     def shown_text(self) -> str:
         """What the window shows now: the title line, then the conversation (for tests and tools)."""
