@@ -4,8 +4,8 @@ y and z positions in the prim's unit box (learnt from OpenSimulator's ``SculptMe
 The map is sampled at most 32 x 32 quads (as a viewer's high level of detail samples a 64 x 64
 map), rows from the image's top, and stitched by the sculpt type: a sphere closes around
 (u) and pinches its first and last rows to the poles, a torus closes both ways, a cylinder
-around, a plane not at all. Mirror (0x40) flips x. Closed shapes face outward whatever way the
-map was drawn (the viewer's invert flag, 0x80, exists to fix maps drawn inside out); a plane
+around, a plane not at all. Mirror (0x80) flips x. Closed shapes face outward whatever way the
+map was drawn (the viewer's invert flag, 0x40, exists to fix maps drawn inside out); a plane
 faces the way its rows and columns say, turned over by invert. One face: face 0.
 """
 from __future__ import annotations
