@@ -27,7 +27,7 @@ from netcode.opensim.prim_mesh import PrimMesh, build_mesh, face_count
 from netcode.opensim.prim_models import PACK, PrimModels, faces_of, model_id
 from netcode.opensim.prim_shape import PrimShape
 from netcode.opensim.region import RegionSession, RegionSystem
-from netcode.opensim.region_world import RegionObject
+from netcode.opensim.region_world import NEW_SHAPES_PER_TICK, RegionObject
 from netcode.opensim.texture_entry import encode_texture_entry
 from netcode.opensim.textures import texture_transform
 from tests.test_opensim_region import feed, full_update
@@ -206,6 +206,30 @@ def test_a_thousand_prims_of_one_shape_build_one_mesh() -> None:
              for k in range(0, 1000, 97)}
     assert len(geoms) == 1, "the prims' meshes share one vertex table"
     assert {c.shape for c in world.all_of(RegionObject).values()} == {"box", "cylinder"}
+    session.close()
+    world.close()
+
+
+def test_a_flood_of_new_shapes_is_built_a_few_a_tick_with_stand_ins_meanwhile() -> None:
+    runtime, world, session = _region("game")
+    entry = encode_texture_entry(uuid.UUID(int=0), (0.5, 0.5, 0.5, 1.0))
+    hollows = [prim_update(200 + k, entry, ProfileHollow=1000 + 500 * k) for k in range(20)]   # 20 shapes
+    feed(world, session, [prim_update(300 + k, entry) for k in range(50)] + hollows)           # 50 plain boxes first
+    models = session.mirror.models
+
+    def drawn(count: int = 20) -> list[str]:
+        return [world.get(session.mirror.entity_of(200 + k), MeshRenderer).model for k in range(count)]
+
+    assert models.stats["built"] == NEW_SHAPES_PER_TICK, "one tick builds a few new shapes, not 20"
+    assert sum(m.startswith("opensim_prim:") for m in drawn()) == NEW_SHAPES_PER_TICK - 1   # the box took one
+    assert set(m for m in drawn() if not m.startswith("opensim_prim:")) == {"primitive:box"}      # stand-ins
+    assert all(world.get(session.mirror.entity_of(300 + k), MeshRenderer).model.startswith("opensim_prim:")
+               for k in range(50)), "a shape built this tick serves every prim of it"
+    session.mirror.kill(219)                                  # a waiting prim killed leaves no waiting behind
+    for _ in range(10):
+        world.tick(1 / 60)
+    assert all(m.startswith("opensim_prim:") for m in drawn(19)) and not session.mirror.deferred
+    assert models.stats["built"] == 20                        # the box and 19 hollows, the killed one never
     session.close()
     world.close()
 

@@ -144,6 +144,10 @@ class PrimModels:
         self._ids.setdefault(f"sculpt-{texture_id.hex}", set()).add(f"{PACK}:{path}")
         return _node(cached[1], cached[0].triangles, "sculpt")
 
+    def has(self, shape: PrimShape) -> bool:
+        """Whether a shape's mesh is built and cached (drawing it costs no build)."""
+        return shape.key() in self._shapes
+
     def mesh(self, shape: PrimShape) -> PrimMesh:
         """The mesh of a shape (built once while cached)."""
         return self._mesh(shape)[0]

@@ -115,6 +115,8 @@ class RegionSession:
 
     # -- the World's thread ---------------------------------------------------------------------
     def apply_pending(self) -> None:
+        for state in self.mirror.begin_tick():       # prims whose meshes wait for a tick's budget
+            self._seen(state)
         for _ in range(min(len(self.inbox), MAX_PER_TICK)):
             message = self.inbox.popleft()
             self.counts[message.name] += 1

@@ -13,6 +13,7 @@ is a root of the World.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import uuid
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("storm.opensim")
 KINDS = ("prim", "avatar", "tree", "grass", "other")
+NEW_SHAPES_PER_TICK = 4      # prim meshes built in one tick at most (a hostile shape costs a few ms)
 
 
 class RegionObject(Component):
@@ -96,6 +98,13 @@ def _model_of(state: ObjectState, shape: str, maps: "PrimModels | None") -> tupl
     return model_id(prim, groups[0][0] if len(groups) > 1 else 0), groups
 
 
+def _stand_in(shape: str) -> str:
+    """The Storm primitive closest to a prim shape (drawn while its mesh waits its turn)."""
+    if shape.startswith(("sphere", "torus", "tube", "ring")):
+        return "sphere"
+    return "cylinder" if shape.startswith("cylinder") else "box"
+
+
 def _color(look: FaceLook) -> list[float]:
     return [min(1.0, max(0.0, c)) for c in look.color]
 
@@ -130,6 +139,35 @@ class ObjectMirror:
         self.models = PrimModels.installed(runtime.assets) if runtime is not None else None
         self.sculpt_waiting: dict[uuid.UUID, set[int]] = {}           # sculpt map -> local ids drawn as spheres
         self.want_map: Callable[[uuid.UUID], None] | None = None      # asked for each sculpt map missing
+        from engine.render.system import RenderSystem
+
+        self.drawn = world.system(RenderSystem) is not None   # meshes are built (and cost time) only then
+        self.deferred: dict[int, None] = {}           # local ids drawn as a stand-in until their mesh's turn
+        self._new_shapes: set[str] = set()            # shape keys first drawn this tick
+
+    def begin_tick(self) -> list[ObjectState]:
+        """At a tick's start: a new budget of meshes to build; the prims still waiting for theirs,
+        to be shown again first (some of them: those whose shapes miss this tick's budget wait on)."""
+        self._new_shapes.clear()
+        due = list(itertools.islice(self.deferred, NEW_SHAPES_PER_TICK * 16))
+        for local_id in due:
+            del self.deferred[local_id]
+        return [self.states[local_id] for local_id in due if local_id in self.states]
+
+    def _within_budget(self, state: ObjectState) -> bool:
+        """Whether a prim's mesh may be drawn now: it is built already, or this tick may build it
+        (``NEW_SHAPES_PER_TICK`` new shapes a tick; the others wait in ``deferred``)."""
+        if not self.drawn or self.models is None or state.pcode != PCODE_PRIM or state.sculpt is not None:
+            return True
+        prim = PrimShape.of(state)
+        key = prim.key()
+        if key in self._new_shapes or self.models.has(prim):
+            return True
+        if len(self._new_shapes) < NEW_SHAPES_PER_TICK:
+            self._new_shapes.add(key)
+            return True
+        self.deferred[state.local_id] = None
+        return False
 
     def map_arrived(self, texture_id: uuid.UUID, width: int, height: int, rgba: bytes) -> None:
         """A sculpt map's pixels: the prims waiting for it draw their sculpted mesh."""
@@ -179,7 +217,10 @@ class ObjectMirror:
         shape = shape_of(state)
         pos, rot = self.world_transform(state)
         transform = {"pos": [round(v, 4) for v in pos], "hpr": hpr_of(rot), "scale": _mesh_scale(state, shape)}
-        model, groups = _model_of(state, shape, self.models)
+        if self._within_budget(state):
+            model, groups = _model_of(state, shape, self.models)
+        else:                                  # a stand-in until a later tick builds its mesh
+            model, groups = f"primitive:{_stand_in(shape)}", [(0, state.entry.look)]
         if shape == "sculpt" and state.sculpt is not None and model == "primitive:sphere":
             self.sculpt_waiting.setdefault(state.sculpt[0], set()).add(state.local_id)
             if self.want_map is not None:
@@ -279,6 +320,7 @@ class ObjectMirror:
         doomed = [local_id]
         while doomed:
             local_id = doomed.pop()
+            self.deferred.pop(local_id, None)
             state = self.states.pop(local_id, None)
             eid = self.entities.pop(local_id, None)
             self.looks.pop(local_id, None)
