@@ -14,6 +14,7 @@ keeps which nodes were open; selection only restyles rows. At most ``MAX_ROWS`` 
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import dearpygui.dearpygui as dpg
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 MAX_ROWS = 2000
 DRAG_PX = 6.0
 ROW_PX = 20.0  # a tree row's height with Dear PyGui's default font and padding
+LIVE_EVERY_S = 0.5  # a live document (a visited region) changes each frame: its rows are looked at this often
 
 
 class SceneTree:
@@ -36,6 +38,7 @@ class SceneTree:
         self._rows: dict[int, int] = {}      # entity -> tree node item
         self._entity_of: dict[int, int] = {}  # tree node item -> entity
         self._structure: tuple = ()
+        self._looked_at = 0.0                # when a live document's rows were last compared
         self._styled: set[int] = set()
         self._theme = 0
         self._body = 0
@@ -96,9 +99,12 @@ class SceneTree:
         """Rebuild when the structure changed; restyle the selected rows."""
         if self.session.document is None or not self._body:
             return
-        signature = self._signature()
-        if force or signature != self._structure:
-            self._rebuild(signature)
+        now = time.monotonic()
+        if force or not self.session.document.live or now - self._looked_at >= LIVE_EVERY_S:
+            self._looked_at = now             # a region streaming prims: not every frame over every entity
+            signature = self._signature()
+            if force or signature != self._structure:
+                self._rebuild(signature)
         self._restyle()
         self._follow_drag()
 
