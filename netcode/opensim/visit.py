@@ -126,7 +126,10 @@ class Visit:
             net.run(cls._open(circuit, reply, events), timeout=15)
         except BaseException:
             net.stop()
+            if events is not None:
+                events.stop()
             session.close()
+            world.close()
             raise
         world.add_system(RegionSystem(session))
         return cls(reply, world, net, circuit, session, events)
