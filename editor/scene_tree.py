@@ -39,6 +39,7 @@ class SceneTree:
         self._entity_of: dict[int, int] = {}  # tree node item -> entity
         self._structure: tuple = ()
         self._looked_at = 0.0                # when a live document's rows were last compared
+        self._key: tuple = ()                # what _changed compared last
         self._styled: set[int] = set()
         self._theme = 0
         self._body = 0
@@ -95,6 +96,17 @@ class SceneTree:
         return (needle, self.session.marks.version,
                 tuple((eid, world.parent_of(eid), world.name_of(eid)) for eid in sorted(world.entities())))
 
+    def _changed(self) -> bool:
+        """Whether the rows may have changed since the last rebuild (O(1): the filter, the marks, the
+        world and its structure version), so an unchanged world costs nothing a frame."""
+        world = self.session.world
+        key = ((dpg.get_value("storm_tree_filter") or "").strip().lower(), self.session.marks.version, world.serial,
+               world.structure_version)
+        if key == self._key:
+            return False
+        self._key = key
+        return True
+
     def refresh(self, force: bool = False) -> None:
         """Rebuild when the structure changed; restyle the selected rows."""
         if self.session.document is None or not self._body:
@@ -102,9 +114,10 @@ class SceneTree:
         now = time.monotonic()
         if force or not self.session.document.live or now - self._looked_at >= LIVE_EVERY_S:
             self._looked_at = now             # a region streaming prims: not every frame over every entity
-            signature = self._signature()
-            if force or signature != self._structure:
-                self._rebuild(signature)
+            if force or self._changed():
+                signature = self._signature()
+                if force or signature != self._structure:
+                    self._rebuild(signature)
         self._restyle()
         self._follow_drag()
 

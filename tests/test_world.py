@@ -136,3 +136,35 @@ def test_reparenting_under_own_child_is_refused() -> None:
     child = world.create_entity(parent=parent)
     with pytest.raises(ValueError):
         world.reparent(parent, child)
+
+
+def test_the_structure_version_moves_with_names_parents_and_lifetimes_only() -> None:
+    from engine.core.snapshot import take_snapshot
+    from engine.core.snapshot_restore import restore_snapshot
+
+    world = World()
+    seen = [world.structure_version]
+
+    def moved() -> bool:
+        seen.append(world.structure_version)
+        return seen[-1] > seen[-2]
+
+    a = world.create_entity("a")
+    b = world.create_entity("b")
+    assert moved()
+    world.node(a).setPos(1, 2, 3)                  # a transform is not structure
+    world.tick(1 / 60)
+    assert not moved()
+    world.set_name(a, "renamed")
+    assert moved()
+    world.reparent(b, a)
+    assert moved()
+    snap = take_snapshot(world)
+    world.reparent(b, 0)
+    assert moved()
+    restore_snapshot(world, snap)                  # b back under a
+    assert moved() and world.parent_of(b) == a
+    world.destroy(b)
+    world.flush_destroyed()
+    assert moved()
+    assert World().serial != world.serial

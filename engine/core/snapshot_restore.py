@@ -98,6 +98,7 @@ def _restore_entities(world: "World", snap: WorldSnapshot) -> None:
 
 def _attach(world: "World", eid: int, snap: WorldSnapshot) -> None:
     node = world._nodes[eid]
+    world.structure_version += 1
     odd = snap.parent_nodes.get(eid)
     if odd is not None:
         if odd.isEmpty():

@@ -5,6 +5,7 @@ results are cached lists invalidated only when a component of a queried class co
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import random
@@ -37,6 +38,9 @@ log = logging.getLogger("storm.world")
 ENTITY_TAG = "storm_id"
 
 
+_SERIALS = itertools.count(1)
+
+
 class World:
     """A running world. Entities are ints; each has a NodePath under ``root``."""
 
@@ -50,6 +54,8 @@ class World:
         self.tick_rate = tick_rate
         self.tick_count = 0
         self.time = 0.0
+        self.structure_version = 0  # goes up when an entity is created, renamed, reparented or destroyed
+        self.serial = next(_SERIALS)  # unique among the process's worlds (an id() may be reused)
         self.events = EventBus()
         self.settings: dict[str, Any] = {}
         self.origin = ""  # what the world was built from (a file's path and content hash); "" when built in code
@@ -83,6 +89,7 @@ class World:
         self._nodes[eid] = node
         self._names[eid] = name
         self._entity_types[eid] = []
+        self.structure_version += 1
         self.events.emit(EntityCreated(eid))
         return eid
 
@@ -111,6 +118,7 @@ class World:
     def set_name(self, eid: int, name: str) -> None:
         self._names[eid] = name
         self._nodes[eid].setName(name or f"entity{eid}")
+        self.structure_version += 1
 
     def entities(self) -> list[int]:
         """All entity ids, in creation order."""
@@ -136,6 +144,7 @@ class World:
         if parent and (parent == eid or self._nodes[eid].isAncestorOf(self._nodes[parent])):
             raise ValueError(f"cannot parent entity {eid} under its own descendant {parent}")
         self._nodes[eid].wrtReparentTo(target)
+        self.structure_version += 1
 
     def entity_at_node(self, node: NodePath) -> int:
         """The entity that owns a node (for picking): the nearest tagged ancestor, or 0."""
@@ -343,6 +352,7 @@ class World:
         if not doomed:
             return
         everything = closing and len(doomed) == len(self._nodes)
+        self.structure_version += 1
         self._dying = doomed
         try:
             for eid in doomed:
