@@ -137,3 +137,15 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or not denominator:
         return None
     return round(numerator / denominator, 3)
+
+
+def gl_finish_function() -> Callable[[], Any] | None:
+    """``glFinish`` of the current OpenGL context (libOpenGL through glvnd), or None."""
+    import ctypes
+
+    for name in ("libOpenGL.so.0", "libGL.so.1"):
+        try:
+            return ctypes.CDLL(name).glFinish
+        except (OSError, AttributeError):
+            continue
+    return None

@@ -50,7 +50,7 @@ from typing import Any, Callable
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tools.bench.common import REPO_ROOT, emit, machine_info, progress, ratio  # noqa: E402
+from tools.bench.common import REPO_ROOT, emit, gl_finish_function, machine_info, progress, ratio  # noqa: E402
 
 DEMO = REPO_ROOT / "worlds" / "demo.world.json"
 KINDS_UI = ("raw", "view", "naive", "editor")
@@ -92,18 +92,6 @@ def _ensure_display() -> subprocess.Popen[bytes] | None:
     return server
 
 
-def _gl_finish() -> Callable[[], Any] | None:
-    """``glFinish`` of the current OpenGL context (libOpenGL through glvnd), or None."""
-    import ctypes
-
-    for name in ("libOpenGL.so.0", "libGL.so.1"):
-        try:
-            return ctypes.CDLL(name).glFinish
-        except (OSError, AttributeError):
-            continue
-    return None
-
-
 class Bench:
     """The editor (or the view alone) and one frame function per kind."""
 
@@ -133,7 +121,7 @@ class Bench:
             self.renderer.show(self.world, self.camera)
         self.camera.target, self.camera.distance, self.camera.pitch = self.camera.target * 0.0, 22.0, -25.0
         self.kinds: dict[str, Callable[[], Any]] = {"raw": self.raw, "view": self.view, "naive": self.naive}
-        self._finish = _gl_finish()
+        self._finish = gl_finish_function()
         if self._finish is not None:
             self.kinds["raw_finished"] = self.raw_finished
         if ui:
