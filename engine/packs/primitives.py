@@ -100,17 +100,28 @@ def mesh_arrays(kind: str) -> Mesh:
 def make_primitive(kind: str) -> NodePath:
     """A new NodePath holding the primitive's mesh."""
     pos, nrm, uv, tri = mesh_arrays(kind)
-    vdata = GeomVertexData(kind, GeomVertexFormat.getV3n3t2(), Geom.UHStatic)
-    vdata.uncleanSetNumRows(len(pos))
-    interleaved = np.hstack([pos, nrm, uv]).astype(np.float32)
+    return triangles_node(vertex_data(kind, pos, nrm, uv), tri, kind)
+
+
+def vertex_data(name: str, positions: np.ndarray, normals: np.ndarray, uvs: np.ndarray) -> GeomVertexData:
+    """A static vertex table (position, normal, uv) filled from arrays in one copy."""
+    vdata = GeomVertexData(name, GeomVertexFormat.getV3n3t2(), Geom.UHStatic)
+    vdata.uncleanSetNumRows(len(positions))
+    interleaved = np.hstack([positions, normals, uvs]).astype(np.float32)
     memoryview(vdata.modifyArray(0)).cast("B").cast("f")[:] = interleaved.ravel()
+    return vdata
+
+
+def triangles_node(vdata: GeomVertexData, triangles: np.ndarray, name: str) -> NodePath:
+    """A GeomNode drawing ``triangles`` (rows of three vertex indices) of a vertex table (which
+    several nodes may share)."""
     prim = GeomTriangles(Geom.UHStatic)
     prim.setIndexType(Geom.NTUint32)
     handle = prim.modifyVertices()
-    handle.uncleanSetNumRows(tri.size)
-    memoryview(handle).cast("B").cast("I")[:] = tri.astype(np.uint32).ravel()
+    handle.uncleanSetNumRows(triangles.size)
+    memoryview(handle).cast("B").cast("I")[:] = triangles.astype(np.uint32).ravel()
     geom = Geom(vdata)
     geom.addPrimitive(prim)
-    node = GeomNode(kind)
+    node = GeomNode(name)
     node.addGeom(geom)
     return NodePath(node)

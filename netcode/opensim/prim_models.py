@@ -18,9 +18,10 @@ from collections import Counter, OrderedDict
 from typing import TYPE_CHECKING
 
 import numpy as np
-from panda3d.core import Geom, GeomNode, GeomTriangles, GeomVertexData, GeomVertexFormat, NodePath
+from panda3d.core import GeomVertexData, NodePath
 
 from engine.packs.gltf_files import ModelError
+from engine.packs.primitives import triangles_node, vertex_data
 from netcode.opensim.prim_mesh import PrimMesh, build_mesh, face_count
 from netcode.opensim.prim_shape import PrimShape
 from netcode.opensim.sculpt_mesh import build_sculpt
@@ -126,7 +127,7 @@ class PrimModels:
         triangles = np.concatenate([mesh.face_triangles(f) for f in chosen])
         self._ids.setdefault(shape.key(), set()).add(f"{PACK}:{path}")
         self.stats["models"] += 1
-        return _node(vdata, triangles, f"prim {shape.name()}")
+        return triangles_node(vdata, triangles, f"prim {shape.name()}")
 
     def _sculpt(self, path: str) -> NodePath:
         try:
@@ -142,7 +143,7 @@ class PrimModels:
         except (ValueError, KeyError) as exc:
             raise ModelError(f"not a sculpt mesh: {exc}") from None
         self._ids.setdefault(f"sculpt-{texture_id.hex}", set()).add(f"{PACK}:{path}")
-        return _node(cached[1], cached[0].triangles, "sculpt")
+        return triangles_node(cached[1], cached[0].triangles, "sculpt")
 
     def has(self, shape: PrimShape) -> bool:
         """Whether a shape's mesh is built and cached (drawing it costs no build)."""
@@ -181,21 +182,4 @@ class PrimModels:
 
 
 def _vertex_data(mesh: PrimMesh) -> GeomVertexData:
-    vdata = GeomVertexData("prim", GeomVertexFormat.getV3n3t2(), Geom.UHStatic)
-    vdata.uncleanSetNumRows(len(mesh.positions))
-    interleaved = np.hstack([mesh.positions, mesh.normals, mesh.uvs]).astype(np.float32)
-    memoryview(vdata.modifyArray(0)).cast("B").cast("f")[:] = interleaved.ravel()
-    return vdata
-
-
-def _node(vdata: GeomVertexData, triangles: np.ndarray, name: str) -> NodePath:
-    prim = GeomTriangles(Geom.UHStatic)
-    prim.setIndexType(Geom.NTUint32)
-    handle = prim.modifyVertices()
-    handle.uncleanSetNumRows(triangles.size)
-    memoryview(handle).cast("B").cast("I")[:] = triangles.astype(np.uint32).ravel()
-    geom = Geom(vdata)
-    geom.addPrimitive(prim)
-    node = GeomNode(name)
-    node.addGeom(geom)
-    return NodePath(node)
+    return vertex_data("prim", mesh.positions, mesh.normals, mesh.uvs)
