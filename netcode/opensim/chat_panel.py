@@ -43,7 +43,6 @@ class RegionChatPanel:
         self._travel = (session.travel.state, session.travel.teleports)
         self.window = ChatWindow(base, session.world, self.send, lines=LINES, log_when_closed=True, width=1.9)
         self.window.on_tick = self.refresh
-        self._opened = self.window.open
         self.window.opener = self.open
         self.refresh(force=True)
 
@@ -52,7 +51,7 @@ class RegionChatPanel:
         return self.window.is_open
 
     def open(self) -> None:
-        self._opened()
+        self.window.open()
         self.refresh(force=True)
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from netcode.opensim.caps import CapsError, get_llsd
 
@@ -168,13 +168,13 @@ def day_fraction(sun_phase: float) -> float | None:
     return (p - 1.0) / 3.0
 
 
-def fetch_day_cycle(url: str, stopped: Callable[[], bool] = lambda: False) -> DayCycle | None:
+def fetch_day_cycle(url: str) -> DayCycle | None:
     """GET the region's Windlight settings (retrying while the region answers 503) and read them."""
     for attempt in range(RETRIES):
         try:
             return read_windlight(get_llsd(url, timeout=10.0))
         except CapsError as exc:
-            if "HTTP 503" not in str(exc) or attempt == RETRIES - 1 or stopped():
+            if "HTTP 503" not in str(exc) or attempt == RETRIES - 1:
                 raise
         time.sleep(RETRY_AFTER_S)
     return None
