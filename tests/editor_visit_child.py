@@ -143,7 +143,8 @@ def server(folder: Path, password: str, uri: str, workdir: str, port: str, scrip
                                  40)
         out["tree_terrain"] = tree_label(ed, terrain.entity)
         out["tree_avatar"] = tree_label(ed, mirror.local_avatar)
-        out["in_server"] = where(region, FIRST, LAST) is not None
+        # the server's console may list the agent a moment after the region described it to us
+        out["in_server"] = until(ed, lambda: where(region, FIRST, LAST) is not None, 20) is not None
         until(ed, lambda: ed.app.visit_dialog._framing is None, 10)   # the camera went to the avatar
         ed.settle()
 
